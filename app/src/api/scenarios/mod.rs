@@ -1,0 +1,4 @@
+//! Scenario server functions.
+
+mod list_scenarios;
+pub use list_scenarios::*;

@@ -1,0 +1,1 @@
+//! Reusable view components, grouped by feature.

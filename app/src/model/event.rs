@@ -1,0 +1,163 @@
+//! Run events: the append-only trajectory of an incident, streamed live to dashboards.
+
+use super::AgentRole;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// One step of an investigation. `seq` is global and strictly increasing; it is the SSE `id:`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunEvent {
+    pub seq: i64,
+    pub incident_id: String,
+    pub ts: DateTime<Utc>,
+    pub agent: AgentRole,
+    #[serde(flatten)]
+    pub kind: RunEventKind,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum RunEventKind {
+    IncidentOpened {
+        service: String,
+        title: String,
+    },
+    AlertRepeated {
+        count: i64,
+    },
+    AgentStarted {
+        brief: String,
+    },
+    AgentSkipped {
+        reason: String,
+    },
+    ModelCalled {
+        model: String,
+        ms: f64,
+        ok: bool,
+        detail: String,
+    },
+    ToolCalled {
+        call_id: String,
+        tool: String,
+        args: serde_json::Value,
+    },
+    ToolResult {
+        call_id: String,
+        tool: String,
+        ok: bool,
+        ms: f64,
+        result: serde_json::Value,
+    },
+    Handoff {
+        from: AgentRole,
+        to: AgentRole,
+        reason: String,
+    },
+    AgentCompleted {
+        conclusion: serde_json::Value,
+        summary: String,
+    },
+    AgentFailed {
+        error: String,
+    },
+    ApprovalRequested {
+        approval: super::ApprovalRequest,
+    },
+    ApprovalDecided {
+        outcome: super::ApprovalOutcome,
+        by: String,
+        comment: String,
+    },
+    CapReached {
+        cap: u32,
+        reason: String,
+    },
+    IncidentResolved {
+        summary: String,
+    },
+    IncidentEscalated {
+        reason: String,
+    },
+    IncidentFailed {
+        error: String,
+    },
+    AlertResolved {
+        note: String,
+    },
+}
+
+impl RunEventKind {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::IncidentOpened { .. } => "incident_opened",
+            Self::AlertRepeated { .. } => "alert_repeated",
+            Self::AgentStarted { .. } => "agent_started",
+            Self::AgentSkipped { .. } => "agent_skipped",
+            Self::ModelCalled { .. } => "model_called",
+            Self::ToolCalled { .. } => "tool_called",
+            Self::ToolResult { .. } => "tool_result",
+            Self::Handoff { .. } => "handoff",
+            Self::AgentCompleted { .. } => "agent_completed",
+            Self::AgentFailed { .. } => "agent_failed",
+            Self::ApprovalRequested { .. } => "approval_requested",
+            Self::ApprovalDecided { .. } => "approval_decided",
+            Self::CapReached { .. } => "cap_reached",
+            Self::IncidentResolved { .. } => "incident_resolved",
+            Self::IncidentEscalated { .. } => "incident_escalated",
+            Self::IncidentFailed { .. } => "incident_failed",
+            Self::AlertResolved { .. } => "alert_resolved",
+        }
+    }
+
+    /// A one-line text for the event feed.
+    pub fn describe(&self) -> String {
+        match self {
+            Self::IncidentOpened { service, title } => {
+                format!("incident opened on {service}: {title}")
+            }
+            Self::AlertRepeated { count } => format!("alert repeated ({count} so far)"),
+            Self::AgentStarted { brief } => format!("started: {brief}"),
+            Self::AgentSkipped { reason } => format!("skipped: {reason}"),
+            Self::ModelCalled { model, ms, ok, .. } => {
+                format!(
+                    "model {model} {} in {ms:.0} ms",
+                    if *ok { "answered" } else { "failed" }
+                )
+            }
+            Self::ToolCalled { tool, args, .. } => format!("→ {tool}({})", compact(args, 120)),
+            Self::ToolResult { tool, ok, ms, .. } => {
+                format!(
+                    "← {tool} {} in {ms:.1} ms",
+                    if *ok { "ok" } else { "error" }
+                )
+            }
+            Self::Handoff { from, to, reason } => format!("handoff {from} → {to}: {reason}"),
+            Self::AgentCompleted { summary, .. } => format!("done: {summary}"),
+            Self::AgentFailed { error } => format!("failed: {error}"),
+            Self::ApprovalRequested { approval } => format!(
+                "approval requested: {} {}",
+                approval.action,
+                approval.target.as_deref().unwrap_or("")
+            ),
+            Self::ApprovalDecided { outcome, by, .. } => {
+                format!("approval {} by {by}", outcome.as_str())
+            }
+            Self::CapReached { cap, .. } => format!("tool-call cap of {cap} reached"),
+            Self::IncidentResolved { .. } => "incident resolved".to_string(),
+            Self::IncidentEscalated { reason } => format!("escalated: {reason}"),
+            Self::IncidentFailed { error } => format!("failed: {error}"),
+            Self::AlertResolved { note } => format!("alert resolved at source: {note}"),
+        }
+    }
+}
+
+fn compact(v: &serde_json::Value, max: usize) -> String {
+    let s = v.to_string();
+    if s.chars().count() > max {
+        let cut: String = s.chars().take(max).collect();
+        format!("{cut}…")
+    } else {
+        s
+    }
+}

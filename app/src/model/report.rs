@@ -1,0 +1,59 @@
+//! Evaluation report (CONTRACTS.md §4).
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+pub const DIMENSIONS: [&str; 6] = [
+    "triage_accuracy",
+    "root_cause_correctness",
+    "tool_efficiency",
+    "mttr",
+    "remediation_safety",
+    "comms_quality",
+];
+
+pub const PASS_THRESHOLD: f64 = 3.0;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EvalSummary {
+    pub scenarios_run: usize,
+    pub avg_total_score: f64,
+    pub pass_rate: f64,
+    pub pass_threshold: f64,
+    pub judge_model: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DimensionStat {
+    pub dimension: String,
+    pub avg_score: f64,
+    pub min_score: f64,
+    pub max_score: f64,
+    pub scenario_count: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DimensionScore {
+    pub dimension: String,
+    pub score: f64,
+    pub reasoning: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub judge: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EvalResult {
+    pub incident_id: String,
+    pub scenario_id: String,
+    pub total_score: f64,
+    pub passed: bool,
+    pub dimension_scores: Vec<DimensionScore>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EvalReport {
+    pub generated_at: DateTime<Utc>,
+    pub summary: EvalSummary,
+    pub dimension_stats: Vec<DimensionStat>,
+    pub results: Vec<EvalResult>,
+}

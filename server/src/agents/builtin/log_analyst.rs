@@ -1,0 +1,174 @@
+//! Log analyst: reads warning-level logs across services and the dependency graph, mines
+//! error signatures, finds where the failure originates and which family it belongs to.
+
+use crate::agents::conclusions::{LogFindings, SignatureBrief};
+use crate::agents::policy::*;
+use crate::engine::blame::{self, Upstream};
+use crate::engine::{decide, signals, templates, text};
+use crate::telemetry::LogEntry;
+
+pub struct LogAnalyst;
+
+#[async_trait::async_trait]
+impl Policy for LogAnalyst {
+    async fn next(&mut self, b: &Brief, h: &[Exchange]) -> Result<Step, PolicyError> {
+        let service = b.alert.service.as_str();
+        if !called(h, "fetch_logs") {
+            return Ok(Step::Call(vec![
+                call(
+                    "fetch_logs",
+                    serde_json::json!({ "min_level": "WARNING", "hours_back": 6, "limit": 500 }),
+                    1,
+                ),
+                call(
+                    "get_dependencies",
+                    serde_json::json!({ "service": service, "transitive": true }),
+                    2,
+                ),
+            ]));
+        }
+        let lines: Vec<LogEntry> = result_of(h, "fetch_logs")
+            .and_then(|r| serde_json::from_value(r["lines"].clone()).ok())
+            .unwrap_or_default();
+        let logs_available = result_of(h, "fetch_logs").is_some();
+        let upstream: Vec<Upstream> = result_of(h, "get_dependencies")
+            .and_then(|r| r["depends_on"].as_array())
+            .map(|a| {
+                a.iter()
+                    .map(|d| Upstream {
+                        service: d["service"].as_str().unwrap_or_default().to_string(),
+                        hops: d["hops"].as_u64().unwrap_or(1).max(1) as usize,
+                        external: d["external"].as_bool().unwrap_or(false),
+                        in_catalogue: d["in_catalogue"].as_bool().unwrap_or(false),
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        Ok(Step::Conclude(
+            serde_json::to_value(analyse(service, &lines, upstream, logs_available))
+                .unwrap_or_default(),
+        ))
+    }
+}
+
+pub fn analyse(
+    alert_service: &str,
+    lines: &[LogEntry],
+    upstream: Vec<Upstream>,
+    logs_available: bool,
+) -> LogFindings {
+    if !logs_available {
+        return LogFindings {
+            origin_service: alert_service.to_string(),
+            origin_reason: "logs could not be read (no telemetry source for this alert)".into(),
+            family: None,
+            hypothesis: format!(
+                "unknown: no logs were available for {alert_service}; a human must look"
+            ),
+            first_error_at: None,
+            signatures: vec![],
+            error_terms: vec![],
+            external_suspects: vec![],
+            logs_available: false,
+            upstream,
+            evidence: vec!["no logs available from the telemetry source".into()],
+            family_strength: 0.0,
+        };
+    }
+    let profiles = blame::profiles(lines);
+    let origin = blame::find_origin(alert_service, &upstream, &profiles, lines);
+    // Evidence: the origin's lines, plus the alerting service's when they differ.
+    let origin_lines: Vec<LogEntry> = lines
+        .iter()
+        .filter(|l| l.service.eq_ignore_ascii_case(&origin.service))
+        .cloned()
+        .collect();
+    let sigs = templates::mine(&origin_lines);
+    let sig_signals = signals::analyse(&sigs);
+    let family = decide::dominant_family(&sig_signals);
+    let family_strength = family.map(|f| sig_signals.score(f)).unwrap_or(0.0);
+    let first_error_at = origin_lines
+        .iter()
+        .filter(|l| l.level.is_error())
+        .map(|l| l.ts)
+        .min()
+        .or_else(|| origin_lines.iter().map(|l| l.ts).min());
+    let mut error_terms = std::collections::BTreeSet::new();
+    for s in sigs.iter().take(8) {
+        error_terms.extend(text::keywords(&s.example));
+    }
+    let mut evidence: Vec<String> = sigs
+        .iter()
+        .filter(|s| s.level >= crate::telemetry::LogLevel::WARNING)
+        .take(4)
+        .map(|s| {
+            format!(
+                "{}× {:?} on {}: {}",
+                s.count,
+                s.level,
+                origin.service,
+                clip(&s.example, 180)
+            )
+        })
+        .collect();
+    evidence.push(origin.reason.clone());
+    if let Some(t) = first_error_at {
+        evidence.push(format!(
+            "first error on {} at {}",
+            origin.service,
+            t.format("%Y-%m-%d %H:%M:%S UTC")
+        ));
+    }
+    let family_name = family.map(|f| {
+        serde_json::to_value(f)
+            .ok()
+            .and_then(|v| v.as_str().map(String::from))
+            .unwrap_or_default()
+    });
+    let hypothesis = match (&family_name, sigs.first()) {
+        (Some(f), Some(top)) => format!(
+            "{f} failure on {}: {}",
+            origin.service,
+            clip(&top.example, 160)
+        ),
+        (None, Some(top)) => format!(
+            "unclassified errors on {}: {}",
+            origin.service,
+            clip(&top.example, 160)
+        ),
+        (_, None) => format!("no warning-level logs on {}", origin.service),
+    };
+    LogFindings {
+        origin_service: origin.service.clone(),
+        origin_reason: origin.reason,
+        family: family_name,
+        hypothesis,
+        first_error_at,
+        signatures: sigs
+            .iter()
+            .take(8)
+            .map(|s| SignatureBrief {
+                template: s.template.clone(),
+                example: s.example.clone(),
+                count: s.count,
+                level: s.level,
+                services: s.services.iter().cloned().collect(),
+                first_seen: s.first_seen,
+            })
+            .collect(),
+        error_terms: error_terms.into_iter().collect(),
+        external_suspects: origin.external_suspects,
+        logs_available,
+        upstream,
+        evidence,
+        family_strength,
+    }
+}
+
+pub fn clip(s: &str, n: usize) -> String {
+    if s.chars().count() <= n {
+        s.to_string()
+    } else {
+        format!("{}…", s.chars().take(n).collect::<String>())
+    }
+}

@@ -1,0 +1,73 @@
+//! What each specialist concludes. These are the handoff documents between agents.
+
+use crate::engine::blame::Upstream;
+use crate::telemetry::LogLevel;
+use chrono::{DateTime, Utc};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+/// A mined error signature, as reported by the log analyst.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct SignatureBrief {
+    pub template: String,
+    pub example: String,
+    pub count: usize,
+    #[schemars(with = "String")]
+    pub level: LogLevel,
+    pub services: Vec<String>,
+    #[schemars(with = "String")]
+    pub first_seen: DateTime<Utc>,
+}
+
+/// The log analyst's findings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct LogFindings {
+    /// The service where the failure originates (may differ from the alerting service).
+    pub origin_service: String,
+    pub origin_reason: String,
+    /// Dominant evidence family (pool, memory, upstream, crash_loop, certificate, dns, code_error, slow_query, load).
+    pub family: Option<String>,
+    pub hypothesis: String,
+    #[schemars(with = "Option<String>")]
+    pub first_error_at: Option<DateTime<Utc>>,
+    pub signatures: Vec<SignatureBrief>,
+    /// Identifiers from the error messages (config keys, modules, libraries).
+    pub error_terms: Vec<String>,
+    /// External dependencies the errors point at.
+    pub external_suspects: Vec<String>,
+    /// Whether any logs could be read at all.
+    pub logs_available: bool,
+    #[serde(default)]
+    #[schemars(skip)]
+    pub upstream: Vec<Upstream>,
+    /// Evidence lines for the diagnosis.
+    pub evidence: Vec<String>,
+    /// Strength of the dominant family's evidence (0 = none).
+    #[serde(default)]
+    pub family_strength: f64,
+}
+
+/// The deploy correlator's findings: the diagnosis plus what was weighed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CorrelationFindings {
+    pub diagnosis: app::model::Diagnosis,
+    /// "deploy", "feature_flag", "config", … of the suspect, if any.
+    pub culprit_kind: Option<String>,
+    pub culprit_description: Option<String>,
+    pub rollback_unsafe: bool,
+    pub candidates_considered: usize,
+    /// Top candidates with scores and reasons.
+    pub ranking: Vec<String>,
+}
+
+/// The remediation agent's plan (before the human decision).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct RemediationPlan {
+    /// rollback | hotfix | scale | restart | disable_flag | escalate
+    pub action: String,
+    pub target: Option<String>,
+    pub rationale: String,
+    pub risk: String,
+    pub draft_id: Option<String>,
+    pub draft: Option<String>,
+}

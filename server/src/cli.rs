@@ -1,0 +1,323 @@
+//! The command line (CONTRACTS.md §3): `serve`, `scenarios`, `run`, `eval`.
+
+use crate::agents::RunOutcome;
+use crate::agents::llm_policy::ConfiguredBrains;
+use crate::config::Config;
+use crate::service::Sentinel;
+use crate::tools::Registry;
+use app::model::*;
+use clap::{Parser, Subcommand};
+use std::io::{BufRead, IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+#[derive(Parser)]
+#[command(
+    name = "sentinel",
+    version,
+    about = "Autonomous incident response with a human-approval gate"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Web dashboard + API.
+    Serve {
+        /// Address to listen on (default 127.0.0.1:8000; LEPTOS_SITE_ADDR is also honoured).
+        #[arg(long)]
+        addr: Option<String>,
+    },
+    /// List scenarios (id, failure class, service).
+    Scenarios,
+    /// Run one incident end to end.
+    Run {
+        /// A scenario id from the scenarios directory, or a path to a scenario .json file.
+        scenario: String,
+        #[arg(long, conflicts_with = "auto_reject")]
+        auto_approve: bool,
+        #[arg(long)]
+        auto_reject: bool,
+        /// Print exactly one JSON object (the run report) on stdout.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Batch evaluation of scenarios.
+    Eval(crate::eval::EvalArgs),
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_tracing(matches!(cli.command, Command::Serve { .. }));
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match rt.block_on(dispatch(cli)) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_tracing(serving: bool) {
+    let default = if serving {
+        "info,sqlx=warn,tower_http=info"
+    } else {
+        "warn,sqlx=warn"
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("RUST_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+pub async fn build_sentinel(config: Config) -> Result<Sentinel, String> {
+    let registry = Arc::new(Registry::standard());
+    let brains = ConfiguredBrains::from_config(&config.models, registry.clone())?;
+    Sentinel::build(config, Arc::new(brains), registry)
+        .await
+        .map_err(|e| e.to_string())
+}
+
+async fn dispatch(cli: Cli) -> Result<ExitCode, String> {
+    let config = Config::from_env();
+    match cli.command {
+        Command::Scenarios => {
+            let scenarios = crate::scenario::load_scenario_dir(&config.scenarios_dir)
+                .map_err(|e| e.to_string())?;
+            println!("{:<28} {:<20} {}", "ID", "FAILURE CLASS", "SERVICE");
+            for s in scenarios {
+                println!(
+                    "{:<28} {:<20} {}",
+                    s.scenario_id, s.failure_class, s.alert.service
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Run {
+            scenario,
+            auto_approve,
+            auto_reject,
+            json,
+        } => run(config, &scenario, auto_approve, auto_reject, json).await,
+        Command::Serve { addr } => {
+            let addr = addr
+                .or_else(|| std::env::var("LEPTOS_SITE_ADDR").ok())
+                .unwrap_or_else(|| "127.0.0.1:8000".into());
+            let addr: std::net::SocketAddr =
+                addr.parse().map_err(|e| format!("--addr {addr:?}: {e}"))?;
+            crate::http::serve(config, addr)
+                .await
+                .map(|_| ExitCode::SUCCESS)
+        }
+        Command::Eval(args) => crate::eval::run_cli(config, args).await,
+    }
+}
+
+async fn run(
+    config: Config,
+    scenario: &str,
+    auto_approve: bool,
+    auto_reject: bool,
+    json: bool,
+) -> Result<ExitCode, String> {
+    let sentinel = build_sentinel(config).await?;
+    let s = sentinel.scenario(scenario).map_err(|e| e.to_string())?;
+    let (id, telemetry) = sentinel
+        .open_scenario(&s)
+        .await
+        .map_err(|e| e.to_string())?;
+    // Progress on stderr while agents work (not with --json, which keeps output clean).
+    let progress = (!json).then(|| {
+        let mut rx = sentinel.events.subscribe();
+        let id = id.clone();
+        tokio::spawn(async move {
+            while let Ok(ev) = rx.recv().await {
+                if ev.incident_id == id {
+                    eprintln!("  [{:<17}] {}", ev.agent.as_str(), ev.kind.describe());
+                }
+            }
+        })
+    });
+    if !json {
+        eprintln!("Sentinel: incident {id} for scenario {}", s.scenario_id);
+    }
+    let mut outcome = sentinel
+        .run_incident(&id, Some(telemetry))
+        .await
+        .map_err(|e| e.to_string())?;
+    if let RunOutcome::Suspended(req) = &outcome {
+        let decision = if auto_approve {
+            Some(
+                ApprovalDecision::parse("approve", "auto-approved (--auto-approve)", "cli")
+                    .map_err(|e| e.to_string())?,
+            )
+        } else if auto_reject {
+            Some(
+                ApprovalDecision::parse("reject", "auto-rejected (--auto-reject)", "cli")
+                    .map_err(|e| e.to_string())?,
+            )
+        } else {
+            ask(req)?
+        };
+        if let Some(d) = decision {
+            outcome = sentinel.decide(&id, d).await.map_err(|e| e.to_string())?;
+        }
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    if let Some(p) = progress {
+        p.abort();
+    }
+    let rec = sentinel
+        .store
+        .get_incident(&id)
+        .await
+        .map_err(|e| e.to_string())?
+        .ok_or("incident vanished")?;
+    if json {
+        println!(
+            "{}",
+            serde_json::to_string(&rec.report).map_err(|e| e.to_string())?
+        );
+    } else {
+        print_human(&rec.report);
+        if let RunOutcome::Suspended(_) = outcome {
+            println!(
+                "\nThe incident is awaiting approval; decide it in the dashboard or with the API."
+            );
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Asks on the terminal. Returns None when there is no terminal to ask (stays pending).
+fn ask(req: &ApprovalRequest) -> Result<Option<ApprovalDecision>, String> {
+    let stdin = std::io::stdin();
+    eprintln!("\n=== Approval requested ===");
+    eprintln!(
+        "action:   {} {}",
+        req.action,
+        req.target.as_deref().unwrap_or("")
+    );
+    eprintln!("risk:     {}", req.risk);
+    eprintln!("proposer: {}", req.proposer);
+    for e in &req.evidence {
+        eprintln!("  - {e}");
+    }
+    if !stdin.is_terminal() && std::env::var_os("SENTINEL_FORCE_PROMPT").is_none() {
+        eprintln!(
+            "(stdin is not a terminal: leaving the approval pending; use --auto-approve or --auto-reject in scripts)"
+        );
+        return Ok(None);
+    }
+    let mut lines = stdin.lock().lines();
+    loop {
+        eprint!("Approve? [y/n] ");
+        let _ = std::io::stderr().flush();
+        let Some(line) = lines.next() else {
+            return Ok(None);
+        };
+        let line = line.map_err(|e| e.to_string())?;
+        match line.trim().to_ascii_lowercase().as_str() {
+            "y" | "yes" => {
+                return ApprovalDecision::parse("approve", "approved on the terminal", &whoami())
+                    .map(Some)
+                    .map_err(|e| e.to_string());
+            }
+            "n" | "no" => {
+                eprint!("Reason for rejecting: ");
+                let _ = std::io::stderr().flush();
+                let reason = lines
+                    .next()
+                    .transpose()
+                    .map_err(|e| e.to_string())?
+                    .unwrap_or_default();
+                let reason = if reason.trim().is_empty() {
+                    "rejected on the terminal".to_string()
+                } else {
+                    reason
+                };
+                return ApprovalDecision::parse("reject", &reason, &whoami())
+                    .map(Some)
+                    .map_err(|e| e.to_string());
+            }
+            _ => eprintln!("please answer y or n"),
+        }
+    }
+}
+
+fn whoami() -> String {
+    std::env::var("USER")
+        .map(|u| format!("{u} (terminal)"))
+        .unwrap_or_else(|_| "terminal".into())
+}
+
+fn print_human(r: &RunReport) {
+    println!("\nIncident {} — {}", r.incident_id, r.status);
+    if let Some(t) = &r.triage {
+        println!(
+            "Triage:      {} {} ({})",
+            t.service, t.severity, t.rationale
+        );
+        for s in &t.similar {
+            println!(
+                "  similar:   {} ({:.2}) {}",
+                s.incident_id,
+                s.similarity,
+                s.summary.as_deref().unwrap_or("")
+            );
+        }
+        if let Some(d) = &t.duplicate_of {
+            println!("  duplicate of {d}");
+        }
+    }
+    if let Some(d) = &r.diagnosis {
+        println!(
+            "Diagnosis:   {} (confidence {:.2})",
+            d.summary, d.confidence
+        );
+        for e in &d.evidence {
+            println!("  evidence:  {e}");
+        }
+    }
+    if let Some(m) = &r.remediation {
+        println!(
+            "Remediation: {} {} — approval {}",
+            m.action,
+            m.target.as_deref().unwrap_or(""),
+            m.approval.as_str()
+        );
+    }
+    if let Some(c) = &r.comms {
+        println!("\n{}", c.summary);
+    }
+    println!(
+        "\n{} tool calls, {} model calls, {:.1} ms{}",
+        r.trajectory.tool_calls.len(),
+        r.trajectory.llm_calls,
+        r.trajectory.elapsed_ms,
+        r.trajectory
+            .stop_reason
+            .as_ref()
+            .map(|s| format!(" — {s}"))
+            .unwrap_or_default()
+    );
+}
+
+pub fn default_out_dir() -> PathBuf {
+    PathBuf::from("reports")
+}

@@ -1,0 +1,189 @@
+//! Origin blame: starting from the service that alerted, follow the dependency graph upstream
+//! and move the blame to a dependency when it has its own (not merely propagated) failure that
+//! started no later than the alerting service's, especially when the alerting service's errors
+//! name it.
+
+use super::signals::{self, Family, Signals};
+use super::templates;
+use crate::telemetry::LogEntry;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ServiceProfile {
+    pub service: String,
+    pub errors: usize,
+    pub warnings: usize,
+    pub first_problem: Option<DateTime<Utc>>,
+    pub first_error: Option<DateTime<Utc>>,
+    pub signals: Signals,
+}
+
+impl ServiceProfile {
+    /// Weighted amount of trouble.
+    pub fn weight(&self) -> f64 {
+        self.errors as f64 + 0.4 * self.warnings as f64
+    }
+
+    /// Its own failure (not only "my upstream is failing").
+    pub fn has_own_failure(&self) -> bool {
+        [
+            Family::CodeError,
+            Family::Pool,
+            Family::Memory,
+            Family::SlowQuery,
+            Family::CrashLoop,
+            Family::Certificate,
+            Family::Dns,
+        ]
+        .iter()
+        .any(|f| self.signals.score(*f) >= 1.0)
+    }
+
+    pub fn significant(&self) -> bool {
+        self.errors >= 2 || (self.warnings >= 3 && self.has_own_failure())
+    }
+}
+
+/// Per-service profiles of warning-or-worse lines.
+pub fn profiles(lines: &[LogEntry]) -> BTreeMap<String, ServiceProfile> {
+    let mut by: BTreeMap<String, Vec<LogEntry>> = BTreeMap::new();
+    for l in lines
+        .iter()
+        .filter(|l| l.level >= crate::telemetry::LogLevel::WARNING)
+    {
+        by.entry(l.service.clone()).or_default().push(l.clone());
+    }
+    by.into_iter()
+        .map(|(service, ls)| {
+            let sigs = templates::mine(&ls);
+            let p = ServiceProfile {
+                errors: ls.iter().filter(|l| l.level.is_error()).count(),
+                warnings: ls.iter().filter(|l| !l.level.is_error()).count(),
+                first_problem: ls.iter().map(|l| l.ts).min(),
+                first_error: ls.iter().filter(|l| l.level.is_error()).map(|l| l.ts).min(),
+                signals: signals::analyse(&sigs),
+                service: service.clone(),
+            };
+            (service, p)
+        })
+        .collect()
+}
+
+/// One node upstream of the alerting service, as `get_dependencies` reports it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Upstream {
+    pub service: String,
+    pub hops: usize,
+    pub external: bool,
+    /// A deployable service from the catalogue (not a datastore or vendor).
+    pub in_catalogue: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Origin {
+    pub service: String,
+    pub reason: String,
+    /// External dependencies the alerting/origin service's errors point at.
+    pub external_suspects: Vec<String>,
+}
+
+pub fn find_origin(
+    alert_service: &str,
+    upstream: &[Upstream],
+    profiles: &BTreeMap<String, ServiceProfile>,
+    lines: &[LogEntry],
+) -> Origin {
+    let alert_msgs: Vec<String> = lines
+        .iter()
+        .filter(|l| {
+            l.service.eq_ignore_ascii_case(alert_service)
+                && l.level >= crate::telemetry::LogLevel::WARNING
+        })
+        .map(|l| l.message.to_lowercase())
+        .collect();
+    let mentions = |name: &str| {
+        alert_msgs
+            .iter()
+            .filter(|m| m.contains(&name.to_lowercase()))
+            .count()
+    };
+    let alert_p = profiles.get(alert_service);
+    let alert_first = alert_p.and_then(|p| p.first_problem);
+
+    let mut best: Option<(f64, &Upstream, String)> = None;
+    for up in upstream.iter().filter(|u| !u.external && u.in_catalogue) {
+        let Some(p) = profiles.get(&up.service) else {
+            continue;
+        };
+        if !p.significant() || !p.has_own_failure() {
+            continue;
+        }
+        // A failure that began well after the alerting service's is a consequence, not a cause.
+        if let (Some(a), Some(b)) = (alert_first, p.first_problem) {
+            if b > a + chrono::Duration::minutes(5) {
+                continue;
+            }
+        }
+        let m = mentions(&up.service);
+        let score = p.weight() * (1.0 + m as f64) / up.hops as f64;
+        let reason = format!(
+            "{} has its own failure ({} errors, {} warnings) upstream of {} ({} hop{}){}",
+            up.service,
+            p.errors,
+            p.warnings,
+            alert_service,
+            up.hops,
+            if up.hops == 1 { "" } else { "s" },
+            if m > 0 {
+                format!("; {alert_service} logs name it {m} time(s)")
+            } else {
+                String::new()
+            }
+        );
+        if best.as_ref().is_none_or(|(s, _, _)| score > *s) {
+            best = Some((score, up, reason));
+        }
+    }
+
+    let external_suspects: Vec<String> = upstream
+        .iter()
+        .filter(|u| u.external && mentions(&u.service) > 0)
+        .map(|u| u.service.clone())
+        .collect();
+
+    // Keep the blame on the alerting service when its own failure outweighs the candidate's.
+    if let Some((score, up, reason)) = best {
+        let own = alert_p.filter(|p| p.has_own_failure() && !p.signals.scores.is_empty());
+        let own_code = own
+            .map(|p| {
+                p.signals.score(Family::CodeError)
+                    + p.signals.score(Family::Memory)
+                    + p.signals.score(Family::Pool)
+            })
+            .unwrap_or(0.0);
+        let up_mentioned = mentions(&up.service) > 0;
+        if !(own_code > 2.0 * score.max(1.0) && !up_mentioned) {
+            return Origin {
+                service: up.service.clone(),
+                reason,
+                external_suspects,
+            };
+        }
+    }
+    let reason = match alert_p {
+        Some(p) => format!(
+            "{alert_service} shows {} errors and {} warnings of its own; no upstream service shows an earlier failure",
+            p.errors, p.warnings
+        ),
+        None => format!(
+            "no warning-level logs for {alert_service}; no upstream service shows a failure"
+        ),
+    };
+    Origin {
+        service: alert_service.to_string(),
+        reason,
+        external_suspects,
+    }
+}

@@ -1,0 +1,257 @@
+//! Deploy/change correlation. A change is a suspect when it landed shortly before the origin's
+//! first error (timing), on the origin or on the path to it (scope of service), and what it
+//! touched matches what is failing (scope of content: shared identifiers such as a config key,
+//! a module or a library name, or a change class that explains the failure family).
+
+use super::signals::Family;
+use super::text;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeSet;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Candidate {
+    pub id: String,
+    /// "deploy" or the change kind (feature_flag, config, infra, dependency).
+    pub kind: String,
+    pub service: String,
+    pub ts: DateTime<Utc>,
+    pub description: String,
+    #[serde(default)]
+    pub files: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Scored {
+    pub candidate: Candidate,
+    pub score: f64,
+    pub minutes_before_first_error: f64,
+    pub shared_terms: Vec<String>,
+    pub why: String,
+}
+
+pub struct Context<'a> {
+    pub origin: &'a str,
+    pub alert_service: &'a str,
+    /// Services on the path between them (upstream closure of the alerting service).
+    pub related: &'a BTreeSet<String>,
+    pub first_error: DateTime<Utc>,
+    /// Identifiers from the origin's error signatures.
+    pub error_terms: &'a BTreeSet<String>,
+    /// The dominant failure family.
+    pub family: Option<Family>,
+}
+
+/// Words in a change description that explain a failure family.
+fn family_terms(f: Family) -> &'static [&'static str] {
+    match f {
+        Family::Pool => &[
+            "pool",
+            "connection",
+            "cursor",
+            "query",
+            "transaction",
+            "session",
+            "database",
+            "db",
+            "orm",
+            "repository",
+        ],
+        Family::Memory => &[
+            "cache",
+            "memory",
+            "buffer",
+            "listener",
+            "subscriber",
+            "heap",
+            "retain",
+            "in-memory",
+            "memo",
+            "batch",
+        ],
+        Family::SlowQuery => &["query", "index", "table", "join", "lookup", "sql", "schema"],
+        Family::CodeError => &[
+            "refactor",
+            "upgrade",
+            "bump",
+            "driver",
+            "config",
+            "env",
+            "secret",
+            "serializer",
+            "migrate",
+            "rewrite",
+            "library",
+            "major",
+        ],
+        Family::Upstream => &["timeout", "client", "retry", "endpoint", "vendor"],
+        Family::CrashLoop => &["startup", "probe", "entrypoint", "resources", "limits"],
+        Family::Certificate => &["cert", "tls", "ssl", "certificate"],
+        Family::Dns => &["dns", "resolver", "hostname", "domain"],
+        Family::Load => &["autoscal", "replica", "capacity", "limit"],
+    }
+}
+
+/// Leaks and saturation build up over hours; code errors show within minutes.
+fn time_constant_minutes(f: Option<Family>) -> f64 {
+    match f {
+        Some(Family::Memory) | Some(Family::Pool) => 360.0,
+        _ => 90.0,
+    }
+}
+
+pub fn score_all(cands: &[Candidate], ctx: &Context<'_>) -> Vec<Scored> {
+    let tau = time_constant_minutes(ctx.family);
+    let mut out: Vec<Scored> = cands
+        .iter()
+        .filter_map(|c| {
+            let gap = (ctx.first_error - c.ts).num_seconds() as f64 / 60.0;
+            // Landed after the failure began: cannot have caused it.
+            if gap < -1.0 {
+                return None;
+            }
+            let time = (-gap.max(0.0) / tau).exp();
+            let service = if c.service.eq_ignore_ascii_case(ctx.origin) {
+                1.0
+            } else if c.service.eq_ignore_ascii_case(ctx.alert_service) {
+                0.6
+            } else if ctx.related.contains(&c.service) {
+                0.35
+            } else {
+                0.08
+            };
+            let mut terms: BTreeSet<String> = text::keywords(&c.description);
+            for f in &c.files {
+                terms.extend(text::keywords(f));
+            }
+            let shared: Vec<String> = terms.intersection(ctx.error_terms).cloned().collect();
+            let desc = c.description.to_lowercase();
+            let family_hit = ctx
+                .family
+                .is_some_and(|f| family_terms(f).iter().any(|t| desc.contains(t)));
+            let content =
+                ((shared.len() as f64) / 3.0).min(1.0) * 0.75 + if family_hit { 0.25 } else { 0.0 };
+            let score = time.sqrt() * service * (0.55 + 0.45 * content);
+            let why = format!(
+                "{} on {} {:.0} min before the first error; {}{}",
+                c.id,
+                c.service,
+                gap,
+                if shared.is_empty() {
+                    "no shared identifiers with the errors".to_string()
+                } else {
+                    format!("shares {} with the errors", shared.join(", "))
+                },
+                if family_hit {
+                    "; the change type explains the failure"
+                } else {
+                    ""
+                }
+            );
+            Some(Scored {
+                candidate: c.clone(),
+                score,
+                minutes_before_first_error: gap,
+                shared_terms: shared,
+                why,
+            })
+        })
+        .collect();
+    out.sort_by(|a, b| b.score.total_cmp(&a.score));
+    out
+}
+
+/// Phrases in a deploy description that make a plain rollback unsafe.
+pub fn rollback_unsafe(description: &str) -> bool {
+    text::contains_any(
+        &description.to_lowercase(),
+        &[
+            "irreversible",
+            "cannot be rolled back",
+            "can't be rolled back",
+            "not reversible",
+            "one-way migration",
+            "destructive migration",
+            "drops column",
+            "drop column",
+            "dropping column",
+            "drops table",
+            "drop table",
+            "dropping table",
+            "non-reversible",
+        ],
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(min: i64) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339("2026-01-01T12:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc)
+            + chrono::Duration::minutes(min)
+    }
+
+    #[test]
+    fn recent_same_service_change_with_shared_terms_wins() {
+        let cands = vec![
+            Candidate {
+                id: "d-old".into(),
+                kind: "deploy".into(),
+                service: "api".into(),
+                ts: at(-3000),
+                description: "tweak rate limits".into(),
+                files: vec![],
+            },
+            Candidate {
+                id: "d-bad".into(),
+                kind: "deploy".into(),
+                service: "api".into(),
+                ts: at(-12),
+                description: "Refactor AuthMiddleware JWT secret lookup".into(),
+                files: vec![],
+            },
+            Candidate {
+                id: "d-other".into(),
+                kind: "deploy".into(),
+                service: "billing".into(),
+                ts: at(-5),
+                description: "copy change".into(),
+                files: vec![],
+            },
+            Candidate {
+                id: "d-late".into(),
+                kind: "deploy".into(),
+                service: "api".into(),
+                ts: at(10),
+                description: "AuthMiddleware".into(),
+                files: vec![],
+            },
+        ];
+        let terms = text::keywords("NullPointerException in AuthMiddleware.validate jwt_secret");
+        let related = BTreeSet::new();
+        let ctx = Context {
+            origin: "api",
+            alert_service: "api",
+            related: &related,
+            first_error: at(0),
+            error_terms: &terms,
+            family: Some(Family::CodeError),
+        };
+        let s = score_all(&cands, &ctx);
+        assert_eq!(s[0].candidate.id, "d-bad");
+        assert!(s[0].score > 0.7, "{s:?}");
+        assert!(s.iter().all(|x| x.candidate.id != "d-late"));
+        assert!(s[1].score < 0.3);
+    }
+
+    #[test]
+    fn irreversible_migrations_are_detected() {
+        assert!(rollback_unsafe(
+            "adds migration 0042 dropping column legacy_status (irreversible)"
+        ));
+        assert!(!rollback_unsafe("Add pagination to /users/list"));
+    }
+}

@@ -1,0 +1,229 @@
+//! Decisions: priority from alert severity and service tier, the failure class, the remediation
+//! action, and a calibrated confidence (weak evidence → low confidence → escalate).
+
+use super::correlate::{self, Scored};
+use super::signals::{Family, Signals};
+use app::model::{AlertSeverity, Priority, RemediationAction};
+
+/// Alert urgency, one step more urgent on a tier-1 service, one step less on tier 3+.
+pub fn priority(sev: AlertSeverity, tier: Option<u8>) -> Priority {
+    let base = sev.urgency() as i32;
+    let adj = match tier {
+        Some(1) => -1,
+        Some(t) if t >= 3 => 1,
+        _ => 0,
+    };
+    Priority::from_level((base + adj).clamp(1, 4))
+}
+
+/// The dominant failure family of the origin's evidence. Specific families outrank the
+/// generic "a call failed" family, which is usually a symptom.
+pub fn dominant_family(s: &Signals) -> Option<Family> {
+    let weight = |f: Family| match f {
+        Family::Certificate | Family::Dns => 1.5,
+        Family::Memory | Family::Pool => 1.2,
+        Family::CodeError | Family::SlowQuery => 1.0,
+        Family::CrashLoop => 0.9,
+        Family::Upstream => 0.7,
+        Family::Load => 0.5,
+    };
+    s.scores
+        .iter()
+        .filter(|(_, v)| **v >= 0.5)
+        .map(|(f, v)| (*f, v * weight(*f)))
+        .max_by(|a, b| a.1.total_cmp(&b.1))
+        .map(|(f, _)| f)
+}
+
+/// A culprit only when it clearly beats the rest.
+pub fn pick_culprit(scored: &[Scored]) -> Option<&Scored> {
+    let best = scored.first()?;
+    let second = scored.get(1).map(|s| s.score).unwrap_or(0.0);
+    (best.score >= 0.4 && best.score - second >= 0.08).then_some(best)
+}
+
+pub fn failure_class(
+    origin_is_alert: bool,
+    family: Option<Family>,
+    culprit: Option<&Scored>,
+    signals: &Signals,
+) -> String {
+    if let Some(c) = culprit {
+        if c.candidate.kind == "feature_flag" || c.candidate.kind == "config" {
+            return "config_regression".into();
+        }
+    }
+    if !origin_is_alert {
+        return "downstream_outage".into();
+    }
+    match family {
+        Some(Family::Memory) => "memory_leak",
+        Some(Family::Pool) => "db_pool",
+        Some(Family::SlowQuery) if signals.score(Family::Pool) > 0.0 => "db_pool",
+        Some(Family::SlowQuery) => "slow_query",
+        Some(Family::CrashLoop) => "crash_loop",
+        Some(Family::Certificate) => "certificate",
+        Some(Family::Dns) => "dns",
+        Some(Family::Upstream) if culprit.is_none() => "downstream_outage",
+        Some(Family::Load) if culprit.is_none() => "capacity",
+        _ if culprit.is_some() => "bad_deploy",
+        Some(Family::CodeError) => "application_error",
+        _ => "unknown",
+    }
+    .into()
+}
+
+pub fn confidence(
+    culprit: Option<&Scored>,
+    scored: &[Scored],
+    family_strength: f64,
+    logs_seen: bool,
+) -> f64 {
+    if !logs_seen {
+        return 0.1;
+    }
+    let c = match culprit {
+        Some(best) => {
+            let second = scored
+                .iter()
+                .find(|s| s.candidate.id != best.candidate.id)
+                .map(|s| s.score)
+                .unwrap_or(0.0);
+            0.35 + 0.5 * best.score + 0.3 * (best.score - second)
+        }
+        None => 0.3 + 0.08 * family_strength.min(6.0),
+    };
+    (c.clamp(0.05, 0.97) * 100.0).round() / 100.0
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ActionChoice {
+    pub action: RemediationAction,
+    pub target: Option<String>,
+    pub rationale: String,
+    pub risk: String,
+}
+
+/// Below this confidence Sentinel proposes nothing destructive and escalates to a human.
+pub const MIN_CONFIDENCE_TO_ACT: f64 = 0.45;
+
+pub struct ActionInput<'a> {
+    pub failure_class: &'a str,
+    pub origin: &'a str,
+    pub confidence: f64,
+    pub culprit: Option<&'a Scored>,
+    /// Peak/baseline of request rate on the origin, if measured.
+    pub traffic_growth: Option<f64>,
+    pub external_suspects: &'a [String],
+}
+
+pub fn choose_action(i: &ActionInput<'_>) -> ActionChoice {
+    let escalate = |why: String| ActionChoice {
+        action: RemediationAction::Escalate,
+        target: None,
+        rationale: why,
+        risk: "none: no production change proposed".into(),
+    };
+    if i.confidence < MIN_CONFIDENCE_TO_ACT {
+        return escalate(format!(
+            "confidence {:.2} is below {MIN_CONFIDENCE_TO_ACT}: a human should investigate before any change",
+            i.confidence
+        ));
+    }
+    if let Some(c) = i.culprit {
+        let cand = &c.candidate;
+        return match cand.kind.as_str() {
+            "feature_flag" => ActionChoice {
+                action: RemediationAction::DisableFlag,
+                target: Some(cand.id.clone()),
+                rationale: format!(
+                    "flag change {} preceded the errors by {:.0} min",
+                    cand.id, c.minutes_before_first_error
+                ),
+                risk: "low: returns the flag to its previous state; users lose the new behaviour"
+                    .into(),
+            },
+            "deploy" if correlate::rollback_unsafe(&cand.description) => ActionChoice {
+                action: RemediationAction::Hotfix,
+                target: Some(cand.id.clone()),
+                rationale: format!(
+                    "{} introduced the failure but ships an irreversible change (\"{}\"), so rolling back is unsafe; fix forward",
+                    cand.id, cand.description
+                ),
+                risk: "medium: a forward fix must be written and shipped under pressure".into(),
+            },
+            _ => ActionChoice {
+                action: RemediationAction::Rollback,
+                target: Some(cand.id.clone()),
+                rationale: format!(
+                    "{} ({}) on {} preceded the errors by {:.0} min",
+                    cand.id, cand.description, cand.service, c.minutes_before_first_error
+                ),
+                risk: "low to medium: reverts the change and anything else it shipped".into(),
+            },
+        };
+    }
+    match i.failure_class {
+        "db_pool" | "capacity" if i.traffic_growth.is_some_and(|g| g >= 1.8) => ActionChoice {
+            action: RemediationAction::Scale,
+            target: Some(i.origin.to_string()),
+            rationale: format!(
+                "no change correlates; traffic is {:.1}x its baseline and the pool is saturated",
+                i.traffic_growth.unwrap_or_default()
+            ),
+            risk: "low: more replicas/connections; check database connection headroom".into(),
+        },
+        "memory_leak" | "crash_loop" => ActionChoice {
+            action: RemediationAction::Restart,
+            target: Some(i.origin.to_string()),
+            rationale:
+                "no change correlates; a rolling restart relieves the leak while the cause is found"
+                    .into(),
+            risk: "low: rolling restart; the leak will come back".into(),
+        },
+        "downstream_outage" if !i.external_suspects.is_empty() => escalate(format!(
+            "the failure is in an external dependency ({}); nothing internal to roll back: page the vendor and enable fallbacks",
+            i.external_suspects.join(", ")
+        )),
+        other => escalate(format!(
+            "no change correlates with the {other} failure; escalating to the owning team"
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tier_shifts_priority() {
+        assert_eq!(priority(AlertSeverity::Critical, Some(1)), Priority::P1);
+        assert_eq!(priority(AlertSeverity::High, Some(1)), Priority::P1);
+        assert_eq!(priority(AlertSeverity::High, Some(2)), Priority::P2);
+        assert_eq!(priority(AlertSeverity::High, Some(3)), Priority::P3);
+        assert_eq!(priority(AlertSeverity::Info, Some(3)), Priority::P4);
+        assert_eq!(priority(AlertSeverity::Warning, None), Priority::P3);
+    }
+
+    #[test]
+    fn low_confidence_escalates() {
+        let a = choose_action(&ActionInput {
+            failure_class: "db_pool",
+            origin: "x",
+            confidence: 0.2,
+            culprit: None,
+            traffic_growth: Some(4.0),
+            external_suspects: &[],
+        });
+        assert_eq!(a.action, RemediationAction::Escalate);
+        let b = choose_action(&ActionInput {
+            failure_class: "db_pool",
+            origin: "x",
+            confidence: 0.7,
+            culprit: None,
+            traffic_growth: Some(4.0),
+            external_suspects: &[],
+        });
+        assert_eq!(b.action, RemediationAction::Scale);
+    }
+}

@@ -1,0 +1,16 @@
+//! The built-in offline analysis engine: the analyzers behind the `builtin/…` model. They work
+//! on what tools return (log lines, deploys, changes, metrics, the dependency graph), never on
+//! scenario files, ids or ground truth, so they solve incidents they have never seen.
+//!
+//! - [`templates`]: log template mining (group messages by shape, count signatures).
+//! - [`signals`]: failure-class recognition from evidence.
+//! - [`blame`]: which service is the origin, following the dependency graph upstream.
+//! - [`correlate`]: deploy/change correlation by timing, service and scope.
+//! - [`decide`]: severity, action and confidence.
+
+pub mod blame;
+pub mod correlate;
+pub mod decide;
+pub mod signals;
+pub mod templates;
+pub mod text;

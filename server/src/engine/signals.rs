@@ -1,0 +1,317 @@
+//! Failure-class recognition: each class has phrase families; a line that matches adds weight
+//! by its level (errors count more than warnings, repeats count with diminishing returns).
+
+use super::templates::Signature;
+use crate::telemetry::LogLevel;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// The evidence families the engine knows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Family {
+    /// Connection pool saturation or leaked connections/cursors.
+    Pool,
+    /// Heap growth, OOM, GC thrash, leaked listeners.
+    Memory,
+    /// Calls to a dependency failing: 5xx, timeouts, refused connections.
+    Upstream,
+    /// Crash loops and restarts.
+    CrashLoop,
+    /// TLS / certificate failures.
+    Certificate,
+    /// Name resolution failures.
+    Dns,
+    /// Code defects: exceptions, missing config/env, type errors.
+    CodeError,
+    /// Slow queries, missing indexes.
+    SlowQuery,
+    /// Load: traffic spikes, rate limiting, saturation.
+    Load,
+}
+
+const FAMILIES: &[(Family, &[&str])] = &[
+    (
+        Family::Pool,
+        &[
+            "connection pool",
+            "pool exhausted",
+            "pool is exhausted",
+            "pool size",
+            "timeout acquiring",
+            "acquire connection",
+            "acquiring connection",
+            "too many connections",
+            "remaining connection slots",
+            "queuepool",
+            "connection leak",
+            "checked out",
+            "could not obtain connection",
+            "hikari",
+            "pool timeout",
+            "pool_timeout",
+            "connections in use",
+            "waiting for connection",
+            "cursor",
+            "leaked connection",
+            "unclosed connection",
+            "no available connection",
+        ],
+    ),
+    (
+        Family::Memory,
+        &[
+            "outofmemory",
+            "out of memory",
+            "oomkilled",
+            "oom killed",
+            "oom-kill",
+            "heap",
+            "gc overhead",
+            "gc pause",
+            "full gc",
+            "memory usage",
+            "maxlistenersexceeded",
+            "listener leak",
+            "memory leak",
+            "rss",
+            "allocation failed",
+            "memory limit",
+            "javascript heap",
+            "cannot allocate memory",
+        ],
+    ),
+    (
+        Family::Upstream,
+        &[
+            " 502",
+            " 503",
+            " 504",
+            "bad gateway",
+            "service unavailable",
+            "gateway timeout",
+            "upstream",
+            "timed out",
+            "timeout",
+            "connection refused",
+            "connection reset",
+            "circuit breaker",
+            "circuit open",
+            "vendor",
+            "processor",
+            "unreachable",
+            "deadline exceeded",
+            "econnrefused",
+            "etimedout",
+            "status page",
+            "degraded",
+        ],
+    ),
+    (
+        Family::CrashLoop,
+        &[
+            "crashloopbackoff",
+            "back-off restarting",
+            "exit code 137",
+            "exit code 139",
+            "restarting container",
+            "liveness probe failed",
+            "container restarted",
+            "restart count",
+            "restart loop",
+            "readiness probe failed",
+        ],
+    ),
+    (
+        Family::Certificate,
+        &[
+            "certificate has expired",
+            "certificate expired",
+            "x509",
+            "ssl handshake",
+            "tls handshake",
+            "certificate verify failed",
+            "cert expired",
+            "unknown authority",
+            "self signed certificate",
+        ],
+    ),
+    (
+        Family::Dns,
+        &[
+            "nxdomain",
+            "name resolution",
+            "no such host",
+            "could not resolve",
+            "temporary failure in name resolution",
+            "dns lookup",
+            "servfail",
+            "getaddrinfo",
+        ],
+    ),
+    (
+        Family::CodeError,
+        &[
+            "exception",
+            "nullpointer",
+            "attributeerror",
+            "typeerror",
+            "keyerror",
+            "valueerror",
+            "nameerror",
+            "importerror",
+            "modulenotfounderror",
+            "undefined",
+            "not found in config",
+            "missing config",
+            "is not set",
+            "not set",
+            "is not defined",
+            "cannot read property",
+            "traceback",
+            "stack trace",
+            "nomethoderror",
+            "panic",
+            "segfault",
+            "unhandled",
+            "has no attribute",
+            "unexpected keyword",
+            "argument",
+            "invalid config",
+            "missing required",
+            "environment variable",
+            "nil pointer",
+            "index out of range",
+            "classcastexception",
+            "serializ",
+        ],
+    ),
+    (
+        Family::SlowQuery,
+        &[
+            "slow query",
+            "seq scan",
+            "sequential scan",
+            "query took",
+            "full table scan",
+            "missing index",
+            "without index",
+            "no index",
+            "lock wait",
+            "statement timeout",
+            "query timeout",
+        ],
+    ),
+    (
+        Family::Load,
+        &[
+            "traffic spike",
+            "rate limit",
+            "429",
+            "too many requests",
+            "queue depth",
+            "backlog",
+            "saturat",
+            "throttl",
+            "surge",
+            "load shedding",
+        ],
+    ),
+];
+
+/// Weighted evidence per family for a set of signatures.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Signals {
+    pub scores: BTreeMap<Family, f64>,
+    /// Up to three example messages per family.
+    pub examples: BTreeMap<Family, Vec<String>>,
+}
+
+impl Signals {
+    pub fn score(&self, f: Family) -> f64 {
+        self.scores.get(&f).copied().unwrap_or(0.0)
+    }
+
+    /// The strongest family among `among`, with its score.
+    pub fn strongest(&self, among: &[Family]) -> Option<(Family, f64)> {
+        among
+            .iter()
+            .map(|f| (*f, self.score(*f)))
+            .filter(|(_, s)| *s > 0.0)
+            .max_by(|a, b| a.1.total_cmp(&b.1))
+    }
+}
+
+fn level_weight(l: LogLevel) -> f64 {
+    match l {
+        LogLevel::CRITICAL => 1.5,
+        LogLevel::ERROR => 1.0,
+        LogLevel::WARNING => 0.4,
+        LogLevel::INFO => 0.05,
+        LogLevel::DEBUG => 0.0,
+    }
+}
+
+/// Which families a message matches.
+pub fn families_of(message: &str) -> Vec<Family> {
+    let m = format!(" {}", message.to_lowercase());
+    FAMILIES
+        .iter()
+        .filter(|(_, needles)| needles.iter().any(|n| m.contains(n)))
+        .map(|(f, _)| *f)
+        .collect()
+}
+
+pub fn analyse(sigs: &[Signature]) -> Signals {
+    let mut s = Signals::default();
+    for sig in sigs {
+        let w = level_weight(sig.level) * (1.0 + (sig.count as f64).ln());
+        if w <= 0.0 {
+            continue;
+        }
+        for f in families_of(&sig.example) {
+            *s.scores.entry(f).or_default() += w;
+            let ex = s.examples.entry(f).or_default();
+            if ex.len() < 3 {
+                ex.push(sig.example.clone());
+            }
+        }
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn phrases_map_to_families() {
+        assert!(
+            families_of(
+                "HikariPool-1 - Connection is not available, request timed out after 30000ms"
+            )
+            .contains(&Family::Pool)
+        );
+        assert!(
+            families_of("java.lang.OutOfMemoryError: Java heap space").contains(&Family::Memory)
+        );
+        assert!(
+            families_of("POST https://api.vendor.example/charge -> 503 Service Unavailable")
+                .contains(&Family::Upstream)
+        );
+        assert!(
+            families_of("x509: certificate has expired or is not yet valid")
+                .contains(&Family::Certificate)
+        );
+        assert!(families_of("dial tcp: lookup db.internal: no such host").contains(&Family::Dns));
+        assert!(
+            families_of("Back-off restarting failed container (CrashLoopBackOff)")
+                .contains(&Family::CrashLoop)
+        );
+        assert!(
+            families_of("AttributeError: 'Connection' object has no attribute 'execute'")
+                .contains(&Family::CodeError)
+        );
+        assert!(families_of("routine token refresh completed").is_empty());
+    }
+}

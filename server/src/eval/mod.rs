@@ -1,0 +1,10 @@
+//! Trajectory evaluation: runs scenarios end to end (auto-approving, each in its own
+//! database), scores every trajectory on six dimensions against the scenario's ground truth
+//! ([`judge`]), and writes `eval_report.json`, `eval_report.md` and the trajectories
+//! ([`report`]). This is the only module that reads ground truth.
+
+pub mod judge;
+pub mod report;
+pub mod runner;
+
+pub use runner::{EvalArgs, run_cli};

@@ -1,0 +1,140 @@
+//! REST handlers (CONTRACTS.md §5). Thin: validate, call the service, map errors.
+
+use super::{
+    AppState,
+    error::{ApiError, parse_json},
+};
+use crate::store::IncidentFilter;
+use app::model::*;
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::IntoResponse;
+
+pub async fn health(State(s): State<AppState>) -> impl IntoResponse {
+    match sqlx::query("SELECT 1")
+        .execute(s.sentinel.store.pool())
+        .await
+    {
+        Ok(_) => (StatusCode::OK, Json(serde_json::json!({ "status": "ok" }))),
+        Err(_) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(serde_json::json!({ "status": "database unavailable" })),
+        ),
+    }
+}
+
+pub async fn list_scenarios(
+    State(s): State<AppState>,
+) -> Result<Json<Vec<ScenarioSummary>>, ApiError> {
+    Ok(Json(
+        s.sentinel
+            .scenarios()?
+            .iter()
+            .map(|s| s.summary())
+            .collect(),
+    ))
+}
+
+pub async fn fire_scenario(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<impl IntoResponse, ApiError> {
+    let incident_id = s.sentinel.fire_scenario(&id).await?;
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(serde_json::json!({ "incident_id": incident_id })),
+    ))
+}
+
+#[derive(serde::Deserialize)]
+pub struct ListQuery {
+    status: Option<String>,
+    service: Option<String>,
+    limit: Option<i64>,
+}
+
+pub async fn list_incidents(
+    State(s): State<AppState>,
+    Query(q): Query<ListQuery>,
+) -> Result<Json<Vec<IncidentSummary>>, ApiError> {
+    let status = match q.status.as_deref().filter(|x| !x.is_empty()) {
+        Some(x) => Some(IncidentStatus::parse(x).map_err(|e| ApiError::BadRequest(e.to_string()))?),
+        None => None,
+    };
+    let f = IncidentFilter {
+        status,
+        service: q.service.filter(|x| !x.is_empty()),
+        limit: q.limit,
+    };
+    Ok(Json(
+        s.sentinel
+            .store
+            .list_incidents(&f)
+            .await?
+            .iter()
+            .map(|r| r.summary())
+            .collect(),
+    ))
+}
+
+pub async fn get_incident(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let d = s
+        .sentinel
+        .incident_detail(&id)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("incident {id}")))?;
+    let mut v = serde_json::to_value(&d.report).map_err(|e| ApiError::Internal(e.to_string()))?;
+    v["service"] = serde_json::json!(d.summary.service);
+    v["severity"] = serde_json::json!(d.summary.severity);
+    v["title"] = serde_json::json!(d.summary.title);
+    v["alert"] = serde_json::to_value(&d.alert).unwrap_or_default();
+    v["alert_count"] = serde_json::json!(d.summary.alert_count);
+    v["created_at"] = serde_json::json!(d.summary.created_at);
+    v["pending_approval"] = serde_json::to_value(&d.pending_approval).unwrap_or_default();
+    Ok(Json(v))
+}
+
+#[derive(serde::Deserialize)]
+pub struct DecisionBody {
+    decision: String,
+    #[serde(default)]
+    comment: String,
+}
+
+pub async fn decide(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<impl IntoResponse, ApiError> {
+    let who = s.auth.operator(&headers)?;
+    let b: DecisionBody = parse_json(&body)?;
+    let d = ApprovalDecision::parse(&b.decision, &b.comment, &who)
+        .map_err(|e| ApiError::Unprocessable(e.to_string()))?;
+    if s.sentinel.store.get_incident(&id).await?.is_none() {
+        return Err(ApiError::NotFound(format!("incident {id}")));
+    }
+    s.sentinel.decide(&id, d).await?;
+    let rec = s
+        .sentinel
+        .store
+        .get_incident(&id)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("incident {id}")))?;
+    Ok(Json(
+        serde_json::json!({ "incident_id": id, "status": rec.status, "decided_by": who }),
+    ))
+}
+
+pub async fn eval_report(State(s): State<AppState>) -> Result<Json<EvalReport>, ApiError> {
+    let runs = s.sentinel.store.eval_runs(1).await?;
+    runs.into_iter()
+        .next()
+        .map(Json)
+        .ok_or_else(|| ApiError::NotFound("no evaluation has been run yet (sentinel eval)".into()))
+}

@@ -1,0 +1,146 @@
+//! The HTTP application: the Leptos dashboard (SSR + server functions), the REST API, the SSE
+//! event streams and the alert webhooks. [`Application::build`] binds a port and returns the
+//! ready app, so tests start a real server on a random port with a fresh database.
+
+mod api;
+mod auth;
+mod backend;
+mod error;
+mod sse;
+
+pub use auth::OperatorAuth;
+pub use error::{ApiError, parse_json as error_parse};
+
+use crate::config::Config;
+use crate::service::Sentinel;
+use axum::Router;
+use axum::routing::{get, post};
+use leptos::prelude::*;
+use leptos_axum::{LeptosRoutes, generate_route_list};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use tower_http::limit::RequestBodyLimitLayer;
+
+/// Shared state of every handler.
+#[derive(Clone)]
+pub struct AppState {
+    pub sentinel: Sentinel,
+    pub auth: Arc<OperatorAuth>,
+    pub leptos_options: LeptosOptions,
+}
+
+impl axum::extract::FromRef<AppState> for LeptosOptions {
+    fn from_ref(s: &AppState) -> Self {
+        s.leptos_options.clone()
+    }
+}
+
+pub struct Application {
+    listener: tokio::net::TcpListener,
+    router: Router,
+    pub addr: SocketAddr,
+    pub state: AppState,
+}
+
+/// Largest accepted request body (webhooks included).
+pub fn body_limit() -> usize {
+    std::env::var("SENTINEL_MAX_BODY_BYTES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1024 * 1024)
+}
+
+impl Application {
+    pub async fn build(config: Config, addr: SocketAddr) -> Result<Self, String> {
+        let auth = Arc::new(OperatorAuth::from_config(&config)?);
+        let site_root = config.site_root.display().to_string();
+        let sentinel = crate::cli::build_sentinel(config).await?;
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
+        let addr = listener.local_addr().map_err(|e| e.to_string())?;
+        let leptos_options = LeptosOptions::builder()
+            .output_name("sentinel")
+            .site_root(site_root)
+            .site_pkg_dir("pkg")
+            .site_addr(addr)
+            .build();
+        let state = AppState {
+            sentinel,
+            auth,
+            leptos_options: leptos_options.clone(),
+        };
+        let router = router(state.clone());
+        Ok(Self {
+            listener,
+            router,
+            addr,
+            state,
+        })
+    }
+
+    /// Serves until the process is stopped, expiring stale approvals in the background.
+    pub async fn run(self) -> Result<(), String> {
+        let sentinel = self.state.sentinel.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_secs(5));
+            loop {
+                tick.tick().await;
+                if let Err(e) = sentinel.expire_approvals().await {
+                    tracing::warn!(error = %e, "approval expiry sweep failed");
+                }
+            }
+        });
+        axum::serve(self.listener, self.router.into_make_service())
+            .with_graceful_shutdown(async {
+                let _ = tokio::signal::ctrl_c().await;
+            })
+            .await
+            .map_err(|e| e.to_string())
+    }
+}
+
+pub fn router(state: AppState) -> Router {
+    let routes = generate_route_list(app::App);
+    let backend: app::backend::SharedBackend = Arc::new(backend::HttpBackend {
+        state: state.clone(),
+    });
+    let opts = state.leptos_options.clone();
+    Router::new()
+        .route("/health", get(api::health))
+        .route("/login", get(auth::login))
+        .route("/logout", post(auth::logout))
+        .route("/api/scenarios", get(api::list_scenarios))
+        .route("/api/scenarios/{id}/fire", post(api::fire_scenario))
+        .route("/api/incidents", get(api::list_incidents))
+        .route("/api/incidents/{id}", get(api::get_incident))
+        .route("/api/incidents/{id}/approval", post(api::decide))
+        .route("/api/incidents/{id}/events", get(sse::incident_events))
+        .route("/api/events", get(sse::all_events))
+        .route("/api/eval-report", get(api::eval_report))
+        .route("/webhooks/alert", post(crate::ingest::generic::receive))
+        .leptos_routes_with_context(
+            &state,
+            routes,
+            {
+                let backend = backend.clone();
+                move || provide_context(backend.clone())
+            },
+            move || app::shell(opts.clone()),
+        )
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(
+            app::shell,
+        ))
+        .layer(RequestBodyLimitLayer::new(body_limit()))
+        .layer(tower_http::trace::TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+pub async fn serve(config: Config, addr: SocketAddr) -> Result<(), String> {
+    let app = Application::build(config, addr).await?;
+    let url = format!("http://{}", app.addr);
+    app.state.auth.announce(&url);
+    tracing::info!(%url, "sentinel serving");
+    app.run().await
+}

@@ -1,0 +1,151 @@
+//! The service catalogue, dependency graph and runbooks, read from `data/services/` and kept
+//! in SQLite. Loaded once at start; tools read it through [`Catalogue`].
+
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeSet, VecDeque};
+use std::path::Path;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ServiceInfo {
+    pub name: String,
+    #[serde(default)]
+    pub team: String,
+    #[serde(default = "default_tier")]
+    pub tier: u8,
+    #[serde(default)]
+    pub oncall_channel: String,
+    #[serde(default)]
+    pub repo: String,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default)]
+    pub language: String,
+    #[serde(default)]
+    pub owners: Vec<String>,
+}
+
+fn default_tier() -> u8 {
+    2
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DependencyEdge {
+    pub from: String,
+    pub to: String,
+    #[serde(default)]
+    pub protocol: String,
+    #[serde(default)]
+    pub criticality: String,
+    #[serde(default)]
+    pub external: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Runbook {
+    pub id: String,
+    pub service: String,
+    pub failure_class: String,
+    pub title: String,
+    #[serde(default)]
+    pub summary: String,
+    #[serde(default)]
+    pub steps: Vec<String>,
+    #[serde(default)]
+    pub escalation: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Catalogue {
+    pub services: Vec<ServiceInfo>,
+    pub dependencies: Vec<DependencyEdge>,
+    pub runbooks: Vec<Runbook>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CatalogueError {
+    #[error("{file}: {message}")]
+    File { file: String, message: String },
+}
+
+fn read_json<T: serde::de::DeserializeOwned>(dir: &Path, name: &str) -> Result<T, CatalogueError> {
+    let path = dir.join(name);
+    let text = std::fs::read_to_string(&path).map_err(|e| CatalogueError::File {
+        file: path.display().to_string(),
+        message: e.to_string(),
+    })?;
+    let de = &mut serde_json::Deserializer::from_str(&text);
+    serde_path_to_error::deserialize(de).map_err(|e| CatalogueError::File {
+        file: path.display().to_string(),
+        message: format!("field `{}`: {}", e.path(), e.inner()),
+    })
+}
+
+impl Catalogue {
+    /// Reads `services.json`, `dependencies.json` and `runbooks.json` from `dir`.
+    pub fn load_dir(dir: &Path) -> Result<Self, CatalogueError> {
+        Ok(Self {
+            services: read_json(dir, "services.json")?,
+            dependencies: read_json(dir, "dependencies.json")?,
+            runbooks: read_json(dir, "runbooks.json")?,
+        })
+    }
+
+    pub fn service(&self, name: &str) -> Option<&ServiceInfo> {
+        self.services
+            .iter()
+            .find(|s| s.name.eq_ignore_ascii_case(name))
+    }
+
+    /// What `service` calls directly.
+    pub fn dependencies_of(&self, service: &str) -> Vec<&DependencyEdge> {
+        self.dependencies
+            .iter()
+            .filter(|d| d.from.eq_ignore_ascii_case(service))
+            .collect()
+    }
+
+    /// Who calls `service` directly.
+    pub fn dependents_of(&self, service: &str) -> Vec<&DependencyEdge> {
+        self.dependencies
+            .iter()
+            .filter(|d| d.to.eq_ignore_ascii_case(service))
+            .collect()
+    }
+
+    /// Everything `service` depends on, transitively, with the hop count (breadth first).
+    pub fn upstream_closure(&self, service: &str) -> Vec<(String, usize)> {
+        let mut seen = BTreeSet::new();
+        let mut out = Vec::new();
+        let mut queue = VecDeque::from([(service.to_string(), 0usize)]);
+        seen.insert(service.to_string());
+        while let Some((s, d)) = queue.pop_front() {
+            for e in self.dependencies_of(&s) {
+                if seen.insert(e.to.clone()) {
+                    out.push((e.to.clone(), d + 1));
+                    queue.push_back((e.to.clone(), d + 1));
+                }
+            }
+        }
+        out
+    }
+
+    pub fn is_external(&self, name: &str) -> bool {
+        self.dependencies
+            .iter()
+            .any(|d| d.external && d.to.eq_ignore_ascii_case(name))
+    }
+
+    /// The runbook for `service` and `failure_class`: service-specific first, then the generic
+    /// one for the class, then the service's any-class runbook.
+    pub fn runbook(&self, service: &str, failure_class: &str) -> Option<&Runbook> {
+        let exact = |s: &str, c: &str| {
+            self.runbooks.iter().find(|r| {
+                r.service.eq_ignore_ascii_case(s) && r.failure_class.eq_ignore_ascii_case(c)
+            })
+        };
+        exact(service, failure_class)
+            .or_else(|| exact("*", failure_class))
+            .or_else(|| exact(service, "*"))
+            .or_else(|| exact("*", "*"))
+    }
+}

@@ -1,0 +1,300 @@
+//! The application service: wires store, events, catalogue, memory, tools and runner together
+//! and offers the operations every front end needs (CLI, HTTP, server functions): open an
+//! incident, run it, decide an approval, expire stale approvals.
+
+use crate::agents::policy::Brains;
+use crate::agents::{EventSink, RunOutcome, Runner, runner::RunError};
+use crate::config::Config;
+use crate::memory::embed::{Embedder, HashingEmbedder};
+use crate::memory::episodic::EpisodicMemory;
+use crate::memory::semantic::Catalogue;
+use crate::scenario::{self, Scenario};
+use crate::store::{IncidentRecord, Store};
+use crate::telemetry::{NoTelemetry, TelemetrySource};
+use crate::tools::{Registry, ToolContext};
+use app::model::*;
+use chrono::Utc;
+use std::sync::Arc;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    #[error("store: {0}")]
+    Store(#[from] crate::store::StoreError),
+    #[error("{0}")]
+    Scenario(#[from] scenario::ScenarioError),
+    #[error("service catalogue: {0}")]
+    Catalogue(#[from] crate::memory::semantic::CatalogueError),
+    #[error("memory: {0}")]
+    Memory(#[from] crate::memory::episodic::MemoryError),
+    #[error("{0}")]
+    Run(#[from] RunError),
+    #[error("invalid: {0}")]
+    Invalid(#[from] FieldError),
+    #[error("not found: {0}")]
+    NotFound(String),
+    #[error("conflict: {0}")]
+    Conflict(String),
+}
+
+#[derive(Clone)]
+pub struct Sentinel {
+    pub config: Config,
+    pub store: Store,
+    pub events: EventSink,
+    pub catalogue: Arc<Catalogue>,
+    pub memory: Option<EpisodicMemory>,
+    pub runner: Runner,
+}
+
+impl Sentinel {
+    /// Connects the database, loads the service catalogue into it, loads episodic memory.
+    pub async fn build(
+        config: Config,
+        brains: Arc<dyn Brains>,
+        registry: Arc<Registry>,
+    ) -> Result<Self, ServiceError> {
+        let store = Store::connect(&config.database_url).await?;
+        if config.services_dir.join("services.json").exists() {
+            let cat = Catalogue::load_dir(&config.services_dir)?;
+            store.save_catalogue(&cat).await?;
+        }
+        let catalogue = Arc::new(store.load_catalogue().await?);
+        let embedder: Arc<dyn Embedder> = Arc::new(HashingEmbedder);
+        let memory = Some(EpisodicMemory::load(store.clone(), embedder).await?);
+        let events = EventSink::new(store.clone());
+        let runner = Runner {
+            store: store.clone(),
+            events: events.clone(),
+            registry,
+            brains,
+            memory: memory.clone(),
+            cap: config.tool_call_cap,
+        };
+        Ok(Self {
+            config,
+            store,
+            events,
+            catalogue,
+            memory,
+            runner,
+        })
+    }
+
+    pub fn scenarios(&self) -> Result<Vec<Scenario>, ServiceError> {
+        Ok(scenario::load_scenario_dir(&self.config.scenarios_dir)?)
+    }
+
+    pub fn scenario(&self, id_or_path: &str) -> Result<Scenario, ServiceError> {
+        Ok(scenario::resolve_scenario(
+            id_or_path,
+            &self.config.scenarios_dir,
+        )?)
+    }
+
+    /// Creates the incident row and its first event. Returns the new id.
+    pub async fn open_incident(
+        &self,
+        alert: Alert,
+        scenario_id: Option<String>,
+        fingerprint: Option<String>,
+    ) -> Result<String, ServiceError> {
+        let id = format!("inc-{}", &uuid::Uuid::new_v4().simple().to_string()[..12]);
+        let now = Utc::now();
+        let title = alert.headline();
+        let rec = IncidentRecord {
+            id: id.clone(),
+            service: alert.service.to_string(),
+            title: title.clone(),
+            status: IncidentStatus::Open,
+            severity: None,
+            scenario_id,
+            fingerprint,
+            alert_count: 1,
+            alert: alert.clone(),
+            report: crate::agents::runner::build_report(
+                &id,
+                IncidentStatus::Open,
+                &Default::default(),
+            ),
+            state_json: None,
+            created_at: now,
+            updated_at: now,
+        };
+        self.store.insert_incident(&rec).await?;
+        self.events
+            .emit(
+                &id,
+                AgentRole::Orchestrator,
+                RunEventKind::IncidentOpened {
+                    service: alert.service.to_string(),
+                    title,
+                },
+            )
+            .await?;
+        Ok(id)
+    }
+
+    /// The telemetry an incident's tools read: its scenario's, or none.
+    pub fn telemetry_for(&self, rec: &IncidentRecord) -> Arc<dyn TelemetrySource> {
+        if let Some(sid) = &rec.scenario_id {
+            if let Ok(s) = self.scenario(sid) {
+                if let Ok(input) = s.incident_input() {
+                    return Arc::new(input.telemetry);
+                }
+            }
+        }
+        Arc::new(NoTelemetry {
+            now: rec.alert.fired_at.unwrap_or(rec.created_at),
+        })
+    }
+
+    pub fn tool_context(
+        &self,
+        rec: &IncidentRecord,
+        telemetry: Arc<dyn TelemetrySource>,
+    ) -> ToolContext {
+        ToolContext {
+            incident_id: rec.id.clone(),
+            alert: rec.alert.clone(),
+            telemetry,
+            catalogue: self.catalogue.clone(),
+            memory: self.memory.clone(),
+            store: self.store.clone(),
+            approval_timeout: self.config.approval_timeout,
+            agent: AgentRole::Orchestrator,
+        }
+    }
+
+    /// Runs (or continues) an incident until it finishes or suspends for approval.
+    pub async fn run_incident(
+        &self,
+        id: &str,
+        telemetry: Option<Arc<dyn TelemetrySource>>,
+    ) -> Result<RunOutcome, ServiceError> {
+        let rec = self
+            .store
+            .get_incident(id)
+            .await?
+            .ok_or_else(|| ServiceError::NotFound(format!("incident {id}")))?;
+        let telemetry = telemetry.unwrap_or_else(|| self.telemetry_for(&rec));
+        let ctx = self.tool_context(&rec, telemetry);
+        Ok(self.runner.run(ctx).await?)
+    }
+
+    /// Opens an incident for a scenario (its alert, its telemetry).
+    pub async fn open_scenario(
+        &self,
+        s: &Scenario,
+    ) -> Result<(String, Arc<dyn TelemetrySource>), ServiceError> {
+        let input = s.incident_input()?;
+        let id = self
+            .open_incident(input.alert, Some(s.scenario_id.clone()), None)
+            .await?;
+        Ok((id, Arc::new(input.telemetry)))
+    }
+
+    /// Opens a scenario's incident and runs it in the background. Returns its id at once.
+    pub async fn fire_scenario(&self, scenario_id: &str) -> Result<String, ServiceError> {
+        let s = self
+            .scenarios()?
+            .into_iter()
+            .find(|s| s.scenario_id == scenario_id)
+            .ok_or_else(|| ServiceError::NotFound(format!("scenario {scenario_id}")))?;
+        let (id, telemetry) = self.open_scenario(&s).await?;
+        self.spawn_run(id.clone(), Some(telemetry));
+        Ok(id)
+    }
+
+    pub fn spawn_run(&self, id: String, telemetry: Option<Arc<dyn TelemetrySource>>) {
+        let this = self.clone();
+        tokio::spawn(async move {
+            if let Err(e) = this.run_incident(&id, telemetry).await {
+                tracing::error!(incident = %id, error = %e, "incident run failed");
+            }
+        });
+    }
+
+    /// Records a human decision (once) and resumes the run to its end.
+    pub async fn decide(
+        &self,
+        incident_id: &str,
+        d: ApprovalDecision,
+    ) -> Result<RunOutcome, ServiceError> {
+        let outcome = match d.decision {
+            Decision::Approve => ApprovalOutcome::Approved,
+            Decision::Reject => ApprovalOutcome::Rejected,
+        };
+        self.apply_decision(incident_id, outcome, &d.decided_by, &d.comment)
+            .await
+    }
+
+    async fn apply_decision(
+        &self,
+        incident_id: &str,
+        outcome: ApprovalOutcome,
+        by: &str,
+        comment: &str,
+    ) -> Result<RunOutcome, ServiceError> {
+        let rec = self
+            .store
+            .get_incident(incident_id)
+            .await?
+            .ok_or_else(|| ServiceError::NotFound(format!("incident {incident_id}")))?;
+        let pending = self
+            .store
+            .pending_approval(incident_id)
+            .await?
+            .ok_or_else(|| {
+                ServiceError::Conflict(format!("incident {incident_id} has no pending approval"))
+            })?;
+        if !self
+            .store
+            .decide_approval(&pending.request.approval_id, outcome, by, comment)
+            .await?
+        {
+            return Err(ServiceError::Conflict(
+                "the approval was already decided".into(),
+            ));
+        }
+        let telemetry = self.telemetry_for(&rec);
+        let ctx = self.tool_context(&rec, telemetry);
+        Ok(self.runner.resume(ctx, outcome, by, comment).await?)
+    }
+
+    /// Escalates every approval whose deadline passed. Returns how many.
+    pub async fn expire_approvals(&self) -> Result<usize, ServiceError> {
+        let expired = self.store.expired_approvals(Utc::now()).await?;
+        let mut n = 0;
+        for a in expired {
+            match self
+                .apply_decision(
+                    &a.request.incident_id,
+                    ApprovalOutcome::TimedOut,
+                    "sentinel (timeout)",
+                    "no decision before the deadline",
+                )
+                .await
+            {
+                Ok(_) => n += 1,
+                Err(ServiceError::Conflict(_)) => {}
+                Err(e) => {
+                    tracing::warn!(incident = %a.request.incident_id, error = %e, "could not expire approval")
+                }
+            }
+        }
+        Ok(n)
+    }
+
+    pub async fn incident_detail(&self, id: &str) -> Result<Option<IncidentDetail>, ServiceError> {
+        let Some(rec) = self.store.get_incident(id).await? else {
+            return Ok(None);
+        };
+        let pending = self.store.pending_approval(id).await?.map(|a| a.request);
+        Ok(Some(IncidentDetail {
+            summary: rec.summary(),
+            alert: rec.alert.clone(),
+            report: rec.report.clone(),
+            pending_approval: pending,
+        }))
+    }
+}

@@ -1,0 +1,115 @@
+//! Pending and decided approvals. A decision is a conditional UPDATE on `status = 'pending'`,
+//! so two racing decisions cannot both win.
+
+use super::*;
+use app::model::{ApprovalOutcome, ApprovalRequest, RemediationAction};
+use chrono::{DateTime, Utc};
+use sqlx::Row;
+
+#[derive(Debug, Clone)]
+pub struct ApprovalRecord {
+    pub request: ApprovalRequest,
+    pub status: String,
+    pub decided_by: Option<String>,
+    pub decided_at: Option<DateTime<Utc>>,
+    pub comment: Option<String>,
+}
+
+fn row_to_approval(r: &sqlx::sqlite::SqliteRow) -> Result<ApprovalRecord> {
+    let action: String = r.get("action");
+    Ok(ApprovalRecord {
+        request: ApprovalRequest {
+            approval_id: r.get("id"),
+            incident_id: r.get("incident_id"),
+            action: RemediationAction::parse(&action).unwrap_or(RemediationAction::Escalate),
+            target: r.get("target"),
+            risk: r.get("risk"),
+            evidence: from_json("approvals.evidence_json", r.get::<&str, _>("evidence_json"))?,
+            proposer: r.get("proposer"),
+            requested_at: parse_ts(r.get::<&str, _>("requested_at")),
+            expires_at: parse_ts(r.get::<&str, _>("expires_at")),
+        },
+        status: r.get("status"),
+        decided_by: r.get("decided_by"),
+        decided_at: r.get::<Option<&str>, _>("decided_at").map(parse_ts),
+        comment: r.get("comment"),
+    })
+}
+
+impl Store {
+    pub async fn insert_approval(&self, a: &ApprovalRequest) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO approvals (id, incident_id, action, target, risk, evidence_json, proposer, requested_at, expires_at) \
+             VALUES (?,?,?,?,?,?,?,?,?)",
+        )
+        .bind(&a.approval_id)
+        .bind(&a.incident_id)
+        .bind(a.action.as_str())
+        .bind(&a.target)
+        .bind(&a.risk)
+        .bind(to_json(&a.evidence))
+        .bind(&a.proposer)
+        .bind(ts(a.requested_at))
+        .bind(ts(a.expires_at))
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    pub async fn pending_approval(&self, incident_id: &str) -> Result<Option<ApprovalRecord>> {
+        let row = sqlx::query("SELECT * FROM approvals WHERE incident_id = ? AND status = 'pending' ORDER BY requested_at DESC LIMIT 1")
+            .bind(incident_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(row_to_approval).transpose()
+    }
+
+    pub async fn latest_approval(&self, incident_id: &str) -> Result<Option<ApprovalRecord>> {
+        let row = sqlx::query(
+            "SELECT * FROM approvals WHERE incident_id = ? ORDER BY requested_at DESC LIMIT 1",
+        )
+        .bind(incident_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(row_to_approval).transpose()
+    }
+
+    /// Records a decision if the approval is still pending. Returns false if it was not.
+    pub async fn decide_approval(
+        &self,
+        approval_id: &str,
+        outcome: ApprovalOutcome,
+        by: &str,
+        comment: &str,
+    ) -> Result<bool> {
+        let res = sqlx::query(
+            "UPDATE approvals SET status = ?, decided_by = ?, decided_at = ?, comment = ? WHERE id = ? AND status = 'pending'",
+        )
+        .bind(outcome.as_str())
+        .bind(by)
+        .bind(ts(Utc::now()))
+        .bind(comment)
+        .bind(approval_id)
+        .execute(&self.pool)
+        .await?;
+        Ok(res.rows_affected() == 1)
+    }
+
+    /// Pending approvals whose deadline has passed.
+    pub async fn expired_approvals(&self, now: DateTime<Utc>) -> Result<Vec<ApprovalRecord>> {
+        let rows =
+            sqlx::query("SELECT * FROM approvals WHERE status = 'pending' AND expires_at <= ?")
+                .bind(ts(now))
+                .fetch_all(&self.pool)
+                .await?;
+        rows.iter().map(row_to_approval).collect()
+    }
+
+    pub async fn all_pending_approvals(&self) -> Result<Vec<ApprovalRecord>> {
+        let rows =
+            sqlx::query("SELECT * FROM approvals WHERE status = 'pending' ORDER BY requested_at")
+                .fetch_all(&self.pool)
+                .await?;
+        rows.iter().map(row_to_approval).collect()
+    }
+}

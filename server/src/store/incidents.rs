@@ -1,0 +1,191 @@
+//! Incidents: one row each, with the alert, the run report and the runner's checkpoint.
+
+use super::*;
+use app::model::{Alert, IncidentStatus, IncidentSummary, Priority, RunReport};
+use chrono::{DateTime, Utc};
+use sqlx::Row;
+
+/// What the runner saves about an incident.
+#[derive(Debug, Clone)]
+pub struct IncidentRecord {
+    pub id: String,
+    pub service: String,
+    pub title: String,
+    pub status: IncidentStatus,
+    pub severity: Option<Priority>,
+    pub scenario_id: Option<String>,
+    pub fingerprint: Option<String>,
+    pub alert_count: i64,
+    pub alert: Alert,
+    pub report: RunReport,
+    pub state_json: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl IncidentRecord {
+    /// The alert as text, for similarity comparisons.
+    pub fn alert_text(&self) -> String {
+        let a = &self.alert;
+        let mut s = format!("{} {} alert on {}", a.severity, a.metric, a.service);
+        if let Some(summary) = a.annotations.get("summary") {
+            s.push_str(": ");
+            s.push_str(summary);
+        }
+        s
+    }
+
+    pub fn summary(&self) -> IncidentSummary {
+        IncidentSummary {
+            incident_id: self.id.clone(),
+            service: self.service.clone(),
+            severity: self.severity,
+            status: self.status,
+            title: self.title.clone(),
+            scenario_id: self.scenario_id.clone(),
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+            alert_count: self.alert_count,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct IncidentFilter {
+    pub status: Option<IncidentStatus>,
+    pub service: Option<String>,
+    pub limit: Option<i64>,
+}
+
+const COLUMNS: &str = "id, service, title, status, severity, scenario_id, fingerprint, alert_count, alert_json, report_json, state_json, created_at, updated_at";
+
+fn row_to_record(row: &sqlx::sqlite::SqliteRow) -> Result<IncidentRecord> {
+    let status: String = row.get("status");
+    let severity: Option<String> = row.get("severity");
+    Ok(IncidentRecord {
+        id: row.get("id"),
+        service: row.get("service"),
+        title: row.get("title"),
+        status: IncidentStatus::parse(&status).unwrap_or(IncidentStatus::Failed),
+        severity: severity.and_then(|s| Priority::parse(&s).ok()),
+        scenario_id: row.get("scenario_id"),
+        fingerprint: row.get("fingerprint"),
+        alert_count: row.get("alert_count"),
+        alert: from_json("incidents.alert_json", row.get::<&str, _>("alert_json"))?,
+        report: from_json("incidents.report_json", row.get::<&str, _>("report_json"))?,
+        state_json: row.get("state_json"),
+        created_at: parse_ts(row.get::<&str, _>("created_at")),
+        updated_at: parse_ts(row.get::<&str, _>("updated_at")),
+    })
+}
+
+impl Store {
+    pub async fn insert_incident(&self, r: &IncidentRecord) -> Result<()> {
+        sqlx::query(&format!(
+            "INSERT INTO incidents ({COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)"
+        ))
+        .bind(&r.id)
+        .bind(&r.service)
+        .bind(&r.title)
+        .bind(r.status.as_str())
+        .bind(r.severity.map(|p| p.as_str()))
+        .bind(&r.scenario_id)
+        .bind(&r.fingerprint)
+        .bind(r.alert_count)
+        .bind(to_json(&r.alert))
+        .bind(to_json(&r.report))
+        .bind(&r.state_json)
+        .bind(ts(r.created_at))
+        .bind(ts(r.updated_at))
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Saves the mutable part of an incident (status, severity, report, checkpoint).
+    pub async fn update_incident(
+        &self,
+        id: &str,
+        status: IncidentStatus,
+        severity: Option<Priority>,
+        report: &RunReport,
+        state_json: Option<&str>,
+    ) -> Result<()> {
+        sqlx::query(
+            "UPDATE incidents SET status = ?, severity = ?, report_json = ?, state_json = ?, updated_at = ? WHERE id = ?",
+        )
+        .bind(status.as_str())
+        .bind(severity.map(|p| p.as_str()))
+        .bind(to_json(report))
+        .bind(state_json)
+        .bind(ts(Utc::now()))
+        .bind(id)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    pub async fn get_incident(&self, id: &str) -> Result<Option<IncidentRecord>> {
+        let row = sqlx::query(&format!("SELECT {COLUMNS} FROM incidents WHERE id = ?"))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(row_to_record).transpose()
+    }
+
+    pub async fn list_incidents(&self, f: &IncidentFilter) -> Result<Vec<IncidentRecord>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM incidents WHERE (?1 IS NULL OR status = ?1) AND (?2 IS NULL OR service = ?2) \
+             ORDER BY created_at DESC, rowid DESC LIMIT ?3"
+        ))
+        .bind(f.status.map(|s| s.as_str()))
+        .bind(&f.service)
+        .bind(f.limit.unwrap_or(200).clamp(1, 1000))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(row_to_record).collect()
+    }
+
+    /// The newest incident for `fingerprint` that is still open (not terminal).
+    pub async fn open_incident_by_fingerprint(
+        &self,
+        fingerprint: &str,
+    ) -> Result<Option<IncidentRecord>> {
+        let row = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM incidents WHERE fingerprint = ? AND status NOT IN ('resolved','escalated','failed') \
+             ORDER BY created_at DESC LIMIT 1"
+        ))
+        .bind(fingerprint)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(row_to_record).transpose()
+    }
+
+    /// Open (non-terminal) incidents on `service` created since `since`, excluding `except`.
+    pub async fn open_incidents_on(
+        &self,
+        service: &str,
+        since: DateTime<Utc>,
+        except: &str,
+    ) -> Result<Vec<IncidentRecord>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM incidents WHERE service = ? AND id != ? AND created_at >= ? \
+             AND status NOT IN ('resolved','escalated','failed') ORDER BY created_at DESC LIMIT 50"
+        ))
+        .bind(service)
+        .bind(except)
+        .bind(ts(since))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(row_to_record).collect()
+    }
+
+    pub async fn bump_alert_count(&self, id: &str) -> Result<i64> {
+        let row = sqlx::query("UPDATE incidents SET alert_count = alert_count + 1, updated_at = ? WHERE id = ? RETURNING alert_count")
+            .bind(ts(Utc::now()))
+            .bind(id)
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(row.get(0))
+    }
+}

@@ -1,0 +1,72 @@
+//! `query_metrics`: metric series with a summary (baseline, peak, last, trend).
+
+use super::*;
+use serde::Deserialize;
+use std::collections::BTreeMap;
+
+#[derive(Deserialize, JsonSchema)]
+pub struct Args {
+    /// Only this service (omit for all).
+    #[serde(default)]
+    pub service: Option<String>,
+    /// Only this metric, e.g. request_rate, heap_used_mb, db_connections_active.
+    #[serde(default)]
+    pub metric: Option<String>,
+    /// How far back, in hours (default 6).
+    #[serde(default)]
+    pub hours_back: Option<f64>,
+}
+
+pub struct QueryMetrics;
+
+#[async_trait::async_trait]
+impl Tool for QueryMetrics {
+    fn name(&self) -> &'static str {
+        "query_metrics"
+    }
+    fn description(&self) -> &'static str {
+        "Query metric time series; each series comes with baseline (mean of its first third), peak, last value and growth ratio."
+    }
+    fn parameters(&self) -> serde_json::Value {
+        schema_of::<Args>()
+    }
+    async fn call(
+        &self,
+        ctx: &ToolContext,
+        args: serde_json::Value,
+    ) -> Result<ToolOutput, ToolError> {
+        let a: Args = parse_args(args)?;
+        let since = since_hours(ctx, a.hours_back, 6.0);
+        let samples = ctx
+            .telemetry
+            .metrics(a.service.as_deref(), a.metric.as_deref(), since)
+            .await
+            .map_err(|e| ToolError::Unavailable(e.to_string()))?;
+        let mut series: BTreeMap<(String, String), Vec<(chrono::DateTime<chrono::Utc>, f64)>> =
+            BTreeMap::new();
+        for s in samples {
+            series
+                .entry((s.service, s.metric))
+                .or_default()
+                .push((s.ts, s.value));
+        }
+        let out: Vec<_> = series
+            .into_iter()
+            .map(|((service, metric), pts)| {
+                let n = pts.len();
+                let third = (n / 3).max(1);
+                let baseline = pts.iter().take(third).map(|p| p.1).sum::<f64>() / third as f64;
+                let peak = pts.iter().map(|p| p.1).fold(f64::NEG_INFINITY, f64::max);
+                let last = pts.last().map(|p| p.1).unwrap_or_default();
+                let growth = if baseline.abs() > f64::EPSILON { peak / baseline } else { 0.0 };
+                serde_json::json!({
+                    "service": service, "metric": metric, "samples": n,
+                    "baseline": baseline, "peak": peak, "last": last, "growth_ratio": (growth * 100.0).round() / 100.0,
+                    "monotonic_increase": pts.windows(2).all(|w| w[1].1 >= w[0].1) && n >= 3,
+                    "points": pts.iter().map(|(t, v)| serde_json::json!([t, v])).collect::<Vec<_>>(),
+                })
+            })
+            .collect();
+        Ok(ToolOutput::json(serde_json::json!({ "series": out })))
+    }
+}
