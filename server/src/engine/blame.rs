@@ -110,7 +110,9 @@ pub fn find_origin(
             .count()
     };
     let alert_p = profiles.get(alert_service);
-    let alert_first = alert_p.and_then(|p| p.first_problem);
+    // The alerting service's failure began with its first error (an isolated earlier warning
+    // is background noise); without errors, with its first warning.
+    let alert_first = alert_p.and_then(|p| p.first_error.or(p.first_problem));
 
     let mut best: Option<(f64, &Upstream, String)> = None;
     for up in upstream.iter().filter(|u| !u.external && u.in_catalogue) {

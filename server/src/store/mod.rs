@@ -10,8 +10,7 @@ mod incidents;
 mod memories;
 
 pub use approvals::*;
-pub use catalogue::*;
-pub use events::*;
+
 pub use incidents::*;
 pub use memories::*;
 

@@ -1,0 +1,131 @@
+//! The built-in engine over every public scenario: right service, severity, action and
+//! culprit, the gate used before every remediation, and the cap respected.
+
+mod common;
+
+use app::model::*;
+use sentinel::agents::RunOutcome;
+use sentinel::scenario;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_public_scenario_is_solved_through_the_gate() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = common::test_config(dir.path());
+    let scenarios = scenario::load_scenario_dir(&cfg.scenarios_dir).unwrap();
+    assert!(
+        scenarios.len() >= 10,
+        "expected at least ten public scenarios"
+    );
+    let sentinel = sentinel::cli::build_sentinel(cfg).await.unwrap();
+    let mut failures = Vec::new();
+    for s in &scenarios {
+        let gt = &s.ground_truth;
+        let (id, telemetry) = sentinel.open_scenario(s).await.unwrap();
+        let outcome = sentinel.run_incident(&id, Some(telemetry)).await.unwrap();
+        let want = RemediationAction::parse(&gt.recommended_action).unwrap();
+        if want.is_destructive() {
+            assert!(
+                matches!(outcome, RunOutcome::Suspended(_)),
+                "{}: a {} must wait at the gate, got {outcome:?}",
+                s.scenario_id,
+                want
+            );
+            // Nothing is final before the decision.
+            let rec = sentinel.store.get_incident(&id).await.unwrap().unwrap();
+            assert_eq!(
+                rec.status,
+                IncidentStatus::AwaitingApproval,
+                "{}",
+                s.scenario_id
+            );
+            sentinel
+                .decide(
+                    &id,
+                    ApprovalDecision::parse("approve", "test", "tester").unwrap(),
+                )
+                .await
+                .unwrap();
+        }
+        let r = sentinel
+            .store
+            .get_incident(&id)
+            .await
+            .unwrap()
+            .unwrap()
+            .report;
+        let t = r.triage.as_ref().unwrap();
+        let d = r.diagnosis.as_ref().unwrap();
+        let m = r.remediation.as_ref().unwrap();
+        let mut check = |what: &str, got: String, want: String| {
+            if got != want {
+                failures.push(format!("{}: {what}: got {got}, want {want}", s.scenario_id));
+            }
+        };
+        check("severity", t.severity.to_string(), gt.severity.clone());
+        check(
+            "affected service",
+            d.origin_service.clone().unwrap_or_default(),
+            gt.affected_service.clone(),
+        );
+        check(
+            "action",
+            m.action.to_string(),
+            gt.recommended_action.clone(),
+        );
+        check(
+            "deploy",
+            format!("{:?}", d.suspect_deploy),
+            format!("{:?}", gt.deploy_id),
+        );
+        if gt.change_id.is_some() {
+            check(
+                "change",
+                format!("{:?}", d.suspect_change),
+                format!("{:?}", gt.change_id),
+            );
+        }
+        check(
+            "failure class",
+            d.failure_class.clone(),
+            s.failure_class.clone(),
+        );
+        let calls = &r.trajectory.tool_calls;
+        assert!(
+            calls.len() <= 15,
+            "{}: {} tool calls",
+            s.scenario_id,
+            calls.len()
+        );
+        if m.action.is_destructive() {
+            let gate = calls
+                .iter()
+                .position(|c| c.tool == "request_human_approval");
+            assert!(gate.is_some(), "{}: no approval requested", s.scenario_id);
+            assert_eq!(m.approval, ApprovalOutcome::Approved);
+            assert_eq!(r.status, IncidentStatus::Resolved);
+        } else {
+            assert_eq!(r.status, IncidentStatus::Escalated);
+        }
+        let comms = &r.comms.as_ref().unwrap().summary;
+        for section in [
+            "Impact",
+            "Root Cause",
+            "Timeline",
+            "Current Status",
+            "Action Items",
+            "ETA",
+        ] {
+            assert!(
+                comms.contains(section),
+                "{}: comms lacks {section}",
+                s.scenario_id
+            );
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} mismatches:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
