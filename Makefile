@@ -1,0 +1,24 @@
+# The two commands of the README. Each does its own set-up (idempotently).
+.PHONY: run test build lint bench eval e2e
+
+run:
+	scripts/setup.sh
+	scripts/build-site.sh release
+	LEPTOS_SITE_ROOT=target/site ./target/release/sentinel serve
+
+test:
+	scripts/test.sh
+
+build:
+	scripts/setup.sh
+	scripts/build-site.sh debug
+
+lint:
+	cargo fmt --all -- --check
+	cargo clippy --workspace --all-targets -- -D warnings
+
+bench:
+	cargo bench -p sentinel-server
+
+eval:
+	cargo run -p sentinel-server --bin sentinel -- eval --out reports --min-avg 4.0 --min-pass-rate 1.0

@@ -1,0 +1,46 @@
+import { defineConfig } from '@playwright/test';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+
+// Each run starts the real `sentinel serve` on its own port with a fresh data directory.
+const port = Number(process.env.SENTINEL_E2E_PORT ?? 8123);
+const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sentinel-e2e-'));
+export const OPERATOR_TOKEN = 'e2e-operator-token';
+const repoRoot = path.resolve(__dirname, '..');
+
+export default defineConfig({
+  testDir: './tests',
+  timeout: 60_000,
+  expect: { timeout: 15_000 },
+  fullyParallel: false,
+  workers: 1,
+  retries: 0,
+  reporter: [['list']],
+  use: {
+    baseURL: `http://127.0.0.1:${port}`,
+    headless: true,
+    launchOptions: {
+      executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+      args: [
+        '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking',
+        '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic',
+      ],
+    },
+  },
+  webServer: {
+    command: `${repoRoot}/target/debug/sentinel serve --addr 127.0.0.1:${port}`,
+    cwd: repoRoot,
+    url: `http://127.0.0.1:${port}/health`,
+    reuseExistingServer: false,
+    timeout: 60_000,
+    stdout: 'ignore',
+    stderr: 'pipe',
+    env: {
+      SENTINEL_DATA_DIR: dataDir,
+      SENTINEL_OPERATOR_TOKEN: OPERATOR_TOKEN,
+      LEPTOS_SITE_ROOT: `${repoRoot}/target/site`,
+      RUST_LOG: 'warn',
+    },
+  },
+});

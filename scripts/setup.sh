@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Idempotent set-up for building and testing Sentinel offline (only package registries are
+# reachable: crates.io, npm, PyPI, Debian apt). A second run takes seconds.
+#   scripts/setup.sh          build tools (wasm target, wasm-bindgen-cli, wasm-opt)
+#   scripts/setup.sh --test   also Chromium and the Playwright test runner
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+TOOLS="$ROOT/.tools"
+mkdir -p "$TOOLS"
+say() { printf '\033[1;34m[setup]\033[0m %s\n' "$*" >&2; }
+
+# 1. Rust target for the browser build.
+if ! rustup target list --installed 2>/dev/null | grep -q '^wasm32-unknown-unknown$'; then
+  say "adding the wasm32-unknown-unknown target"
+  rustup target add wasm32-unknown-unknown
+fi
+
+# 2. wasm-bindgen-cli must match the wasm-bindgen crate in Cargo.lock exactly.
+WB_VERSION=$(awk '/^name = "wasm-bindgen"$/{getline; gsub(/"/,"",$3); print $3; exit}' Cargo.lock)
+if [[ -z "$WB_VERSION" ]]; then echo "cannot find wasm-bindgen in Cargo.lock" >&2; exit 1; fi
+if ! command -v wasm-bindgen >/dev/null || [[ "$(wasm-bindgen --version | awk '{print $2}')" != "$WB_VERSION" ]]; then
+  say "installing wasm-bindgen-cli $WB_VERSION (takes ~5 minutes once)"
+  # No --locked: its lockfile names a crate version the registry does not serve.
+  cargo install wasm-bindgen-cli --version "$WB_VERSION" --force
+fi
+
+# 3. wasm-opt (release builds) from npm's binaryen, kept in .tools (git-ignored).
+if [[ ! -x "$TOOLS/node_modules/.bin/wasm-opt" ]]; then
+  say "installing wasm-opt (npm binaryen) into .tools"
+  (cd "$TOOLS" && npm install --no-audit --no-fund --silent binaryen@132.0.0 >/dev/null)
+fi
+
+if [[ "${1:-}" == "--test" ]]; then
+  # 4. Debian's Chromium for the end-to-end tests (never a downloaded browser).
+  if ! command -v chromium >/dev/null; then
+    say "installing Debian chromium"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends --no-upgrade chromium >/dev/null
+  fi
+  # 5. Playwright test runner from the committed lockfile, without its browser download.
+  if [[ ! -d end2end/node_modules/@playwright/test ]] || [[ end2end/package-lock.json -nt end2end/node_modules/.package-lock.json ]]; then
+    say "installing Playwright (npm ci, no browser download)"
+    (cd end2end && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --silent)
+  fi
+fi
+say "tools ready"
