@@ -1,6 +1,9 @@
 //! The port through which server functions reach the engine. The server crate implements it
 //! and provides it as Leptos context, so this crate never depends on the server.
 
+use crate::api::eval::EvalHistory;
+use crate::api::incidents::{IncidentView, LiveSnapshot};
+use crate::api::session::Credentials;
 use crate::model::*;
 use std::sync::Arc;
 
@@ -22,6 +25,26 @@ pub enum BackendError {
 #[async_trait::async_trait]
 pub trait Backend: Send + Sync + 'static {
     async fn list_scenarios(&self) -> Result<Vec<ScenarioSummary>, BackendError>;
+    async fn fire_scenario(&self, scenario_id: &str) -> Result<String, BackendError>;
+    /// The incident a live dashboard should show: `pin` if given, else the newest one
+    /// awaiting approval, else the newest.
+    async fn live_snapshot(&self, pin: Option<String>) -> Result<LiveSnapshot, BackendError>;
+    async fn incident_view(&self, id: &str) -> Result<IncidentView, BackendError>;
+    async fn list_incidents(
+        &self,
+        status: Option<String>,
+        service: Option<String>,
+    ) -> Result<Vec<IncidentSummary>, BackendError>;
+    async fn decide(
+        &self,
+        incident_id: &str,
+        decision: &str,
+        comment: &str,
+        creds: Credentials,
+    ) -> Result<IncidentStatus, BackendError>;
+    async fn is_operator(&self, creds: Credentials) -> bool;
+    async fn settings(&self) -> Result<SettingsView, BackendError>;
+    async fn eval_history(&self) -> Result<EvalHistory, BackendError>;
 }
 
 pub type SharedBackend = Arc<dyn Backend>;
@@ -30,4 +53,9 @@ pub type SharedBackend = Arc<dyn Backend>;
 pub fn backend() -> Result<SharedBackend, leptos::prelude::ServerFnError> {
     leptos::prelude::use_context::<SharedBackend>()
         .ok_or_else(|| leptos::prelude::ServerFnError::new("backend missing from context"))
+}
+
+/// Maps a backend error to a server-function error (message safe for users).
+pub fn to_sfn(e: BackendError) -> leptos::prelude::ServerFnError {
+    leptos::prelude::ServerFnError::new(e.to_string())
 }

@@ -3,19 +3,20 @@
 //! pages and answers server functions through the [`backend::Backend`] port), and with `hydrate`
 //! into the browser's WebAssembly. Nothing here depends on the server crate.
 
-#![recursion_limit = "256"]
+#![recursion_limit = "512"]
 
 pub mod api;
 #[cfg(feature = "ssr")]
 pub mod backend;
 pub mod components;
+pub mod live;
 pub mod model;
 pub mod pages;
 
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::{
-    StaticSegment,
+    ParamSegment, StaticSegment,
     components::{A, Route, Router, Routes},
 };
 
@@ -50,11 +51,18 @@ pub fn App() -> impl IntoView {
                 <a class="brand" href="/">"◆ Sentinel"</a>
                 <nav>
                     <A href="/">"Live"</A>
+                    <A href="/incidents">"Incidents"</A>
+                    <A href="/eval">"Evaluation"</A>
+                    <A href="/settings">"Settings"</A>
                 </nav>
             </header>
             <main class="page">
                 <Routes fallback=|| view! { <p class="empty">"Page not found."</p> }>
                     <Route path=StaticSegment("") view=pages::home::HomePage/>
+                    <Route path=StaticSegment("incidents") view=pages::incidents::IncidentsPage/>
+                    <Route path=(StaticSegment("incidents"), ParamSegment("id")) view=pages::incident::IncidentPage/>
+                    <Route path=StaticSegment("settings") view=pages::settings::SettingsPage/>
+                    <Route path=StaticSegment("eval") view=pages::eval::EvalPage/>
                 </Routes>
             </main>
         </Router>

@@ -2,6 +2,8 @@
 //! ingestion, store) and the HTTP application that serves the Leptos dashboard and the REST API.
 //! The binary in `main.rs` is a thin shell over [`cli`].
 
+#![recursion_limit = "512"]
+
 pub mod agents;
 pub mod cli;
 pub mod config;
@@ -12,6 +14,7 @@ pub mod http;
 pub mod ingest;
 pub mod llm;
 pub mod memory;
+pub mod queue;
 pub mod scenario;
 pub mod service;
 pub mod store;

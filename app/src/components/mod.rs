@@ -1,1 +1,4 @@
 //! Reusable view components, grouped by feature.
+
+pub mod common;
+pub mod live;

@@ -1,38 +1,167 @@
-//! `/`: the live incident view.
+//! `/`: the live incident view. Server-rendered from a snapshot, then kept current by the SSE
+//! stream (which resumes after the snapshot's last event, so nothing is lost or doubled).
 
-use crate::api::scenarios::list_scenarios;
+use crate::api::incidents::{IncidentView, LiveSnapshot, get_incident_view, get_live_snapshot};
+use crate::api::scenarios::{fire_scenario, list_scenarios};
+use crate::api::session::session_status;
+use crate::components::common::{SeverityBadge, StatusBadge};
+use crate::components::live::{AgentBoard, ApprovalOverlay, Counters, EventFeed, Resolution};
+use crate::live::state::LiveState;
+use crate::model::*;
 use leptos::prelude::*;
+use leptos_router::hooks::use_query_map;
 
 #[component]
 pub fn HomePage() -> impl IntoView {
+    let query = use_query_map();
+    let pin = move || query.with(|q| q.get("incident"));
+    let snapshot = Resource::new(pin, get_live_snapshot);
     let scenarios = Resource::new(|| (), |_| list_scenarios());
+    let session = Resource::new(|| (), |_| session_status());
     let (hydrated, set_hydrated) = signal(false);
     Effect::new(move |_| set_hydrated.set(true));
     view! {
-        <section class="panel">
-            <h1>"Scenarios" <span class="badge" data-testid="hydrated" data-hydrated=move || hydrated.get().to_string()>{move || if hydrated.get() { "live" } else { "static" }}</span></h1>
-            <Suspense fallback=|| view! { <p class="empty">"Loading scenarios…"</p> }>
+        <div class="live" data-testid="hydrated" data-hydrated=move || hydrated.get().to_string()>
+            <Suspense fallback=|| view! { <p class="empty">"Loading…"</p> }>
                 {move || Suspend::new(async move {
-                    match scenarios.await {
-                        Ok(list) => view! {
-                            <table class="table" data-testid="scenario-table">
-                                <thead><tr><th>"Scenario"</th><th>"Service"</th><th>"Failure class"</th><th>"Alert"</th></tr></thead>
-                                <tbody>
-                                    {list.into_iter().map(|s| view! {
-                                        <tr data-testid="scenario-row">
-                                            <td class="mono">{s.id}</td>
-                                            <td>{s.service}</td>
-                                            <td>{s.failure_class}</td>
-                                            <td>{format!("{} {}", s.alert_severity, s.metric)}</td>
-                                        </tr>
-                                    }).collect_view()}
-                                </tbody>
-                            </table>
-                        }.into_any(),
+                    let list = scenarios.await.unwrap_or_default();
+                    let logged_in = session.await.unwrap_or(false);
+                    match snapshot.await {
+                        Ok(snap) => view! { <LiveDashboard snap scenarios=list logged_in pinned=pin().is_some()/> }.into_any(),
                         Err(e) => view! { <p class="error">{e.to_string()}</p> }.into_any(),
                     }
                 })}
             </Suspense>
+        </div>
+    }
+}
+
+#[component]
+fn LiveDashboard(
+    snap: LiveSnapshot,
+    scenarios: Vec<ScenarioSummary>,
+    logged_in: bool,
+    pinned: bool,
+) -> impl IntoView {
+    // Every event received since the page loaded, plus the snapshot's.
+    let all_events = RwSignal::new(snap.events.clone());
+    let current = RwSignal::new(
+        snap.incident
+            .as_ref()
+            .map(|d| d.summary.incident_id.clone()),
+    );
+    let state = Memo::new(move |_| {
+        let id = current.get();
+        all_events.with(|evs| {
+            LiveState::from_events(evs.iter().filter(|e| Some(&e.incident_id) == id.as_ref()))
+        })
+    });
+    let detail = RwSignal::new(snap.incident.clone());
+    let finished = Memo::new(move |_| state.with(|s| s.finished));
+    // When the incident finishes, fetch its report for the resolution view.
+    let report = Resource::new(
+        move || (current.get(), finished.get()),
+        |(id, done)| async move {
+            match (id, done) {
+                (Some(id), true) => get_incident_view(id).await.ok(),
+                _ => None::<IncidentView>,
+            }
+        },
+    );
+    let memory_hits = Signal::derive(move || {
+        report
+            .get()
+            .flatten()
+            .and_then(|v| v.detail.report.triage.map(|t| t.similar.len()))
+            .unwrap_or_else(|| {
+                detail.with(|d| {
+                    d.as_ref()
+                        .and_then(|d| d.report.triage.as_ref().map(|t| t.similar.len()))
+                        .unwrap_or(0)
+                })
+            })
+    });
+    let follow_new = !pinned;
+    // Live updates (browser only).
+    Effect::new(move |_| {
+        let url = format!("/api/events?after={}", snap.last_seq);
+        let handle = crate::live::stream::follow(&url, move |ev: RunEvent| {
+            if follow_new && matches!(ev.kind, RunEventKind::IncidentOpened { .. }) {
+                current.set(Some(ev.incident_id.clone()));
+                detail.set(None);
+            }
+            all_events.update(|v| {
+                if !v.iter().any(|e| e.seq == ev.seq) {
+                    v.push(ev);
+                }
+            });
+        });
+        let handle = StoredValue::new_local(handle);
+        on_cleanup(move || handle.update_value(|h| *h = None));
+    });
+    let (selected, set_selected) =
+        signal(scenarios.first().map(|s| s.id.clone()).unwrap_or_default());
+    let (fire_error, set_fire_error) = signal(None::<String>);
+    let fire = move |_| {
+        let id = selected.get_untracked();
+        set_fire_error.set(None);
+        leptos::task::spawn_local(async move {
+            match fire_scenario(id).await {
+                Ok(incident) => {
+                    if current.get_untracked().as_ref() != Some(&incident) {
+                        current.set(Some(incident));
+                        detail.set(None);
+                    }
+                }
+                Err(e) => set_fire_error.set(Some(e.to_string())),
+            }
+        });
+    };
+    let feed = Signal::derive(move || state.with(|s| s.feed.clone()));
+    let pending = Signal::derive(move || state.with(|s| s.pending.clone()));
+    view! {
+        <section class="toolbar panel">
+            <label for="scenario-select">"Scenario"</label>
+            <select id="scenario-select" data-testid="scenario-select" on:change=move |ev| set_selected.set(event_target_value(&ev))>
+                {scenarios.iter().map(|s| view! {
+                    <option value=s.id.clone() selected=s.id == selected.get_untracked()>{format!("{} — {} ({})", s.id, s.service, s.failure_class)}</option>
+                }).collect_view()}
+            </select>
+            <button class="primary" data-testid="fire" on:click=fire>"Fire scenario"</button>
+            {move || fire_error.get().map(|e| view! { <span class="error">{e}</span> })}
+            <span class="spacer"></span>
+            <span class=move || if logged_in { "muted" } else { "muted warn" } data-testid="session">
+                {if logged_in { "operator session" } else { "read-only (log in to approve)" }}
+            </span>
         </section>
+        <section class="incident-header panel" data-testid="incident-header">
+            {move || match current.get() {
+                None => view! { <p class="empty" data-testid="no-incident">"No incident yet. Fire a scenario or send an alert to /webhooks/alert."</p> }.into_any(),
+                Some(id) => {
+                    let s = state.get();
+                    let sev = detail.with(|d| d.as_ref().and_then(|d| d.summary.severity))
+                        .or_else(|| s.cards.iter().find(|c| c.role == AgentRole::Triage).and_then(|c| c.conclusion.as_ref()).and_then(|c| ["P1","P2","P3","P4"].iter().find(|p| c.contains(*p)).and_then(|p| Priority::parse(p).ok())));
+                    view! {
+                        <div class="ih-main">
+                            <a class="mono" data-testid="incident-id" href=format!("/incidents/{id}")>{id.clone()}</a>
+                            <h2>{s.title.clone().unwrap_or_default()}</h2>
+                        </div>
+                        <div class="ih-meta">
+                            <span>{s.service.clone().unwrap_or_default()}</span>
+                            <SeverityBadge severity=sev/>
+                            <StatusBadge status=s.status/>
+                        </div>
+                    }.into_any()
+                }
+            }}
+        </section>
+        <AgentBoard state/>
+        <Counters state memory_hits/>
+        {move || report.get().flatten().map(|v| view! { <Resolution report=v.detail.report/> })}
+        <section class="panel">
+            <h3>"Event feed"</h3>
+            <EventFeed events=feed/>
+        </section>
+        <ApprovalOverlay pending logged_in=Signal::derive(move || logged_in)/>
     }
 }

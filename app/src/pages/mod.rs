@@ -1,3 +1,7 @@
 //! One module per page.
 
+pub mod eval;
 pub mod home;
+pub mod incident;
+pub mod incidents;
+pub mod settings;

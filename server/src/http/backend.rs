@@ -1,8 +1,15 @@
 //! The server's implementation of the app's [`Backend`] port, used by server functions.
 
 use super::AppState;
+use crate::llm::spec::Provider;
+use crate::service::ServiceError;
+use crate::store::IncidentFilter;
+use app::api::eval::EvalHistory;
+use app::api::incidents::{IncidentView, LiveSnapshot};
+use app::api::session::Credentials;
 use app::backend::{Backend, BackendError};
 use app::model::*;
+use axum::http::{HeaderMap, HeaderValue, header};
 
 pub struct HttpBackend {
     pub state: AppState,
@@ -11,6 +18,44 @@ pub struct HttpBackend {
 fn internal(e: impl std::fmt::Display) -> BackendError {
     tracing::error!(error = %e, "backend error");
     BackendError::Internal
+}
+
+fn from_service(e: ServiceError) -> BackendError {
+    match e {
+        ServiceError::NotFound(m) => BackendError::NotFound(m),
+        ServiceError::Conflict(m) => BackendError::Conflict(m),
+        ServiceError::Invalid(f) => BackendError::Invalid(f.to_string()),
+        other => internal(other),
+    }
+}
+
+fn headers(c: &Credentials) -> HeaderMap {
+    let mut h = HeaderMap::new();
+    let mut put = |k: header::HeaderName, v: &Option<String>| {
+        if let Some(v) = v.as_deref().and_then(|v| HeaderValue::from_str(v).ok()) {
+            h.insert(k, v);
+        }
+    };
+    put(header::AUTHORIZATION, &c.authorization);
+    put(header::COOKIE, &c.cookie);
+    put(header::ORIGIN, &c.origin);
+    put(header::HOST, &c.host);
+    h
+}
+
+impl HttpBackend {
+    async fn view(&self, id: &str) -> Result<Option<IncidentView>, BackendError> {
+        let s = &self.state.sentinel;
+        let Some(detail) = s.incident_detail(id).await.map_err(from_service)? else {
+            return Ok(None);
+        };
+        let events = s
+            .store
+            .events_after(Some(id), 0, 100_000)
+            .await
+            .map_err(internal)?;
+        Ok(Some(IncidentView { detail, events }))
+    }
 }
 
 #[async_trait::async_trait]
@@ -24,5 +69,178 @@ impl Backend for HttpBackend {
             .iter()
             .map(|s| s.summary())
             .collect())
+    }
+
+    async fn fire_scenario(&self, scenario_id: &str) -> Result<String, BackendError> {
+        self.state
+            .sentinel
+            .fire_scenario(scenario_id)
+            .await
+            .map_err(from_service)
+    }
+
+    async fn live_snapshot(&self, pin: Option<String>) -> Result<LiveSnapshot, BackendError> {
+        let store = &self.state.sentinel.store;
+        let last_seq = store.max_event_seq().await.map_err(internal)?;
+        let id = match pin {
+            Some(p) => Some(p),
+            None => {
+                let pending = store
+                    .list_incidents(&IncidentFilter {
+                        status: Some(IncidentStatus::AwaitingApproval),
+                        service: None,
+                        limit: Some(1),
+                    })
+                    .await
+                    .map_err(internal)?;
+                match pending.into_iter().next() {
+                    Some(p) => Some(p.id),
+                    None => store
+                        .list_incidents(&IncidentFilter {
+                            limit: Some(1),
+                            ..Default::default()
+                        })
+                        .await
+                        .map_err(internal)?
+                        .into_iter()
+                        .next()
+                        .map(|r| r.id),
+                }
+            }
+        };
+        let Some(id) = id else {
+            return Ok(LiveSnapshot {
+                incident: None,
+                events: vec![],
+                last_seq,
+            });
+        };
+        match self.view(&id).await? {
+            Some(v) => Ok(LiveSnapshot {
+                last_seq: v.events.last().map(|e| e.seq).unwrap_or(0).max(last_seq),
+                incident: Some(v.detail),
+                events: v.events,
+            }),
+            None => Err(BackendError::NotFound(format!("incident {id}"))),
+        }
+    }
+
+    async fn incident_view(&self, id: &str) -> Result<IncidentView, BackendError> {
+        self.view(id)
+            .await?
+            .ok_or_else(|| BackendError::NotFound(format!("incident {id}")))
+    }
+
+    async fn list_incidents(
+        &self,
+        status: Option<String>,
+        service: Option<String>,
+    ) -> Result<Vec<IncidentSummary>, BackendError> {
+        let status = status
+            .map(|s| IncidentStatus::parse(&s))
+            .transpose()
+            .map_err(|e| BackendError::Invalid(e.to_string()))?;
+        let rows = self
+            .state
+            .sentinel
+            .store
+            .list_incidents(&IncidentFilter {
+                status,
+                service,
+                limit: Some(500),
+            })
+            .await
+            .map_err(internal)?;
+        Ok(rows.iter().map(|r| r.summary()).collect())
+    }
+
+    async fn decide(
+        &self,
+        incident_id: &str,
+        decision: &str,
+        comment: &str,
+        creds: Credentials,
+    ) -> Result<IncidentStatus, BackendError> {
+        let who = self.state.auth.operator(&headers(&creds)).map_err(|_| {
+            BackendError::Unauthorized("log in as the operator to approve or reject".into())
+        })?;
+        let d = ApprovalDecision::parse(decision, comment, &who)
+            .map_err(|e| BackendError::Invalid(e.to_string()))?;
+        self.state
+            .sentinel
+            .decide(incident_id, d)
+            .await
+            .map_err(from_service)?;
+        let rec = self
+            .state
+            .sentinel
+            .store
+            .get_incident(incident_id)
+            .await
+            .map_err(internal)?;
+        Ok(rec.map(|r| r.status).unwrap_or(IncidentStatus::Failed))
+    }
+
+    async fn is_operator(&self, creds: Credentials) -> bool {
+        self.state.auth.operator(&headers(&creds)).is_ok()
+    }
+
+    async fn settings(&self) -> Result<SettingsView, BackendError> {
+        let s = &self.state.sentinel;
+        let m = &s.config.models;
+        let roles = vec![
+            RoleModel {
+                role: "triage".into(),
+                model: m.triage.clone(),
+                env_var: "SENTINEL_TRIAGE_MODEL".into(),
+            },
+            RoleModel {
+                role: "analysis (log analyst, deploy correlator, remediation, comms)".into(),
+                model: m.analysis.clone(),
+                env_var: "SENTINEL_ANALYSIS_MODEL".into(),
+            },
+            RoleModel {
+                role: "judge".into(),
+                model: m.judge.clone(),
+                env_var: "SENTINEL_JUDGE_MODEL".into(),
+            },
+        ];
+        let providers = Provider::ALL
+            .iter()
+            .map(|p| ProviderStatus {
+                provider: p.as_str().into(),
+                key_env: p.key_env().unwrap_or_default().into(),
+                key_present: p
+                    .key_env()
+                    .is_some_and(|k| std::env::var(k).is_ok_and(|v| !v.trim().is_empty())),
+                base_url: p
+                    .base_url_env()
+                    .and_then(|k| std::env::var(k).ok())
+                    .or_else(|| p.default_base_url().map(String::from)),
+            })
+            .collect();
+        Ok(SettingsView {
+            roles,
+            providers,
+            tool_call_cap: s.config.tool_call_cap,
+            approval_timeout_secs: s.config.approval_timeout.as_secs(),
+            embedder: s
+                .memory
+                .as_ref()
+                .map(|m| m.embedder_name().to_string())
+                .unwrap_or_else(|| "disabled".into()),
+        })
+    }
+
+    async fn eval_history(&self) -> Result<EvalHistory, BackendError> {
+        Ok(EvalHistory {
+            runs: self
+                .state
+                .sentinel
+                .store
+                .eval_runs(30)
+                .await
+                .map_err(internal)?,
+        })
     }
 }

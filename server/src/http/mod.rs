@@ -28,6 +28,8 @@ pub struct AppState {
     pub sentinel: Sentinel,
     pub auth: Arc<OperatorAuth>,
     pub leptos_options: LeptosOptions,
+    /// The alert webhooks' pipeline (writer, investigation queue, webhook secrets).
+    pub ingest: Arc<crate::ingest::Ingest>,
 }
 
 impl axum::extract::FromRef<AppState> for LeptosOptions {
@@ -53,6 +55,15 @@ pub fn body_limit() -> usize {
 
 impl Application {
     pub async fn build(config: Config, addr: SocketAddr) -> Result<Self, String> {
+        Self::build_with(config, addr, crate::ingest::IngestConfig::from_env()).await
+    }
+
+    /// As [`Application::build`], with explicit webhook settings (tests, benchmarks).
+    pub async fn build_with(
+        config: Config,
+        addr: SocketAddr,
+        ingest: crate::ingest::IngestConfig,
+    ) -> Result<Self, String> {
         let auth = Arc::new(OperatorAuth::from_config(&config)?);
         let site_root = config.site_root.display().to_string();
         let sentinel = crate::cli::build_sentinel(config).await?;
@@ -66,9 +77,11 @@ impl Application {
             .site_pkg_dir("pkg")
             .site_addr(addr)
             .build();
+        let ingest = crate::ingest::Ingest::start(sentinel.clone(), ingest);
         let state = AppState {
             sentinel,
             auth,
+            ingest,
             leptos_options: leptos_options.clone(),
         };
         let router = router(state.clone());
@@ -92,12 +105,16 @@ impl Application {
                 }
             }
         });
-        axum::serve(self.listener, self.router.into_make_service())
-            .with_graceful_shutdown(async {
-                let _ = tokio::signal::ctrl_c().await;
-            })
-            .await
-            .map_err(|e| e.to_string())
+        axum::serve(
+            self.listener,
+            self.router
+                .into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await
+        .map_err(|e| e.to_string())
     }
 }
 
@@ -120,6 +137,16 @@ pub fn router(state: AppState) -> Router {
         .route("/api/events", get(sse::all_events))
         .route("/api/eval-report", get(api::eval_report))
         .route("/webhooks/alert", post(crate::ingest::generic::receive))
+        .route(
+            "/webhooks/alertmanager",
+            post(crate::ingest::alertmanager::receive),
+        )
+        .route(
+            "/webhooks/pagerduty",
+            post(crate::ingest::pagerduty::receive),
+        )
+        .route("/webhooks/grafana", post(crate::ingest::grafana::receive))
+        .route("/webhooks/datadog", post(crate::ingest::datadog::receive))
         .leptos_routes_with_context(
             &state,
             routes,
@@ -133,8 +160,24 @@ pub fn router(state: AppState) -> Router {
             app::shell,
         ))
         .layer(RequestBodyLimitLayer::new(body_limit()))
+        .layer(axum::middleware::map_response(json_413))
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state)
+}
+
+/// The body-limit layer answers 413 with an empty or plain-text body; the API promises JSON.
+async fn json_413(r: axum::response::Response) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let is_json = r
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if r.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE && !is_json {
+        return ApiError::TooLarge(format!("request body larger than {} bytes", body_limit()))
+            .into_response();
+    }
+    r
 }
 
 pub async fn serve(config: Config, addr: SocketAddr) -> Result<(), String> {

@@ -33,6 +33,14 @@ impl Store {
         })
     }
 
+    /// The newest sequence number (0 when the log is empty).
+    pub async fn max_event_seq(&self) -> Result<i64> {
+        Ok(sqlx::query("SELECT COALESCE(MAX(seq), 0) FROM events")
+            .fetch_one(&self.pool)
+            .await?
+            .get(0))
+    }
+
     /// Events with `seq > after`, oldest first; of one incident or of all.
     pub async fn events_after(
         &self,

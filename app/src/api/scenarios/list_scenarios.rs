@@ -8,5 +8,5 @@ pub async fn list_scenarios() -> Result<Vec<ScenarioSummary>, ServerFnError> {
     backend
         .list_scenarios()
         .await
-        .map_err(|e| ServerFnError::new(e.to_string()))
+        .map_err(crate::backend::to_sfn)
 }

@@ -1,0 +1,4 @@
+//! Evaluation server functions.
+
+mod get_eval_history;
+pub use get_eval_history::*;

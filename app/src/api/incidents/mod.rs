@@ -1,0 +1,11 @@
+//! Incident server functions and their wire types.
+
+mod decide_approval;
+mod get_incident_view;
+mod list_incidents;
+mod live_snapshot;
+
+pub use decide_approval::*;
+pub use get_incident_view::*;
+pub use list_incidents::*;
+pub use live_snapshot::*;

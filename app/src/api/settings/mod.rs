@@ -1,0 +1,4 @@
+//! Settings server functions.
+
+mod get_settings;
+pub use get_settings::*;

@@ -1,0 +1,11 @@
+//! Components of the live incident view (also used to replay a past incident).
+
+mod agent_board;
+mod approval_overlay;
+mod event_feed;
+mod resolution;
+
+pub use agent_board::*;
+pub use approval_overlay::*;
+pub use event_feed::*;
+pub use resolution::*;

@@ -1,0 +1,81 @@
+//! The resolution view: diagnosis, action and approval outcome, comms summary, similar past
+//! incidents and pipeline stats.
+
+use crate::components::common::fmt_duration_ms;
+use crate::model::*;
+use leptos::prelude::*;
+
+#[component]
+pub fn Resolution(report: RunReport) -> impl IntoView {
+    let diag = report.diagnosis.clone();
+    let rem = report.remediation.clone();
+    let triage = report.triage.clone();
+    let comms = report.comms.clone();
+    let t = report.trajectory.clone();
+    view! {
+        <section class="resolution" data-testid="resolution">
+            <div class="res-grid">
+                <div class="panel">
+                    <h3>"Diagnosis"</h3>
+                    {diag.map(|d| view! {
+                        <p class="summary" data-testid="diagnosis-summary">{d.summary.clone()}</p>
+                        <dl>
+                            <dt>"Failure class"</dt><dd>{d.failure_class.clone()}</dd>
+                            <dt>"Culprit"</dt><dd class="mono" data-testid="culprit">{d.suspect_deploy.clone().or(d.suspect_change.clone()).unwrap_or_else(|| "none found".into())}</dd>
+                            <dt>"Origin"</dt><dd>{d.origin_service.clone().unwrap_or_default()}</dd>
+                            <dt>"Confidence"</dt><dd>
+                                <span class="meter"><span style=format!("width:{:.0}%", d.confidence * 100.0)></span></span>
+                                {format!(" {:.0}%", d.confidence * 100.0)}
+                            </dd>
+                        </dl>
+                        <ul class="evidence">{d.evidence.iter().map(|e| view! { <li>{e.clone()}</li> }).collect_view()}</ul>
+                    })}
+                </div>
+                <div class="panel">
+                    <h3>"Action"</h3>
+                    {rem.map(|r| view! {
+                        <p>
+                            <span class="badge action-badge" data-testid="resolution-action">{r.action.as_str()}</span>
+                            " " <span class="mono">{r.target.clone().unwrap_or_default()}</span>
+                        </p>
+                        <dl>
+                            <dt>"Approval"</dt><dd data-testid="approval-outcome">{r.approval.as_str()}</dd>
+                            <dt>"Decided by"</dt><dd>{r.decided_by.clone().unwrap_or_else(|| "—".into())}</dd>
+                            <dt>"Comment"</dt><dd>{r.decision_comment.clone().unwrap_or_else(|| "—".into())}</dd>
+                            <dt>"Why"</dt><dd>{r.rationale.clone()}</dd>
+                            <dt>"Risk"</dt><dd>{r.risk.clone()}</dd>
+                        </dl>
+                        {r.draft.clone().map(|d| view! { <details><summary>"Draft"</summary><pre>{d}</pre></details> })}
+                    })}
+                    <h3>"Pipeline"</h3>
+                    <dl>
+                        <dt>"Tool calls"</dt><dd>{t.tool_calls.len()}</dd>
+                        <dt>"Model calls"</dt><dd>{t.llm_calls}</dd>
+                        <dt>"Active time"</dt><dd>{fmt_duration_ms(t.elapsed_ms)}</dd>
+                        {t.stop_reason.clone().map(|s| view! { <dt>"Stopped"</dt><dd>{s}</dd> })}
+                    </dl>
+                </div>
+                <div class="panel">
+                    <h3>"Status update"</h3>
+                    <pre class="comms" data-testid="comms">{comms.map(|c| c.summary).unwrap_or_else(|| "—".into())}</pre>
+                    <h3>"Similar past incidents"</h3>
+                    {triage.map(|t| if t.similar.is_empty() {
+                        view! { <p class="empty">"none in memory yet"</p> }.into_any()
+                    } else {
+                        view! {
+                            <ul class="similar" data-testid="similar">
+                                {t.similar.into_iter().map(|s| view! {
+                                    <li>
+                                        <a href=format!("/incidents/{}", s.incident_id)>{s.incident_id.clone()}</a>
+                                        {format!(" {:.0}% ", s.similarity * 100.0)}
+                                        <span class="muted">{s.action.clone().unwrap_or_default()}" · "{s.summary.clone().unwrap_or_default()}</span>
+                                    </li>
+                                }).collect_view()}
+                            </ul>
+                        }.into_any()
+                    })}
+                </div>
+            </div>
+        </section>
+    }
+}

@@ -1,0 +1,68 @@
+//! `/incidents/:id`: one incident's resolution, full timeline, and a replay of its trajectory
+//! (the agent cards as they were after any step).
+
+use crate::api::incidents::get_incident_view;
+use crate::components::common::{SeverityBadge, StatusBadge, fmt_time};
+use crate::components::live::{AgentBoard, EventFeed, Resolution};
+use crate::live::state::LiveState;
+use leptos::prelude::*;
+use leptos_router::hooks::use_params_map;
+
+#[component]
+pub fn IncidentPage() -> impl IntoView {
+    let params = use_params_map();
+    let id = move || params.with(|p| p.get("id")).unwrap_or_default();
+    let view_res = Resource::new(id, get_incident_view);
+    view! {
+        <Suspense fallback=|| view! { <p class="empty">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match view_res.await {
+                    Err(e) => view! { <p class="error" data-testid="incident-error">{e.to_string()}</p> }.into_any(),
+                    Ok(v) => {
+                        let d = v.detail.clone();
+                        let events = v.events.clone();
+                        let n = events.len();
+                        let (step, set_step) = signal(n);
+                        let evs = StoredValue::new(events.clone());
+                        let state = Signal::derive(move || evs.with_value(|e| LiveState::from_events(e.iter().take(step.get()))));
+                        let feed = Signal::derive(move || evs.with_value(|e| e.iter().take(step.get()).cloned().collect::<Vec<_>>()));
+                        view! {
+                            <section class="incident-header panel" data-testid="incident-page">
+                                <div class="ih-main">
+                                    <span class="mono">{d.summary.incident_id.clone()}</span>
+                                    <h2>{d.summary.title.clone()}</h2>
+                                    <span class="muted">{format!("opened {} · alert from {}", fmt_time(d.summary.created_at), d.alert.source)}</span>
+                                </div>
+                                <div class="ih-meta">
+                                    <span>{d.summary.service.clone()}</span>
+                                    <SeverityBadge severity=d.summary.severity/>
+                                    <StatusBadge status=d.summary.status/>
+                                    {d.pending_approval.is_some().then(|| view! { <a class="primary-link" href=format!("/?incident={}", d.summary.incident_id)>"Review approval"</a> })}
+                                </div>
+                            </section>
+                            <Resolution report=d.report.clone()/>
+                            <section class="panel replay" data-testid="replay">
+                                <h3>"Replay"</h3>
+                                <div class="replay-controls">
+                                    <button on:click=move |_| set_step.set(0)>"⏮"</button>
+                                    <button on:click=move |_| set_step.update(|s| *s = s.saturating_sub(1))>"◀"</button>
+                                    <input type="range" min="0" max=n.to_string() prop:value=move || step.get().to_string()
+                                        data-testid="replay-slider"
+                                        on:input=move |ev| set_step.set(event_target_value(&ev).parse().unwrap_or(n))/>
+                                    <button on:click=move |_| set_step.update(|s| *s = (*s + 1).min(n))>"▶"</button>
+                                    <button on:click=move |_| set_step.set(n)>"⏭"</button>
+                                    <span class="muted" data-testid="replay-step">{move || format!("step {} of {n}", step.get())}</span>
+                                </div>
+                                <AgentBoard state/>
+                            </section>
+                            <section class="panel">
+                                <h3>"Timeline"</h3>
+                                <EventFeed events=feed/>
+                            </section>
+                        }.into_any()
+                    }
+                }
+            })}
+        </Suspense>
+    }
+}

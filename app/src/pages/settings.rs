@@ -1,0 +1,47 @@
+//! `/settings`: which model each role uses and whether each provider's key is present.
+
+use crate::api::settings::get_settings;
+use leptos::prelude::*;
+
+#[component]
+pub fn SettingsPage() -> impl IntoView {
+    let settings = Resource::new(|| (), |_| get_settings());
+    view! {
+        <section class="panel" data-testid="settings">
+            <h1>"Settings"</h1>
+            <Suspense fallback=|| view! { <p class="empty">"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match settings.await {
+                        Err(e) => view! { <p class="error">{e.to_string()}</p> }.into_any(),
+                        Ok(s) => view! {
+                            <h3>"Models per role"</h3>
+                            <table class="table">
+                                <thead><tr><th>"Role"</th><th>"Model"</th><th>"Set with"</th></tr></thead>
+                                <tbody>{s.roles.into_iter().map(|r| view! {
+                                    <tr data-testid="role-row"><td>{r.role}</td><td class="mono">{r.model}</td><td class="mono">{r.env_var}</td></tr>
+                                }).collect_view()}</tbody>
+                            </table>
+                            <h3>"Providers"</h3>
+                            <table class="table">
+                                <thead><tr><th>"Provider"</th><th>"API key"</th><th>"Base URL"</th></tr></thead>
+                                <tbody>{s.providers.into_iter().map(|p| view! {
+                                    <tr data-testid="provider-row">
+                                        <td>{p.provider.clone()}</td>
+                                        <td>{if p.key_env.is_empty() { "not needed".to_string() } else if p.key_present { format!("✓ {} is set", p.key_env) } else { format!("✗ {} not set", p.key_env) }}</td>
+                                        <td class="mono">{p.base_url.unwrap_or_else(|| "—".into())}</td>
+                                    </tr>
+                                }).collect_view()}</tbody>
+                            </table>
+                            <h3>"Limits"</h3>
+                            <dl>
+                                <dt>"Tool-call cap per incident"</dt><dd>{s.tool_call_cap}</dd>
+                                <dt>"Approval timeout"</dt><dd>{format!("{} s", s.approval_timeout_secs)}</dd>
+                                <dt>"Embedder"</dt><dd class="mono">{s.embedder}</dd>
+                            </dl>
+                        }.into_any(),
+                    }
+                })}
+            </Suspense>
+        </section>
+    }
+}
