@@ -139,6 +139,13 @@ pub fn correlate_findings(
     if let Some(c) = culprit {
         evidence.push(c.why.clone());
     }
+    // The signature that carries the failure family says more than a generic rate line.
+    let headline = f
+        .signatures
+        .iter()
+        .find(|s| family.is_some_and(|fam| crate::engine::signals::families_of(&s.example).contains(&fam)))
+        .or(f.signatures.first())
+        .map(|s| clip(&s.example, 140));
     let summary = match culprit {
         Some(c) => format!(
             "{failure_class} on {}: {} — most likely caused by {} {} on {} (\"{}\"), {:.0} min before the first error",

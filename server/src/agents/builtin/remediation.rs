@@ -114,8 +114,8 @@ impl Policy for Remediation {
             .find(|e| e.tool.starts_with("draft_") && e.ok)
             .map(|e| &e.result);
         if choice.action.is_destructive() && !called(h, "request_human_approval") {
-            let mut evidence = d.evidence.clone();
-            evidence.truncate(6);
+            let mut evidence = vec![choice.rationale.clone()];
+            evidence.extend(d.evidence.iter().take(6).cloned());
             evidence.push(format!("diagnosis confidence {:.2}", d.confidence));
             return Ok(Step::Call(vec![call(
                 "request_human_approval",
