@@ -39,6 +39,13 @@ if [[ "${1:-}" == "--test" ]]; then
     apt-get update -qq
     apt-get install -y -qq --no-install-recommends --no-upgrade chromium >/dev/null
   fi
+  # Debian's Prometheus Alertmanager for the real-component ingestion test (server/tests/alertmanager_real.rs).
+  if ! command -v prometheus-alertmanager >/dev/null; then
+    say "installing Debian prometheus-alertmanager"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get install -y -qq --no-install-recommends --no-upgrade prometheus-alertmanager >/dev/null \
+      || { apt-get update -qq && apt-get install -y -qq --no-install-recommends --no-upgrade prometheus-alertmanager >/dev/null; }
+  fi
   # 5. Playwright test runner from the committed lockfile, without its browser download.
   if [[ ! -d end2end/node_modules/@playwright/test ]] || [[ end2end/package-lock.json -nt end2end/node_modules/.package-lock.json ]]; then
     say "installing Playwright (npm ci, no browser download)"

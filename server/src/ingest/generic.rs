@@ -1,13 +1,16 @@
 //! `POST /webhooks/alert`: the seed's generic alert JSON (the scenario `alert` object).
+//!
+//! It goes through the same pipeline as the native sources: persisted before the 202,
+//! deduplicated by a hash of source, service, metric and sorted labels, investigated through
+//! the bounded queue. It stays open to any caller when `SENTINEL_WEBHOOK_TOKEN` is unset (as
+//! it always was); with a token set it requires it like the other webhooks.
 
+use super::{AlertState, NormalisedAlert, labels_fingerprint};
 use crate::http::{ApiError, AppState};
 use crate::scenario::ScenarioAlert;
 use app::model::{Alert, AlertSeverity, ServiceName};
-use axum::Json;
-use axum::body::Bytes;
-use axum::extract::State;
-use axum::http::StatusCode;
-use axum::response::IntoResponse;
+use axum::extract::{Request, State};
+use axum::response::{IntoResponse, Response};
 
 pub fn normalise(a: ScenarioAlert) -> Result<Alert, ApiError> {
     let bad = |e: app::model::FieldError| ApiError::Unprocessable(e.to_string());
@@ -29,16 +32,35 @@ pub fn normalise(a: ScenarioAlert) -> Result<Alert, ApiError> {
     })
 }
 
-pub async fn receive(
-    State(s): State<AppState>,
-    body: Bytes,
-) -> Result<impl IntoResponse, ApiError> {
-    let raw: ScenarioAlert = crate::http::error_parse(&body)?;
+/// The dedup key of a generic alert.
+pub fn fingerprint(a: &Alert) -> String {
+    let mut key = a.labels.clone();
+    key.insert("__source".into(), a.source.clone());
+    key.insert("__service".into(), a.service.to_string());
+    key.insert("__metric".into(), a.metric.clone());
+    format!("generic:{}", labels_fingerprint(&key))
+}
+
+pub async fn receive(State(s): State<AppState>, req: Request) -> Response {
+    match receive_inner(&s, req).await {
+        Ok(r) => r,
+        Err(e) => e.into_response(),
+    }
+}
+
+async fn receive_inner(s: &AppState, req: Request) -> Result<Response, ApiError> {
+    let (parts, body) = req.into_parts();
+    if let Some(token) = s.ingest.config.webhook_token.as_deref() {
+        super::check_token(Some(token), &parts.headers, None)?;
+    }
+    let body = super::read_body(body).await?;
+    let raw: ScenarioAlert = super::parse_json(&body).map_err(ApiError::from)?;
     let alert = normalise(raw)?;
-    let id = s.sentinel.open_incident(alert, None, None).await?;
-    s.sentinel.spawn_run(id.clone(), None);
-    Ok((
-        StatusCode::ACCEPTED,
-        Json(serde_json::json!({ "incident_id": id })),
-    ))
+    let na = NormalisedAlert {
+        fingerprint: fingerprint(&alert),
+        alert,
+        state: AlertState::Firing,
+        ended_at: None,
+    };
+    super::accept(s, "generic", vec![na]).await
 }

@@ -1,0 +1,188 @@
+//! Webhook ingestion throughput: the real app on a loopback port, driven by a bounded Rust
+//! load generator (keep-alive connections, a fixed number of requests, then it stops) sending
+//! Alertmanager v4 webhooks whose fingerprints mostly repeat (the dedup path), with a small
+//! share of new fingerprints that open incidents and queue investigations.
+//! Run with `cargo bench -p sentinel-server --bench ingest`; tune with BENCH_REQUESTS
+//! (default 100000), BENCH_CONNS (32), BENCH_FINGERPRINTS (100), BENCH_ALERTS_PER_REQ (1),
+//! BENCH_NEW_PER_MILLE (1 new fingerprint per 1000 requests), BENCH_QUEUE_WORKERS (2).
+
+#[path = "../tests/common.rs"]
+mod common;
+
+use axum::body::Bytes;
+use sentinel::http::Application;
+use sentinel::ingest::IngestConfig;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Instant;
+
+const TOKEN: &str = "bench-token";
+
+fn env(key: &str, default: usize) -> usize {
+    std::env::var(key)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+/// One Alertmanager v4 notification with `per_req` alerts starting at fingerprint `fp`.
+fn webhook(fp: usize, per_req: usize) -> Vec<u8> {
+    let alerts: Vec<serde_json::Value> = (0..per_req)
+        .map(|k| {
+            let id = format!("{:016x}", fp * 1000 + k);
+            serde_json::json!({
+                "status": "firing",
+                "labels": {"alertname": "HighErrorRate", "service": "payment-service",
+                           "severity": "critical", "instance": format!("10.0.{}.{}:8080", fp % 250, k)},
+                "annotations": {"summary": "payment-service error rate above 5%", "value": "0.137", "threshold": "0.05"},
+                "startsAt": "2025-03-14T09:26:53.114Z",
+                "endsAt": "0001-01-01T00:00:00Z",
+                "generatorURL": "http://prometheus:9090/graph?g0.expr=errors",
+                "fingerprint": id,
+            })
+        })
+        .collect();
+    serde_json::to_vec(&serde_json::json!({
+        "receiver": "sentinel", "status": "firing", "alerts": alerts,
+        "groupLabels": {"alertname": "HighErrorRate"}, "commonLabels": {}, "commonAnnotations": {},
+        "externalURL": "http://alertmanager:9093", "version": "4",
+        "groupKey": "{}:{alertname=\"HighErrorRate\"}", "truncatedAlerts": 0
+    }))
+    .unwrap()
+}
+
+fn main() {
+    let requests = env("BENCH_REQUESTS", 100_000);
+    let conns = env("BENCH_CONNS", 32).max(1);
+    let fingerprints = env("BENCH_FINGERPRINTS", 100).max(1);
+    let per_req = env("BENCH_ALERTS_PER_REQ", 1).max(1);
+    let new_per_mille = env("BENCH_NEW_PER_MILLE", 1);
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async move {
+        let dir = tempfile::tempdir().unwrap();
+        let app = Application::build_with(
+            common::test_config(dir.path()),
+            "127.0.0.1:0".parse().unwrap(),
+            IngestConfig {
+                webhook_token: Some(TOKEN.into()),
+                queue_workers: env("BENCH_QUEUE_WORKERS", 2),
+                ..IngestConfig::default()
+            },
+        )
+        .await
+        .unwrap();
+        let url = format!("http://{}/webhooks/alertmanager", app.addr);
+        let state = app.state.clone();
+        tokio::spawn(app.run());
+        let client = reqwest::Client::builder()
+            .http1_only()
+            .pool_max_idle_per_host(conns)
+            .build()
+            .unwrap();
+        let bodies: Arc<Vec<Bytes>> = Arc::new(
+            (0..fingerprints)
+                .map(|i| Bytes::from(webhook(i, per_req)))
+                .collect(),
+        );
+        // Warm-up: every repeating fingerprint once (opens its incident).
+        for b in bodies.iter() {
+            let r = client
+                .post(&url)
+                .bearer_auth(TOKEN)
+                .body(b.clone())
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status().as_u16(), 202);
+        }
+        // Let the warm-up's investigations finish (a burst of 100 distinct new alerts is not
+        // what is measured; the 1-per-mille new ones below do run during the measurement).
+        for _ in 0..600 {
+            let busy: i64 = sqlx::query_scalar(
+                "SELECT count(*) FROM incidents WHERE status IN ('open', 'investigating')",
+            )
+            .fetch_one(state.sentinel.store.pool())
+            .await
+            .unwrap();
+            if busy == 0 {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        let next = Arc::new(AtomicUsize::new(0));
+        let start = Instant::now();
+        let mut tasks = Vec::new();
+        for _ in 0..conns {
+            let (client, url, bodies, next) =
+                (client.clone(), url.clone(), bodies.clone(), next.clone());
+            tasks.push(tokio::spawn(async move {
+                let mut lat = Vec::new();
+                let mut status = std::collections::BTreeMap::<u16, usize>::new();
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    if i >= requests {
+                        break;
+                    }
+                    let body = if new_per_mille > 0 && i % 1000 < new_per_mille {
+                        Bytes::from(webhook(1_000_000 + i, per_req))
+                    } else {
+                        bodies[i % bodies.len()].clone()
+                    };
+                    let t = Instant::now();
+                    let code = match client.post(&url).bearer_auth(TOKEN).body(body).send().await {
+                        Ok(r) => {
+                            let c = r.status().as_u16();
+                            let _ = r.bytes().await;
+                            c
+                        }
+                        Err(_) => 0,
+                    };
+                    lat.push(t.elapsed().as_micros() as u32);
+                    *status.entry(code).or_default() += 1;
+                }
+                (lat, status)
+            }));
+        }
+        let mut lat = Vec::with_capacity(requests);
+        let mut status = std::collections::BTreeMap::<u16, usize>::new();
+        for t in tasks {
+            let (l, s) = t.await.unwrap();
+            lat.extend(l);
+            for (k, v) in s {
+                *status.entry(k).or_default() += v;
+            }
+        }
+        let secs = start.elapsed().as_secs_f64();
+        lat.sort_unstable();
+        let pct = |p: f64| lat[((lat.len() as f64 * p) as usize).min(lat.len() - 1)] as f64 / 1000.0;
+        let stored: i64 = sqlx::query_scalar("SELECT count(*) FROM alerts")
+            .fetch_one(state.sentinel.store.pool())
+            .await
+            .unwrap();
+        let incidents: i64 = sqlx::query_scalar("SELECT count(*) FROM incidents")
+            .fetch_one(state.sentinel.store.pool())
+            .await
+            .unwrap();
+        let alerts = requests * per_req;
+        println!(
+            "ingest bench: {requests} webhooks x {per_req} alert(s), {conns} connections, {fingerprints} repeating fingerprints, {new_per_mille}/1000 new"
+        );
+        println!(
+            "  {:.0} requests/s, {:.0} alerts/s in {secs:.2} s; latency p50 {:.2} ms, p90 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
+            requests as f64 / secs,
+            alerts as f64 / secs,
+            pct(0.50),
+            pct(0.90),
+            pct(0.99),
+            pct(1.0)
+        );
+        println!(
+            "  statuses {status:?}; alert rows stored {stored} (expected {}), incidents {incidents}",
+            alerts + fingerprints * per_req
+        );
+    });
+}

@@ -1,0 +1,266 @@
+//! `POST /webhooks/alertmanager`: Prometheus Alertmanager's webhook (payload version 4).
+//!
+//! Alertmanager sends one notification per alert group, carrying every alert of the group
+//! (`alerts[]`, each with its own `status`, labels, annotations, `fingerprint`, `startsAt`,
+//! `endsAt`). Each alert becomes one [`NormalisedAlert`] deduplicated by its fingerprint. The
+//! service comes from the first present label of `SENTINEL_SERVICE_LABELS`, the severity from
+//! `severity`. Grafana's unified-alerting webhook shares this shape (see `grafana.rs`).
+
+use super::{
+    AlertState, IngestConfig, IngestError, NormalisedAlert, Verify, labels_fingerprint,
+    parse_number, parse_time, service_slug, severity_or_warning, unknown_service,
+};
+use crate::http::AppState;
+use app::model::Alert;
+use axum::extract::{Request, State};
+use axum::response::Response;
+use serde::Deserialize;
+use std::collections::BTreeMap;
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Payload {
+    #[serde(default)]
+    pub version: Option<String>,
+    #[serde(default)]
+    pub group_key: Option<String>,
+    pub status: String,
+    #[serde(default)]
+    pub receiver: Option<String>,
+    #[serde(default)]
+    pub group_labels: BTreeMap<String, String>,
+    #[serde(default)]
+    pub common_labels: BTreeMap<String, String>,
+    #[serde(default)]
+    pub common_annotations: BTreeMap<String, String>,
+    #[serde(default, rename = "externalURL")]
+    pub external_url: Option<String>,
+    pub alerts: Vec<PayloadAlert>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PayloadAlert {
+    #[serde(default)]
+    pub status: Option<String>,
+    pub labels: BTreeMap<String, String>,
+    #[serde(default)]
+    pub annotations: BTreeMap<String, String>,
+    #[serde(default)]
+    pub starts_at: Option<String>,
+    #[serde(default)]
+    pub ends_at: Option<String>,
+    #[serde(default, rename = "generatorURL")]
+    pub generator_url: Option<String>,
+    #[serde(default)]
+    pub fingerprint: Option<String>,
+    /// Grafana only: the values of the rule's expressions (`{"B": 44.2, "C": 1}`).
+    #[serde(default)]
+    pub values: Option<BTreeMap<String, serde_json::Value>>,
+}
+
+/// Normalises a parsed webhook. `source` is `alertmanager` or `grafana` (the fingerprint
+/// prefix and the alert's `source`).
+pub fn normalise_as(
+    source: &str,
+    p: &Payload,
+    service_labels: &[String],
+) -> Result<Vec<NormalisedAlert>, IngestError> {
+    if !matches!(p.status.as_str(), "firing" | "resolved") {
+        return Err(IngestError::field(
+            "status",
+            format!("{:?} is neither firing nor resolved", p.status),
+        ));
+    }
+    let mut out = Vec::with_capacity(p.alerts.len());
+    for (i, a) in p.alerts.iter().enumerate() {
+        let status = a.status.as_deref().unwrap_or(&p.status);
+        let state = match status {
+            "firing" => AlertState::Firing,
+            "resolved" => AlertState::Resolved,
+            other => {
+                return Err(IngestError::field(
+                    format!("alerts[{i}].status"),
+                    format!("{other:?} is neither firing nor resolved"),
+                ));
+            }
+        };
+        let fired_at = parse_time(&format!("alerts[{i}].startsAt"), a.starts_at.as_deref())?;
+        let ended_at = parse_time(&format!("alerts[{i}].endsAt"), a.ends_at.as_deref())?;
+        let service = service_labels
+            .iter()
+            .find_map(|l| a.labels.get(l).filter(|v| !v.trim().is_empty()))
+            .map(|v| service_slug(v))
+            .unwrap_or_else(unknown_service);
+        let metric = a
+            .labels
+            .get("alertname")
+            .filter(|v| !v.is_empty())
+            .cloned()
+            .unwrap_or_else(|| "alert".into());
+        let grafana_value = a.values.as_ref().and_then(|vs| {
+            vs.values()
+                .find_map(|v| v.as_f64())
+                .filter(|v| v.is_finite())
+        });
+        let current_value = parse_number(a.annotations.get("value"))
+            .or_else(|| parse_number(a.annotations.get("current_value")))
+            .or(grafana_value)
+            .unwrap_or(0.0);
+        let threshold = parse_number(a.annotations.get("threshold")).unwrap_or(0.0);
+        let mut annotations = a.annotations.clone();
+        if let Some(u) = a.generator_url.as_ref().filter(|u| !u.is_empty()) {
+            annotations
+                .entry("generator_url".into())
+                .or_insert_with(|| u.clone());
+        }
+        let fp = a
+            .fingerprint
+            .as_deref()
+            .map(str::trim)
+            .filter(|f| !f.is_empty())
+            .map(str::to_string)
+            .unwrap_or_else(|| labels_fingerprint(&a.labels));
+        out.push(NormalisedAlert {
+            alert: Alert {
+                source: source.to_string(),
+                service,
+                metric,
+                threshold,
+                current_value,
+                severity: severity_or_warning(a.labels.get("severity").map(String::as_str)),
+                labels: a.labels.clone(),
+                annotations,
+                fired_at,
+            },
+            fingerprint: format!("{source}:{fp}"),
+            state,
+            ended_at,
+        });
+    }
+    Ok(out)
+}
+
+/// Parses and normalises an Alertmanager v4 body.
+pub fn normalise(
+    body: &[u8],
+    service_labels: &[String],
+) -> Result<Vec<NormalisedAlert>, IngestError> {
+    let p: Payload = super::parse_json(body)?;
+    if let Some(v) = p.version.as_deref()
+        && v != "4"
+    {
+        return Err(IngestError::field(
+            "version",
+            format!("webhook payload version {v:?} is not supported (expected \"4\")"),
+        ));
+    }
+    normalise_as("alertmanager", &p, service_labels)
+}
+
+pub async fn receive(State(s): State<AppState>, req: Request) -> Response {
+    super::handle(
+        &s,
+        req,
+        "alertmanager",
+        Verify::Token,
+        |cfg: &IngestConfig, body: &[u8]| normalise(body, &cfg.service_labels),
+    )
+    .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use app::model::AlertSeverity;
+
+    fn labels() -> Vec<String> {
+        IngestConfig::default().service_labels
+    }
+
+    fn fixture(name: &str) -> Vec<u8> {
+        std::fs::read(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("tests/fixtures/webhooks")
+                .join(name),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn firing_group() {
+        let out = normalise(&fixture("alertmanager_firing.json"), &labels()).unwrap();
+        assert_eq!(out.len(), 2);
+        let a = &out[0];
+        assert_eq!(a.state, AlertState::Firing);
+        assert_eq!(a.alert.source, "alertmanager");
+        assert_eq!(a.alert.service.as_str(), "payment-service");
+        assert_eq!(a.alert.metric, "HighErrorRate");
+        assert_eq!(a.alert.severity, AlertSeverity::Critical);
+        assert_eq!(a.alert.current_value, 0.137);
+        assert_eq!(a.alert.threshold, 0.05);
+        assert_eq!(a.fingerprint, "alertmanager:4a1f0c9e2b7d3e11");
+        assert!(a.alert.fired_at.is_some());
+        assert_eq!(a.ended_at, None, "0001-01-01 means ongoing");
+        assert!(a.alert.annotations.contains_key("generator_url"));
+        // Second alert: no `service` label, `job` is next in the list.
+        assert_eq!(out[1].alert.service.as_str(), "order-service");
+        assert_eq!(out[1].alert.severity, AlertSeverity::Warning);
+    }
+
+    #[test]
+    fn resolved_group() {
+        let out = normalise(&fixture("alertmanager_resolved.json"), &labels()).unwrap();
+        assert_eq!(out.len(), 1);
+        assert_eq!(out[0].state, AlertState::Resolved);
+        assert!(out[0].ended_at.is_some());
+        assert_eq!(out[0].fingerprint, "alertmanager:4a1f0c9e2b7d3e11");
+    }
+
+    #[test]
+    fn custom_service_label_and_fallbacks() {
+        let body = br#"{"version":"4","status":"firing","alerts":[
+            {"status":"firing","labels":{"alertname":"X","team":"Core Payments","severity":"bogus"}}]}"#;
+        let out = normalise(body, &["team".to_string()]).unwrap();
+        assert_eq!(out[0].alert.service.as_str(), "core-payments");
+        assert_eq!(out[0].alert.severity, AlertSeverity::Warning);
+        assert!(out[0].fingerprint.starts_with("alertmanager:"));
+        let out2 = normalise(body, &labels()).unwrap();
+        assert_eq!(out2[0].alert.service.as_str(), "unknown");
+        assert_eq!(
+            out[0].fingerprint, out2[0].fingerprint,
+            "label hash is stable"
+        );
+    }
+
+    #[test]
+    fn errors_name_the_field() {
+        let e = normalise(br#"{"version":"4","status":"firing"}"#, &labels()).unwrap_err();
+        assert!(
+            e.to_string().starts_with("alerts: missing field `alerts`"),
+            "{e}"
+        );
+        let e = normalise(
+            br#"{"version":"4","status":"firing","alerts":[{"status":"firing"}]}"#,
+            &labels(),
+        )
+        .unwrap_err();
+        assert!(e.to_string().starts_with("alerts[0]"), "{e}");
+        let e = normalise(
+            br#"{"status":"firing","alerts":[{"status":"odd","labels":{}}]}"#,
+            &labels(),
+        )
+        .unwrap_err();
+        assert!(e.to_string().starts_with("alerts[0].status"), "{e}");
+        let e = normalise(
+            br#"{"status":"firing","alerts":[{"labels":{},"startsAt":"soon"}]}"#,
+            &labels(),
+        )
+        .unwrap_err();
+        assert!(e.to_string().starts_with("alerts[0].startsAt"), "{e}");
+        assert!(matches!(
+            normalise(b"{\"alerts\": [", &labels()).unwrap_err(),
+            IngestError::Malformed(_)
+        ));
+    }
+}

@@ -1,0 +1,459 @@
+//! The ingestion writer: one task that persists every accepted alert with group commit and
+//! decides, per fingerprint, whether it opens an incident, repeats one, or resolves one.
+//!
+//! Why one task: SQLite has one writer anyway, and a commit per webhook caps ingestion at a
+//! few thousand alerts/s. Handlers send their alerts here and wait; the task takes every job
+//! already waiting (up to [`MAX_BATCH_JOBS`]), writes all their alert rows and counter bumps in
+//! one transaction, and answers each handler only after that commit — so "persisted before
+//! the 202" holds while the cost of a commit is shared by the whole batch.
+//!
+//! Dedup: an alert joins the newest incident with its fingerprint until the source reports
+//! it resolved (or Sentinel resolves the incident); an escalated incident keeps collecting
+//! repeats, so an alert storm never opens a storm of investigations. Every repeat is an
+//! alert row and counts in `alert_count` (one UPDATE per incident per batch); the timeline
+//! gets an `AlertRepeated` event for the first repeat and then at most one per incident per
+//! [`REPEAT_EVENT_EVERY`] with the running count, so a storm does not flood the event log.
+
+use super::{AlertState, NormalisedAlert};
+use crate::queue::InvestigationQueue;
+use crate::service::Sentinel;
+use app::model::{AgentRole, RunEventKind};
+use chrono::Utc;
+use sqlx::Row;
+use std::collections::HashMap;
+use tokio::sync::{mpsc, oneshot};
+
+/// Most webhook requests folded into one transaction.
+pub const MAX_BATCH_JOBS: usize = 512;
+/// Fingerprints remembered in memory (the database is asked on a miss).
+const CACHE_LIMIT: usize = 100_000;
+/// Least time between two `AlertRepeated` events of one incident.
+pub const REPEAT_EVENT_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// A new incident was opened and queued for investigation.
+    Opened,
+    /// A new incident was opened but the investigation queue was full: it runs later.
+    Deferred,
+    /// Joined the open incident for this fingerprint (counter bumped).
+    Repeated,
+    /// The source reports the alert resolved; recorded on its incident.
+    Resolved,
+    /// A human acknowledged it at the source; recorded.
+    Acknowledged,
+}
+
+impl Outcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Opened => "opened",
+            Self::Deferred => "deferred",
+            Self::Repeated => "repeated",
+            Self::Resolved => "resolved",
+            Self::Acknowledged => "acknowledged",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct AlertOutcome {
+    pub fingerprint: String,
+    pub incident_id: Option<String>,
+    pub outcome: Outcome,
+    /// The incident's alert count after this batch (repeats).
+    pub count: Option<i64>,
+}
+
+impl AlertOutcome {
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "fingerprint": self.fingerprint,
+            "incident_id": self.incident_id,
+            "outcome": self.outcome.as_str(),
+            "alert_count": self.count,
+        })
+    }
+}
+
+struct Job {
+    source: &'static str,
+    alerts: Vec<NormalisedAlert>,
+    reply: oneshot::Sender<Result<Vec<AlertOutcome>, String>>,
+}
+
+/// Handle to the writer task; cheap to clone.
+#[derive(Clone)]
+pub struct Writer {
+    tx: mpsc::Sender<Job>,
+}
+
+impl Writer {
+    pub fn start(sentinel: Sentinel, queue: InvestigationQueue) -> Self {
+        let (tx, rx) = mpsc::channel(4 * MAX_BATCH_JOBS);
+        let task = Task {
+            sentinel,
+            queue,
+            cache: HashMap::new(),
+            last_repeat_event: HashMap::new(),
+        };
+        tokio::spawn(task.run(rx));
+        Self { tx }
+    }
+
+    /// Persists `alerts` and returns what happened to each, after the commit.
+    pub async fn submit(
+        &self,
+        source: &'static str,
+        alerts: Vec<NormalisedAlert>,
+    ) -> Result<Vec<AlertOutcome>, String> {
+        if alerts.is_empty() {
+            return Ok(Vec::new());
+        }
+        let (reply, rx) = oneshot::channel();
+        self.tx
+            .send(Job {
+                source,
+                alerts,
+                reply,
+            })
+            .await
+            .map_err(|_| "the ingestion writer has stopped".to_string())?;
+        rx.await
+            .map_err(|_| "the ingestion writer dropped the request".to_string())?
+    }
+}
+
+struct Entry {
+    incident_id: String,
+    /// False once the source resolved it or Sentinel resolved the incident.
+    joinable: bool,
+}
+
+struct Task {
+    sentinel: Sentinel,
+    queue: InvestigationQueue,
+    cache: HashMap<String, Entry>,
+    last_repeat_event: HashMap<String, std::time::Instant>,
+}
+
+struct AlertRow {
+    id: String,
+    incident_id: Option<String>,
+    source: &'static str,
+    fingerprint: String,
+    status: &'static str,
+    payload: String,
+}
+
+#[derive(serde::Serialize)]
+struct StoredAlert<'a> {
+    alert: &'a app::model::Alert,
+    state: &'static str,
+    ended_at: Option<chrono::DateTime<Utc>>,
+}
+
+impl Task {
+    async fn run(mut self, mut rx: mpsc::Receiver<Job>) {
+        let mut jobs = Vec::with_capacity(MAX_BATCH_JOBS);
+        while let Some(first) = rx.recv().await {
+            jobs.push(first);
+            while jobs.len() < MAX_BATCH_JOBS {
+                match rx.try_recv() {
+                    Ok(j) => jobs.push(j),
+                    Err(_) => break,
+                }
+            }
+            match self.batch(&jobs).await {
+                Ok(results) => {
+                    for (job, res) in jobs.drain(..).zip(results) {
+                        let _ = job.reply.send(Ok(res));
+                    }
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, jobs = jobs.len(), "alert batch failed");
+                    self.cache.clear();
+                    for job in jobs.drain(..) {
+                        let _ = job.reply.send(Err(e.clone()));
+                    }
+                }
+            }
+        }
+    }
+
+    /// Fills the cache for the batch's fingerprints and forgets incidents Sentinel resolved.
+    async fn refresh(&mut self, jobs: &[Job]) -> Result<(), String> {
+        let pool = self.sentinel.store.pool().clone();
+        let mut cached: Vec<String> = Vec::new();
+        let mut seen = std::collections::HashSet::new();
+        for a in jobs.iter().flat_map(|j| j.alerts.iter()) {
+            if !seen.insert(a.fingerprint.as_str()) {
+                continue;
+            }
+            if let Some(e) = self.cache.get(&a.fingerprint) {
+                if e.joinable {
+                    cached.push(e.incident_id.clone());
+                }
+                continue;
+            }
+            let row = sqlx::query(
+                "SELECT id, status FROM incidents WHERE fingerprint = ? ORDER BY created_at DESC, rowid DESC LIMIT 1",
+            )
+            .bind(&a.fingerprint)
+            .fetch_optional(&pool)
+            .await
+            .map_err(|e| e.to_string())?;
+            let Some(row) = row else { continue };
+            let id: String = row.get("id");
+            let status: String = row.get("status");
+            let last: Option<String> = sqlx::query_scalar(
+                "SELECT status FROM alerts WHERE incident_id = ? ORDER BY received_at DESC, rowid DESC LIMIT 1",
+            )
+            .bind(&id)
+            .fetch_optional(&pool)
+            .await
+            .map_err(|e| e.to_string())?;
+            let joinable = status != "resolved" && last.as_deref() != Some("resolved");
+            if self.cache.len() >= CACHE_LIMIT {
+                self.cache.clear();
+            }
+            self.cache.insert(
+                a.fingerprint.clone(),
+                Entry {
+                    incident_id: id,
+                    joinable,
+                },
+            );
+        }
+        if !cached.is_empty() {
+            let mut q = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
+                "SELECT id FROM incidents WHERE status = 'resolved' AND id IN (",
+            );
+            let mut sep = q.separated(", ");
+            for id in &cached {
+                sep.push_bind(id);
+            }
+            sep.push_unseparated(")");
+            let resolved: Vec<String> = q
+                .build_query_scalar()
+                .fetch_all(&pool)
+                .await
+                .map_err(|e| e.to_string())?;
+            if !resolved.is_empty() {
+                for e in self.cache.values_mut() {
+                    if resolved.contains(&e.incident_id) {
+                        e.joinable = false;
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    async fn batch(&mut self, jobs: &[Job]) -> Result<Vec<Vec<AlertOutcome>>, String> {
+        self.refresh(jobs).await?;
+        let now = crate::store::ts(Utc::now());
+        let mut rows: Vec<AlertRow> = Vec::new();
+        let mut bumps: Vec<(String, i64)> = Vec::new();
+        let mut bump_idx: HashMap<String, usize> = HashMap::new();
+        let mut resolves: Vec<(String, String)> = Vec::new();
+        let mut results: Vec<Vec<AlertOutcome>> = Vec::with_capacity(jobs.len());
+        for job in jobs {
+            let mut out = Vec::with_capacity(job.alerts.len());
+            for a in &job.alerts {
+                let fp = &a.fingerprint;
+                let (incident_id, outcome) = match a.state {
+                    AlertState::Firing => match self.cache.get(fp) {
+                        Some(e) if e.joinable => {
+                            let id = e.incident_id.clone();
+                            match bump_idx.get(&id) {
+                                Some(&i) => bumps[i].1 += 1,
+                                None => {
+                                    bump_idx.insert(id.clone(), bumps.len());
+                                    bumps.push((id.clone(), 1));
+                                }
+                            }
+                            (Some(id), Outcome::Repeated)
+                        }
+                        _ => {
+                            let id = self
+                                .sentinel
+                                .open_incident(a.alert.clone(), None, Some(fp.clone()))
+                                .await
+                                .map_err(|e| e.to_string())?;
+                            self.cache.insert(
+                                fp.clone(),
+                                Entry {
+                                    incident_id: id.clone(),
+                                    joinable: true,
+                                },
+                            );
+                            (Some(id), Outcome::Opened)
+                        }
+                    },
+                    AlertState::Resolved => {
+                        let id = self.cache.get_mut(fp).map(|e| {
+                            e.joinable = false;
+                            e.incident_id.clone()
+                        });
+                        if let Some(id) = &id {
+                            let when = a.ended_at.unwrap_or_else(Utc::now);
+                            resolves.push((
+                                id.clone(),
+                                format!(
+                                    "{} reports {} on {} resolved at {}",
+                                    job.source,
+                                    a.alert.metric,
+                                    a.alert.service,
+                                    when.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+                                ),
+                            ));
+                        }
+                        (id, Outcome::Resolved)
+                    }
+                    AlertState::Acknowledged => (
+                        self.cache.get(fp).map(|e| e.incident_id.clone()),
+                        Outcome::Acknowledged,
+                    ),
+                };
+                rows.push(AlertRow {
+                    id: uuid::Uuid::new_v4().simple().to_string(),
+                    incident_id: incident_id.clone(),
+                    source: job.source,
+                    fingerprint: fp.clone(),
+                    status: a.state.as_str(),
+                    payload: serde_json::to_string(&StoredAlert {
+                        alert: &a.alert,
+                        state: a.state.as_str(),
+                        ended_at: a.ended_at,
+                    })
+                    .unwrap_or_else(|_| "null".into()),
+                });
+                out.push(AlertOutcome {
+                    fingerprint: fp.clone(),
+                    incident_id,
+                    outcome,
+                    count: None,
+                });
+            }
+            results.push(out);
+        }
+
+        // One transaction for every row of the batch.
+        let mut counts: HashMap<String, i64> = HashMap::new();
+        {
+            let mut tx = self
+                .sentinel
+                .store
+                .pool()
+                .begin()
+                .await
+                .map_err(|e| e.to_string())?;
+            for chunk in rows.chunks(100) {
+                let mut q = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
+                    "INSERT INTO alerts (id, incident_id, source, fingerprint, status, received_at, payload_json) ",
+                );
+                q.push_values(chunk, |mut b, r| {
+                    b.push_bind(&r.id)
+                        .push_bind(&r.incident_id)
+                        .push_bind(r.source)
+                        .push_bind(&r.fingerprint)
+                        .push_bind(r.status)
+                        .push_bind(&now)
+                        .push_bind(&r.payload);
+                });
+                q.build()
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(|e| e.to_string())?;
+            }
+            // All counter bumps of the batch in one statement.
+            for chunk in bumps.chunks(200) {
+                let mut q = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
+                    "UPDATE incidents SET alert_count = alert_count + CASE id",
+                );
+                for (id, n) in chunk {
+                    q.push(" WHEN ").push_bind(id).push(" THEN ").push_bind(*n);
+                }
+                q.push(" ELSE 0 END, updated_at = ").push_bind(&now);
+                q.push(" WHERE id IN (");
+                let mut sep = q.separated(", ");
+                for (id, _) in chunk {
+                    sep.push_bind(id);
+                }
+                sep.push_unseparated(") RETURNING id, alert_count");
+                let rows = q
+                    .build()
+                    .fetch_all(&mut *tx)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                for r in rows {
+                    counts.insert(r.get("id"), r.get("alert_count"));
+                }
+            }
+            tx.commit().await.map_err(|e| e.to_string())?;
+        }
+
+        // Timeline events (after the commit: the alerts are safe whatever happens here).
+        let events = &self.sentinel.events;
+        let now_i = std::time::Instant::now();
+        if self.last_repeat_event.len() >= CACHE_LIMIT {
+            self.last_repeat_event
+                .retain(|_, t| now_i.duration_since(*t) < REPEAT_EVENT_EVERY);
+        }
+        for (id, _) in &bumps {
+            if self
+                .last_repeat_event
+                .get(id)
+                .is_some_and(|t| now_i.duration_since(*t) < REPEAT_EVENT_EVERY)
+            {
+                continue;
+            }
+            self.last_repeat_event.insert(id.clone(), now_i);
+            let count = counts.get(id).copied().unwrap_or_default();
+            if let Err(e) = events
+                .emit(
+                    id,
+                    AgentRole::Orchestrator,
+                    RunEventKind::AlertRepeated { count },
+                )
+                .await
+            {
+                tracing::warn!(incident = %id, error = %e, "could not record a repeat event");
+            }
+        }
+        for (id, note) in resolves {
+            if let Err(e) = events
+                .emit(
+                    &id,
+                    AgentRole::Orchestrator,
+                    RunEventKind::AlertResolved { note },
+                )
+                .await
+            {
+                tracing::warn!(incident = %id, error = %e, "could not record a resolve event");
+            }
+        }
+
+        // Queue the new investigations; a full queue defers them (the re-drive picks them up).
+        for out in results.iter_mut().flat_map(|r| r.iter_mut()) {
+            match out.outcome {
+                Outcome::Opened => {
+                    let id = out.incident_id.clone().unwrap_or_default();
+                    if !self.queue.try_enqueue(&id) {
+                        out.outcome = Outcome::Deferred;
+                    }
+                    out.count = Some(1);
+                }
+                Outcome::Repeated => {
+                    out.count = out
+                        .incident_id
+                        .as_ref()
+                        .and_then(|i| counts.get(i).copied());
+                }
+                _ => {}
+            }
+        }
+        Ok(results)
+    }
+}
