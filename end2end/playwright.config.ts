@@ -5,7 +5,11 @@ import * as path from 'path';
 
 // Each run starts the real `sentinel serve` on its own port with a fresh data directory.
 const port = Number(process.env.SENTINEL_E2E_PORT ?? 8123);
-const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sentinel-e2e-'));
+// Created once by the main process; workers inherit it through the environment.
+if (!process.env.SENTINEL_E2E_DATA_DIR) {
+  process.env.SENTINEL_E2E_DATA_DIR = fs.mkdtempSync(path.join(os.tmpdir(), 'sentinel-e2e-'));
+}
+const dataDir = process.env.SENTINEL_E2E_DATA_DIR;
 export const OPERATOR_TOKEN = 'e2e-operator-token';
 const repoRoot = path.resolve(__dirname, '..');
 

@@ -48,6 +48,29 @@ pub struct EvalResult {
     pub total_score: f64,
     pub passed: bool,
     pub dimension_scores: Vec<DimensionScore>,
+    /// A condensed trajectory (diagnosis, action, tool calls) for the eval page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trajectory: Option<CondensedTrajectory>,
+}
+
+/// What the judge (and the eval page) see of a run: short, not the full event log.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CondensedTrajectory {
+    pub status: String,
+    pub service: Option<String>,
+    pub severity: Option<String>,
+    pub origin_service: Option<String>,
+    pub failure_class: Option<String>,
+    pub diagnosis: Option<String>,
+    pub suspect: Option<String>,
+    pub confidence: Option<f64>,
+    pub action: Option<String>,
+    pub target: Option<String>,
+    pub approval: Option<String>,
+    /// "agent: tool(args) → ok|error", in order.
+    pub steps: Vec<String>,
+    pub comms: Option<String>,
+    pub elapsed_ms: f64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

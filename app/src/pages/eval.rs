@@ -133,6 +133,7 @@ fn ScenarioTable(report: EvalReport) -> impl IntoView {
                     let sid = r.scenario_id.clone();
                     let sid2 = sid.clone();
                     let reasons = r.dimension_scores.clone();
+                    let traj = r.trajectory.clone();
                     view! {
                         <tr class="clickable" data-testid="eval-row" on:click=move |_| set_open.update(|o| *o = if o.as_ref() == Some(&sid) { None } else { Some(sid.clone()) })>
                             <td class="mono">{r.scenario_id.clone()}{if r.passed { " ✓" } else { " ✗" }}</td>
@@ -145,6 +146,13 @@ fn ScenarioTable(report: EvalReport) -> impl IntoView {
                         <Show when=move || open.get().as_ref() == Some(&sid2)>
                             <tr class="reasons" data-testid="eval-reasons"><td colspan="8">
                                 <ul>{reasons.iter().map(|d| view! { <li><b>{d.dimension.clone()}</b>{format!(" {:.2} — {} ", d.score, d.reasoning)}<span class="muted">{d.judge.clone().unwrap_or_default()}</span></li> }).collect_view()}</ul>
+                                {traj.clone().map(|t| view! {
+                                    <div class="eval-traj" data-testid="eval-trajectory">
+                                        <p><b>"Diagnosis: "</b>{t.diagnosis.clone().unwrap_or_default()}</p>
+                                        <p><b>"Action: "</b>{format!("{} {} ({})", t.action.clone().unwrap_or_default(), t.target.clone().unwrap_or_default(), t.approval.clone().unwrap_or_default())}</p>
+                                        <ol class="steps">{t.steps.iter().map(|s| view! { <li class="mono">{s.clone()}</li> }).collect_view()}</ol>
+                                    </div>
+                                })}
                             </td></tr>
                         </Show>
                     }

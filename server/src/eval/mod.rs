@@ -4,6 +4,7 @@
 //! ([`report`]). This is the only module that reads ground truth.
 
 pub mod judge;
+pub mod llm_judge;
 pub mod report;
 pub mod runner;
 

@@ -42,8 +42,53 @@ pub struct ScenarioRun {
     pub events: Vec<RunEvent>,
 }
 
+/// The condensed trajectory the judge and the eval page see.
+pub fn condense(r: &RunReport) -> CondensedTrajectory {
+    let d = r.diagnosis.as_ref();
+    let m = r.remediation.as_ref();
+    CondensedTrajectory {
+        status: r.status.as_str().into(),
+        service: r.triage.as_ref().map(|t| t.service.clone()),
+        severity: r.triage.as_ref().map(|t| t.severity.to_string()),
+        origin_service: d.and_then(|d| d.origin_service.clone()),
+        failure_class: d.map(|d| d.failure_class.clone()),
+        diagnosis: d.map(|d| d.summary.clone()),
+        suspect: d.and_then(|d| d.suspect_deploy.clone().or(d.suspect_change.clone())),
+        confidence: d.map(|d| d.confidence),
+        action: m.map(|m| m.action.to_string()),
+        target: m.and_then(|m| m.target.clone()),
+        approval: m.map(|m| m.approval.as_str().to_string()),
+        steps: r
+            .trajectory
+            .tool_calls
+            .iter()
+            .map(|c| {
+                let args = c.args.to_string();
+                let args: String = args.chars().take(160).collect();
+                format!(
+                    "{}: {}({args}) → {}",
+                    c.agent,
+                    c.tool,
+                    if c.ok { "ok" } else { "error" }
+                )
+            })
+            .collect(),
+        comms: r.comms.as_ref().map(|c| c.summary.clone()),
+        elapsed_ms: r.trajectory.elapsed_ms,
+    }
+}
+
 /// Runs one scenario end to end with auto-approval in a fresh database under `work`.
 pub async fn run_scenario(base: &Config, s: &Scenario, work: &Path) -> Result<ScenarioRun, String> {
+    run_scenario_judged(base, s, work, None).await
+}
+
+pub async fn run_scenario_judged(
+    base: &Config,
+    s: &Scenario,
+    work: &Path,
+    judge: Option<&super::llm_judge::LlmJudge>,
+) -> Result<ScenarioRun, String> {
     let mut cfg = base.clone();
     let db = work.join(format!(
         "{}-{}.db",
@@ -78,7 +123,11 @@ pub async fn run_scenario(base: &Config, s: &Scenario, work: &Path) -> Result<Sc
         .events_after(Some(&id), 0, 100_000)
         .await
         .map_err(|e| e.to_string())?;
-    let dims = judge::score(s, &rec.report, &state);
+    let condensed = condense(&rec.report);
+    let mut dims = judge::score(s, &rec.report, &state);
+    if let Some(j) = judge {
+        dims = j.refine(s, &condensed, dims).await;
+    }
     let total = report::round2(dims.iter().map(|d| d.score).sum::<f64>() / dims.len() as f64);
     sentinel.store.pool().close().await;
     let _ = std::fs::remove_file(&db);
@@ -91,6 +140,7 @@ pub async fn run_scenario(base: &Config, s: &Scenario, work: &Path) -> Result<Sc
             total_score: total,
             passed: total >= PASS_THRESHOLD,
             dimension_scores: dims,
+            trajectory: Some(condensed),
         },
         report: rec.report,
         events,
@@ -118,10 +168,31 @@ pub async fn run_cli(config: Config, args: EvalArgs) -> Result<ExitCode, String>
         .judge
         .clone()
         .unwrap_or_else(|| config.models.judge.clone());
-    let judge_name = if judge_model.starts_with("builtin/") {
+    let spec =
+        crate::llm::spec::ModelSpec::parse(&judge_model).map_err(|e| format!("--judge: {e}"))?;
+    let llm_judge = if spec.is_builtin() {
+        None
+    } else {
+        let m = crate::llm::providers::from_spec(&spec)
+            .map_err(|e| format!("--judge {judge_model}: {e}"))?;
+        let m: std::sync::Arc<dyn crate::llm::ChatModel> =
+            std::sync::Arc::new(crate::llm::retry::Retrying {
+                inner: m,
+                policy: Default::default(),
+            });
+        Some(super::llm_judge::LlmJudge { model: m })
+    };
+    if !spec.is_builtin()
+        && (judge_model == config.models.analysis || judge_model == config.models.triage)
+    {
+        eprintln!(
+            "warning: the judge {judge_model} is also an agent model; it will grade its own work (choose a different --judge)"
+        );
+    }
+    let judge_name = if spec.is_builtin() {
         "deterministic (builtin)".to_string()
     } else {
-        judge_model.clone()
+        format!("{judge_model} + deterministic anchor")
     };
     let out = args.out.clone().unwrap_or_else(crate::cli::default_out_dir);
     let traj_dir = out.join("trajectories");
@@ -135,7 +206,13 @@ pub async fn run_cli(config: Config, args: EvalArgs) -> Result<ExitCode, String>
     let mut stream = futures::stream::iter(scenarios.iter().map(|s| {
         let cfg = config.clone();
         let work = work.clone();
-        async move { (s.scenario_id.clone(), run_scenario(&cfg, s, &work).await) }
+        let judge = llm_judge.as_ref();
+        async move {
+            (
+                s.scenario_id.clone(),
+                run_scenario_judged(&cfg, s, &work, judge).await,
+            )
+        }
     }))
     .buffer_unordered(args.concurrency.max(1));
     while let Some((sid, r)) = stream.next().await {
@@ -164,6 +241,7 @@ pub async fn run_cli(config: Config, args: EvalArgs) -> Result<ExitCode, String>
                     total_score: 0.0,
                     passed: false,
                     dimension_scores: vec![],
+                    trajectory: None,
                 });
             }
         }

@@ -143,17 +143,16 @@ pub fn correlate_findings(
     let headline = f
         .signatures
         .iter()
-        .find(|s| family.is_some_and(|fam| crate::engine::signals::families_of(&s.example).contains(&fam)))
+        .find(|s| {
+            family.is_some_and(|fam| crate::engine::signals::families_of(&s.example).contains(&fam))
+        })
         .or(f.signatures.first())
         .map(|s| clip(&s.example, 140));
     let summary = match culprit {
         Some(c) => format!(
             "{failure_class} on {}: {} — most likely caused by {} {} on {} (\"{}\"), {:.0} min before the first error",
             f.origin_service,
-            f.signatures
-                .first()
-                .map(|s| clip(&s.example, 140))
-                .unwrap_or_else(|| f.hypothesis.clone()),
+            headline.clone().unwrap_or_else(|| f.hypothesis.clone()),
             if c.candidate.kind == "deploy" {
                 "deploy"
             } else {

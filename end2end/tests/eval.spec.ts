@@ -1,0 +1,39 @@
+import { test, expect } from '@playwright/test';
+import { execFileSync } from 'child_process';
+import * as fs from 'fs';
+import * as path from 'path';
+
+const repoRoot = path.resolve(__dirname, '..', '..');
+
+test('the eval page shows the same numbers as the Markdown report', async ({ page }) => {
+  const out = fs.mkdtempSync(path.join(process.env.SENTINEL_E2E_DATA_DIR!, 'eval-'));
+  // Run a small evaluation into the server's own database.
+  execFileSync(`${repoRoot}/target/debug/sentinel`, ['eval', '--scenarios', 'bad_deploy_02', 'downstream_outage_01', '--out', out], {
+    cwd: repoRoot,
+    env: { ...process.env, SENTINEL_DATA_DIR: process.env.SENTINEL_E2E_DATA_DIR!, RUST_LOG: 'error' },
+    stdio: 'pipe',
+  });
+  const report = JSON.parse(fs.readFileSync(path.join(out, 'eval_report.json'), 'utf8'));
+  const md = fs.readFileSync(path.join(out, 'eval_report.md'), 'utf8');
+
+  await page.goto('/eval');
+  const avg = report.summary.avg_total_score.toFixed(2);
+  await expect(page.getByTestId('eval-avg')).toHaveText(avg);
+  expect(md).toContain(`${avg} / 5`);
+  const rate = `${Math.round(report.summary.pass_rate * 100)}%`;
+  await expect(page.getByTestId('eval-pass-rate')).toHaveText(rate);
+  expect(md).toContain(`| ${rate} |`);
+  await expect(page.getByTestId('eval-row')).toHaveCount(2);
+  for (const r of report.results) {
+    const row = page.getByTestId('eval-row').filter({ hasText: r.scenario_id });
+    await expect(row).toContainText(r.total_score.toFixed(2));
+    expect(md).toContain(`| ${r.scenario_id} | ${r.total_score.toFixed(2)} |`);
+  }
+  await expect(page.getByTestId('dimension-chart').locator('rect.bar')).toHaveCount(6);
+  await expect(page.getByTestId('trend-chart').locator('circle')).toHaveCount(1);
+  // Click a scenario: the judge's reasons and its trajectory.
+  await page.getByTestId('eval-row').filter({ hasText: 'downstream_outage_01' }).click();
+  await expect(page.getByTestId('eval-reasons')).toContainText('remediation_safety');
+  await expect(page.getByTestId('eval-trajectory')).toContainText('escalate');
+  await expect(page.getByTestId('eval-trajectory')).toContainText('fetch_logs');
+});
