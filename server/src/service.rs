@@ -5,8 +5,8 @@
 use crate::agents::policy::Brains;
 use crate::agents::{EventSink, RunOutcome, Runner, runner::RunError};
 use crate::config::Config;
-use crate::memory::embed::{Embedder, HashingEmbedder};
 use crate::memory::episodic::EpisodicMemory;
+use crate::memory::minilm;
 use crate::memory::semantic::Catalogue;
 use crate::scenario::{self, Scenario};
 use crate::store::{IncidentRecord, Store};
@@ -59,7 +59,8 @@ impl Sentinel {
             store.save_catalogue(&cat).await?;
         }
         let catalogue = Arc::new(store.load_catalogue().await?);
-        let embedder: Arc<dyn Embedder> = Arc::new(HashingEmbedder);
+        // MiniLM from local files when present, else the hashing embedder (with a warning).
+        let embedder = minilm::local_embedder();
         let memory = Some(EpisodicMemory::load(store.clone(), embedder).await?);
         let events = EventSink::new(store.clone());
         let runner = Runner {
@@ -78,6 +79,12 @@ impl Sentinel {
             memory,
             runner,
         })
+    }
+
+    /// The embedder episodic memory uses (`minilm-l6-v2-int8`, or `hashing-384-v1` when the
+    /// model files are missing), for the settings page.
+    pub fn embedder_name(&self) -> Option<&str> {
+        self.memory.as_ref().map(|m| m.embedder_name())
     }
 
     pub fn scenarios(&self) -> Result<Vec<Scenario>, ServiceError> {

@@ -1,11 +1,14 @@
-//! Episodic memory: finished incidents and exact top-k cosine search over their embeddings.
-//! Vectors live in one contiguous, normalised f32 matrix in memory (loaded from SQLite at start,
-//! appended on insert), so a search is one pass of dot products.
+//! Episodic memory: finished incidents and top-k cosine search over their embeddings.
+//! Vectors live in a contiguous, normalised matrix in memory ([`VectorIndex`]: f32 plus sign bits
+//! for fast scans), loaded from SQLite at start and appended on insert.
 
 use super::embed::{EmbedError, Embedder};
+pub use super::index::VectorIndex;
+use super::index::dot;
 use crate::store::{Store, StoreError};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -24,9 +27,18 @@ pub struct MemoryRecord {
 }
 
 impl MemoryRecord {
-    /// The text that is embedded: what the incident looked like, then what it was.
+    /// The text that is embedded: the alert as triage saw it, i.e. the first ` | ` part of
+    /// `symptoms` (the runner starts it with `IncidentRecord::alert_text()`), because triage
+    /// searches with exactly that text before anything else is known. Log signatures and the
+    /// diagnosis are stored and returned but not embedded: mixed in, they pulled a repeat of the
+    /// very same alert down to 0.75 with MiniLM, under the 0.85 "same incident" bar.
     pub fn embedding_text(&self) -> String {
-        format!("{} {} | {}", self.service, self.symptoms, self.diagnosis)
+        let alert = self.symptoms.split(" | ").next().unwrap_or_default().trim();
+        if alert.is_empty() {
+            format!("{} {}", self.service, self.diagnosis)
+        } else {
+            alert.to_string()
+        }
     }
 }
 
@@ -34,85 +46,6 @@ impl MemoryRecord {
 pub struct Hit {
     pub record: MemoryRecord,
     pub similarity: f32,
-}
-
-/// Contiguous row-major matrix of unit vectors.
-#[derive(Default)]
-pub struct VectorIndex {
-    dim: usize,
-    data: Vec<f32>,
-}
-
-impl VectorIndex {
-    pub fn new(dim: usize) -> Self {
-        Self {
-            dim,
-            data: Vec::new(),
-        }
-    }
-
-    pub fn len(&self) -> usize {
-        if self.dim == 0 {
-            0
-        } else {
-            self.data.len() / self.dim
-        }
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
-    pub fn push(&mut self, v: &[f32]) {
-        assert_eq!(v.len(), self.dim, "vector dimension mismatch");
-        self.data.extend_from_slice(v);
-    }
-
-    pub fn reserve(&mut self, rows: usize) {
-        self.data.reserve(rows * self.dim);
-    }
-
-    /// Indices and scores of the `k` most similar rows, best first.
-    pub fn top_k(&self, q: &[f32], k: usize) -> Vec<(usize, f32)> {
-        if k == 0 || self.is_empty() || q.len() != self.dim {
-            return Vec::new();
-        }
-        let mut best: Vec<(usize, f32)> = Vec::with_capacity(k + 1);
-        let mut floor = f32::NEG_INFINITY;
-        for (i, row) in self.data.chunks_exact(self.dim).enumerate() {
-            let s = dot(row, q);
-            if best.len() < k || s > floor {
-                let pos = best.partition_point(|&(_, b)| b >= s);
-                best.insert(pos, (i, s));
-                if best.len() > k {
-                    best.pop();
-                }
-                if best.len() == k {
-                    floor = best[k - 1].1;
-                }
-            }
-        }
-        best
-    }
-}
-
-#[inline]
-fn dot(a: &[f32], b: &[f32]) -> f32 {
-    // Eight independent accumulators let the compiler vectorise the loop.
-    let mut acc = [0f32; 8];
-    let ca = a.chunks_exact(8);
-    let cb = b.chunks_exact(8);
-    let (ra, rb) = (ca.remainder(), cb.remainder());
-    for (x, y) in ca.zip(cb) {
-        for i in 0..8 {
-            acc[i] += x[i] * y[i];
-        }
-    }
-    let mut s: f32 = acc.iter().sum();
-    for (x, y) in ra.iter().zip(rb) {
-        s += x * y;
-    }
-    s
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -126,6 +59,22 @@ pub enum MemoryError {
 struct Inner {
     index: VectorIndex,
     records: Vec<MemoryRecord>,
+    /// incident id → row, so re-remembering an incident replaces its row.
+    rows: HashMap<String, usize>,
+}
+
+impl Inner {
+    fn upsert(&mut self, record: MemoryRecord, v: &[f32]) {
+        if let Some(&pos) = self.rows.get(&record.incident_id) {
+            self.index.set(pos, v);
+            self.records[pos] = record;
+        } else {
+            self.rows
+                .insert(record.incident_id.clone(), self.records.len());
+            self.index.push(v);
+            self.records.push(record);
+        }
+    }
 }
 
 /// Episodic memory backed by SQLite with an in-memory index.
@@ -140,24 +89,30 @@ impl EpisodicMemory {
     /// Loads every stored memory of this embedder into the index.
     pub async fn load(store: Store, embedder: Arc<dyn Embedder>) -> Result<Self, MemoryError> {
         let rows = store.load_memories(embedder.name()).await?;
-        let mut index = VectorIndex::new(embedder.dim());
-        index.reserve(rows.len());
-        let mut records = Vec::with_capacity(rows.len());
+        let mut inner = Inner {
+            index: VectorIndex::new(embedder.dim()),
+            records: Vec::with_capacity(rows.len()),
+            rows: HashMap::with_capacity(rows.len()),
+        };
+        inner.index.reserve(rows.len());
         for (r, v) in rows {
             if v.len() == embedder.dim() {
-                index.push(&v);
-                records.push(r);
+                inner.upsert(r, &v);
             }
         }
         Ok(Self {
             store,
             embedder,
-            inner: Arc::new(RwLock::new(Inner { index, records })),
+            inner: Arc::new(RwLock::new(inner)),
         })
     }
 
     pub fn embedder_name(&self) -> &str {
         self.embedder.name()
+    }
+
+    pub fn embedder(&self) -> &Arc<dyn Embedder> {
+        &self.embedder
     }
 
     pub fn len(&self) -> usize {
@@ -169,24 +124,22 @@ impl EpisodicMemory {
     }
 
     pub async fn remember(&self, record: MemoryRecord) -> Result<(), MemoryError> {
-        let text = record.embedding_text();
-        let v = self.embedder.embed(&[&text])?.pop().unwrap_or_default();
-        self.store
-            .insert_memory(&record, self.embedder.name(), &v)
-            .await?;
-        if let Ok(mut inner) = self.inner.write() {
-            if let Some(pos) = inner
-                .records
-                .iter()
-                .position(|r| r.incident_id == record.incident_id)
-            {
-                // Re-remembering an incident replaces its row in place.
-                let dim = inner.index.dim;
-                inner.index.data[pos * dim..(pos + 1) * dim].copy_from_slice(&v);
-                inner.records[pos] = record;
-            } else {
-                inner.index.push(&v);
-                inner.records.push(record);
+        self.remember_many(vec![record]).await
+    }
+
+    /// Stores many finished incidents, embedding them in batches (an import or a backfill).
+    pub async fn remember_many(&self, records: Vec<MemoryRecord>) -> Result<(), MemoryError> {
+        for chunk in records.chunks(super::minilm::BATCH) {
+            let texts: Vec<String> = chunk.iter().map(|r| r.embedding_text()).collect();
+            let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+            let vectors = self.embedder.embed(&refs)?;
+            for (record, v) in chunk.iter().zip(&vectors) {
+                self.store
+                    .insert_memory(record, self.embedder.name(), v)
+                    .await?;
+                if let Ok(mut inner) = self.inner.write() {
+                    inner.upsert(record.clone(), v);
+                }
             }
         }
         Ok(())

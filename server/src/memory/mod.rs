@@ -4,4 +4,6 @@
 
 pub mod embed;
 pub mod episodic;
+pub mod index;
+pub mod minilm;
 pub mod semantic;
