@@ -3,10 +3,19 @@
 use std::process::Command;
 
 fn sentinel(data: &std::path::Path) -> Command {
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap();
     let mut c = Command::new(env!("CARGO_BIN_EXE_sentinel"));
-    c.current_dir(root).env("SENTINEL_DATA_DIR", data).env_remove("SENTINEL_DATABASE_URL").env("RUST_LOG", "error");
-    for k in ["SENTINEL_TRIAGE_MODEL", "SENTINEL_ANALYSIS_MODEL", "SENTINEL_JUDGE_MODEL"] {
+    c.current_dir(root)
+        .env("SENTINEL_DATA_DIR", data)
+        .env_remove("SENTINEL_DATABASE_URL")
+        .env("RUST_LOG", "error");
+    for k in [
+        "SENTINEL_TRIAGE_MODEL",
+        "SENTINEL_ANALYSIS_MODEL",
+        "SENTINEL_JUDGE_MODEL",
+    ] {
         c.env_remove(k);
     }
     c
@@ -15,10 +24,21 @@ fn sentinel(data: &std::path::Path) -> Command {
 #[test]
 fn run_json_prints_exactly_one_contract_object() {
     let dir = tempfile::tempdir().unwrap();
-    let out = sentinel(dir.path()).args(["run", "bad_deploy_01", "--auto-approve", "--json"]).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = sentinel(dir.path())
+        .args(["run", "bad_deploy_01", "--auto-approve", "--json"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let text = String::from_utf8(out.stdout).unwrap();
-    assert_eq!(text.trim().lines().count(), 1, "one JSON object on one line: {text}");
+    assert_eq!(
+        text.trim().lines().count(),
+        1,
+        "one JSON object on one line: {text}"
+    );
     let v: serde_json::Value = serde_json::from_str(text.trim()).unwrap();
     assert!(v["incident_id"].as_str().unwrap().starts_with("inc-"));
     assert_eq!(v["status"], "resolved");
@@ -34,11 +54,22 @@ fn run_json_prints_exactly_one_contract_object() {
     assert_eq!(v["remediation"]["action"], "rollback");
     assert_eq!(v["remediation"]["target"], "deploy-gw-4812");
     assert_eq!(v["remediation"]["approval"], "approved");
-    assert!(v["comms"]["summary"].as_str().unwrap().contains("Root Cause"));
+    assert!(
+        v["comms"]["summary"]
+            .as_str()
+            .unwrap()
+            .contains("Root Cause")
+    );
     let calls = v["trajectory"]["tool_calls"].as_array().unwrap();
     assert!(!calls.is_empty() && calls.len() <= 15);
     for c in calls {
-        assert!(c["agent"].is_string() && c["tool"].is_string() && c["args"].is_object() && c["ok"].is_boolean() && c["ms"].is_number());
+        assert!(
+            c["agent"].is_string()
+                && c["tool"].is_string()
+                && c["args"].is_object()
+                && c["ok"].is_boolean()
+                && c["ms"].is_number()
+        );
     }
     assert!(v["trajectory"]["llm_calls"].is_number());
     assert!(v["trajectory"]["elapsed_ms"].is_number());
@@ -47,10 +78,19 @@ fn run_json_prints_exactly_one_contract_object() {
 #[test]
 fn auto_reject_escalates_and_a_path_works_as_well_as_an_id() {
     let dir = tempfile::tempdir().unwrap();
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap();
     let path = root.join("server/tests/fixtures/seed_bad_deploy_01.json");
-    let out = sentinel(dir.path()).args(["run", path.to_str().unwrap(), "--auto-reject", "--json"]).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = sentinel(dir.path())
+        .args(["run", path.to_str().unwrap(), "--auto-reject", "--json"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["status"], "escalated");
     assert_eq!(v["remediation"]["approval"], "rejected");
@@ -60,7 +100,11 @@ fn auto_reject_escalates_and_a_path_works_as_well_as_an_id() {
 #[test]
 fn without_a_terminal_the_approval_stays_pending() {
     let dir = tempfile::tempdir().unwrap();
-    let out = sentinel(dir.path()).args(["run", "db_pool_02", "--json"]).stdin(std::process::Stdio::null()).output().unwrap();
+    let out = sentinel(dir.path())
+        .args(["run", "db_pool_02", "--json"])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
     assert!(out.status.success());
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["status"], "awaiting_approval");
@@ -80,18 +124,37 @@ fn scenarios_lists_every_public_scenario() {
 #[test]
 fn bad_input_is_a_clear_error_not_a_panic() {
     let dir = tempfile::tempdir().unwrap();
-    let out = sentinel(dir.path()).args(["run", "no_such_scenario"]).output().unwrap();
+    let out = sentinel(dir.path())
+        .args(["run", "no_such_scenario"])
+        .output()
+        .unwrap();
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("no_such_scenario") && !err.contains("panicked"), "{err}");
+    assert!(
+        err.contains("no_such_scenario") && !err.contains("panicked"),
+        "{err}"
+    );
 
     let broken = dir.path().join("broken.json");
-    std::fs::write(&broken, r#"{"scenario_id": "x", "failure_class": "bad_deploy", "alert": {"source": "x"}}"#).unwrap();
-    let out = sentinel(dir.path()).args(["run", broken.to_str().unwrap()]).output().unwrap();
+    std::fs::write(
+        &broken,
+        r#"{"scenario_id": "x", "failure_class": "bad_deploy", "alert": {"source": "x"}}"#,
+    )
+    .unwrap();
+    let out = sentinel(dir.path())
+        .args(["run", broken.to_str().unwrap()])
+        .output()
+        .unwrap();
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("broken.json") && err.contains("alert.service"), "{err}");
+    assert!(
+        err.contains("broken.json") && err.contains("alert.service"),
+        "{err}"
+    );
 
-    let out = sentinel(dir.path()).args(["run", "bad_deploy_01", "--auto-approve", "--auto-reject"]).output().unwrap();
+    let out = sentinel(dir.path())
+        .args(["run", "bad_deploy_01", "--auto-approve", "--auto-reject"])
+        .output()
+        .unwrap();
     assert!(!out.status.success());
 }

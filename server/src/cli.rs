@@ -99,7 +99,7 @@ async fn dispatch(cli: Cli) -> Result<ExitCode, String> {
         Command::Scenarios => {
             let scenarios = crate::scenario::load_scenario_dir(&config.scenarios_dir)
                 .map_err(|e| e.to_string())?;
-            println!("{:<28} {:<20} {}", "ID", "FAILURE CLASS", "SERVICE");
+            println!("{:<28} {:<20} SERVICE", "ID", "FAILURE CLASS");
             for s in scenarios {
                 println!(
                     "{:<28} {:<20} {}",

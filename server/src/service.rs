@@ -143,12 +143,11 @@ impl Sentinel {
 
     /// The telemetry an incident's tools read: its scenario's, or none.
     pub fn telemetry_for(&self, rec: &IncidentRecord) -> Arc<dyn TelemetrySource> {
-        if let Some(sid) = &rec.scenario_id {
-            if let Ok(s) = self.scenario(sid) {
-                if let Ok(input) = s.incident_input() {
-                    return Arc::new(input.telemetry);
-                }
-            }
+        if let Some(sid) = &rec.scenario_id
+            && let Ok(s) = self.scenario(sid)
+            && let Ok(input) = s.incident_input()
+        {
+            return Arc::new(input.telemetry);
         }
         Arc::new(NoTelemetry {
             now: rec.alert.fired_at.unwrap_or(rec.created_at),

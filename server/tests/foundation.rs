@@ -9,14 +9,18 @@ use std::path::Path;
 
 #[test]
 fn the_seed_fixture_loads_unchanged() {
-    let s = scenario::load_scenario_file(&common::fixtures().join("seed_bad_deploy_01.json")).unwrap();
+    let s =
+        scenario::load_scenario_file(&common::fixtures().join("seed_bad_deploy_01.json")).unwrap();
     assert_eq!(s.scenario_id, "bad_deploy_01");
     assert_eq!(s.alert.service, "api-gateway");
     assert_eq!(s.logs.len(), 14);
     assert_eq!(s.deploys[0].files_changed.count(), 5);
     // No fired_at in the seed: the alert time is the newest telemetry timestamp.
     let a = s.alert().unwrap();
-    assert_eq!(a.fired_at.unwrap().to_rfc3339(), "2026-05-10T03:00:01+00:00");
+    assert_eq!(
+        a.fired_at.unwrap().to_rfc3339(),
+        "2026-05-10T03:00:01+00:00"
+    );
 }
 
 #[test]
@@ -24,8 +28,15 @@ fn every_public_scenario_loads() {
     let dir = common::repo_root().join("data/scenarios");
     let all = scenario::load_scenario_dir(&dir).unwrap();
     assert!(all.len() >= 10);
-    let classes: std::collections::BTreeSet<_> = all.iter().map(|s| s.failure_class.as_str()).collect();
-    for c in ["bad_deploy", "db_pool", "downstream_outage", "memory_leak", "config_regression"] {
+    let classes: std::collections::BTreeSet<_> =
+        all.iter().map(|s| s.failure_class.as_str()).collect();
+    for c in [
+        "bad_deploy",
+        "db_pool",
+        "downstream_outage",
+        "memory_leak",
+        "config_regression",
+    ] {
         assert!(classes.contains(c), "no scenario of class {c}");
     }
     for s in &all {
@@ -34,7 +45,9 @@ fn every_public_scenario_loads() {
 }
 
 fn broken(text: &str) -> String {
-    scenario::parse_scenario(text, Path::new("broken.json")).unwrap_err().to_string()
+    scenario::parse_scenario(text, Path::new("broken.json"))
+        .unwrap_err()
+        .to_string()
 }
 
 #[test]
@@ -43,9 +56,15 @@ fn broken_files_name_the_file_and_the_field() {
     let mut v: serde_json::Value = serde_json::from_str(&seed).unwrap();
 
     let mut no_service = v.clone();
-    no_service["alert"].as_object_mut().unwrap().remove("service");
+    no_service["alert"]
+        .as_object_mut()
+        .unwrap()
+        .remove("service");
     let e = broken(&no_service.to_string());
-    assert!(e.contains("broken.json") && e.contains("alert.service"), "{e}");
+    assert!(
+        e.contains("broken.json") && e.contains("alert.service"),
+        "{e}"
+    );
 
     let mut bad_level = v.clone();
     bad_level["logs"][3]["level"] = "LOUD".into();
@@ -85,23 +104,47 @@ fn duplicate_ids_and_unknown_ids_are_clear_errors() {
     std::fs::copy(&seed, dir.path().join("b.json")).unwrap();
     let e = scenario::load_scenario_dir(dir.path()).unwrap_err();
     assert!(matches!(e, ScenarioError::Duplicate { .. }), "{e}");
-    let e = scenario::resolve_scenario("no_such_scenario", &common::repo_root().join("data/scenarios")).unwrap_err();
+    let e = scenario::resolve_scenario(
+        "no_such_scenario",
+        &common::repo_root().join("data/scenarios"),
+    )
+    .unwrap_err();
     assert!(e.to_string().contains("no_such_scenario"));
 }
 
 #[tokio::test]
 async fn migrations_create_every_table_on_an_empty_database() {
     let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}", dir.path().join("nested/dir/fresh.db").display());
+    let url = format!(
+        "sqlite://{}",
+        dir.path().join("nested/dir/fresh.db").display()
+    );
     let store = Store::connect(&url).await.unwrap();
-    let tables: Vec<String> = sqlx::query_scalar("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
-        .fetch_all(store.pool())
+    let tables: Vec<String> =
+        sqlx::query_scalar("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
+            .fetch_all(store.pool())
+            .await
+            .unwrap();
+    for t in [
+        "incidents",
+        "events",
+        "approvals",
+        "alerts",
+        "memories",
+        "services",
+        "dependencies",
+        "runbooks",
+        "eval_runs",
+    ] {
+        assert!(
+            tables.iter().any(|x| x == t),
+            "missing table {t}: {tables:?}"
+        );
+    }
+    let mode: String = sqlx::query_scalar("PRAGMA journal_mode")
+        .fetch_one(store.pool())
         .await
         .unwrap();
-    for t in ["incidents", "events", "approvals", "alerts", "memories", "services", "dependencies", "runbooks", "eval_runs"] {
-        assert!(tables.iter().any(|x| x == t), "missing table {t}: {tables:?}");
-    }
-    let mode: String = sqlx::query_scalar("PRAGMA journal_mode").fetch_one(store.pool()).await.unwrap();
     assert_eq!(mode, "wal");
     // Re-opening runs no migration twice.
     drop(store);
@@ -111,30 +154,58 @@ async fn migrations_create_every_table_on_an_empty_database() {
 #[tokio::test]
 async fn the_event_log_is_append_only() {
     let dir = tempfile::tempdir().unwrap();
-    let s = sentinel::cli::build_sentinel(common::test_config(dir.path())).await.unwrap();
+    let s = sentinel::cli::build_sentinel(common::test_config(dir.path()))
+        .await
+        .unwrap();
     let sc = s.scenario("bad_deploy_01").unwrap();
     let (id, _) = s.open_scenario(&sc).await.unwrap();
-    let upd = sqlx::query("UPDATE events SET kind = 'x' WHERE incident_id = ?").bind(&id).execute(s.store.pool()).await;
+    let upd = sqlx::query("UPDATE events SET kind = 'x' WHERE incident_id = ?")
+        .bind(&id)
+        .execute(s.store.pool())
+        .await;
     assert!(upd.is_err());
-    let del = sqlx::query("DELETE FROM events").execute(s.store.pool()).await;
+    let del = sqlx::query("DELETE FROM events")
+        .execute(s.store.pool())
+        .await;
     assert!(del.is_err());
 }
 
 #[tokio::test]
 async fn server_function_round_trip_through_the_running_server() {
     let dir = tempfile::tempdir().unwrap();
-    let app = sentinel::http::Application::build(common::test_config(dir.path()), "127.0.0.1:0".parse().unwrap()).await.unwrap();
+    let app = sentinel::http::Application::build(
+        common::test_config(dir.path()),
+        "127.0.0.1:0".parse().unwrap(),
+    )
+    .await
+    .unwrap();
     let base = format!("http://{}", app.addr);
     tokio::spawn(app.run());
     let client = reqwest::Client::new();
     // The server function the home page calls, over HTTP as the browser does.
-    let res = client.post(format!("{base}/api/list_scenarios")).header("content-type", "application/x-www-form-urlencoded").body("").send().await.unwrap();
+    let res = client
+        .post(format!("{base}/api/list_scenarios"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 200);
     let list: Vec<serde_json::Value> = res.json().await.unwrap();
     assert!(list.len() >= 10);
-    assert!(list.iter().any(|s| s["id"] == "config_regression_01" && s["service"] == "user-service"));
+    assert!(
+        list.iter()
+            .any(|s| s["id"] == "config_regression_01" && s["service"] == "user-service")
+    );
     // The same data server-rendered into the page.
-    let html = client.get(&base).send().await.unwrap().text().await.unwrap();
+    let html = client
+        .get(&base)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(html.contains("config_regression_01"));
     assert!(html.contains("/pkg/sentinel.js"));
     // And the REST route.

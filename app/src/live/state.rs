@@ -137,10 +137,12 @@ impl LiveState {
         if e.seq <= self.last_seq {
             return;
         }
-        if let Some(id) = &self.incident_id {
-            if id != &e.incident_id {
-                return;
-            }
+        if self
+            .incident_id
+            .as_ref()
+            .is_some_and(|id| id != &e.incident_id)
+        {
+            return;
         }
         self.last_seq = e.seq;
         self.incident_id

@@ -12,10 +12,8 @@ pub fn follow(url: &str, on_event: impl Fn(RunEvent) + 'static) -> Option<Stream
     use wasm_bindgen::closure::Closure;
     let es = web_sys::EventSource::new(url).ok()?;
     let cb = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |m: web_sys::MessageEvent| {
-        if let Some(text) = m.data().as_string() {
-            if let Ok(ev) = serde_json::from_str::<RunEvent>(&text) {
-                on_event(ev);
-            }
+        if let Some(ev) = m.data().as_string().and_then(|t| serde_json::from_str::<RunEvent>(&t).ok()) {
+            on_event(ev);
         }
     });
     es.add_event_listener_with_callback("run_event", cb.as_ref().unchecked_ref())

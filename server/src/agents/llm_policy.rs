@@ -55,7 +55,7 @@ fn instructions(role: AgentRole) -> &'static str {
 }
 
 fn output_schema(role: AgentRole) -> serde_json::Value {
-    let schema = match role {
+    match role {
         AgentRole::Triage => {
             serde_json::json!({"service": "string", "severity": "P1|P2|P3|P4", "duplicate_of": "string|null", "similar": [{"incident_id": "string", "similarity": "number"}], "tier": "integer|null", "rationale": "string"})
         }
@@ -71,8 +71,7 @@ fn output_schema(role: AgentRole) -> serde_json::Value {
         AgentRole::Comms | AgentRole::Orchestrator => {
             serde_json::json!({"summary": "string (the drafted Slack text)"})
         }
-    };
-    schema
+    }
 }
 
 /// Checks that a final answer has the role's conclusion shape.

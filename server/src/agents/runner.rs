@@ -155,44 +155,44 @@ impl Runner {
             ctx.agent = role;
             // A duplicate of an open incident is linked to it; the specialists that would
             // repeat its investigation are skipped with the reason recorded.
-            if role == AgentRole::LogAnalyst {
-                if let Some(dup) = state.triage.as_ref().and_then(|t| t.duplicate_of.clone()) {
-                    let reason = format!(
-                        "duplicate of open incident {dup}: its investigation covers this alert"
-                    );
-                    for skip in [
-                        AgentRole::LogAnalyst,
-                        AgentRole::DeployCorrelator,
-                        AgentRole::Remediation,
-                    ] {
-                        self.events
-                            .emit(
-                                &id,
-                                skip,
-                                RunEventKind::AgentSkipped {
-                                    reason: reason.clone(),
-                                },
-                            )
-                            .await?;
-                        state.skipped.push((skip, reason.clone()));
-                    }
-                    state.remediation = Some(RemediationReport {
-                        action: RemediationAction::Escalate,
-                        target: Some(dup.clone()),
-                        approval: ApprovalOutcome::NotRequired,
-                        rationale: reason.clone(),
-                        risk: "none".into(),
-                        draft: None,
-                        decided_by: None,
-                        decision_comment: None,
-                    });
-                    state.stop_reason = Some(reason);
-                    self.handoff(&id, AgentRole::Triage, AgentRole::Comms, "duplicate")
+            if role == AgentRole::LogAnalyst
+                && let Some(dup) = state.triage.as_ref().and_then(|t| t.duplicate_of.clone())
+            {
+                let reason = format!(
+                    "duplicate of open incident {dup}: its investigation covers this alert"
+                );
+                for skip in [
+                    AgentRole::LogAnalyst,
+                    AgentRole::DeployCorrelator,
+                    AgentRole::Remediation,
+                ] {
+                    self.events
+                        .emit(
+                            &id,
+                            skip,
+                            RunEventKind::AgentSkipped {
+                                reason: reason.clone(),
+                            },
+                        )
                         .await?;
-                    state.next = Some(AgentRole::Comms);
-                    state.elapsed_ms += segment.elapsed().as_secs_f64() * 1000.0;
-                    continue;
+                    state.skipped.push((skip, reason.clone()));
                 }
+                state.remediation = Some(RemediationReport {
+                    action: RemediationAction::Escalate,
+                    target: Some(dup.clone()),
+                    approval: ApprovalOutcome::NotRequired,
+                    rationale: reason.clone(),
+                    risk: "none".into(),
+                    draft: None,
+                    decided_by: None,
+                    decision_comment: None,
+                });
+                state.stop_reason = Some(reason);
+                self.handoff(&id, AgentRole::Triage, AgentRole::Comms, "duplicate")
+                    .await?;
+                state.next = Some(AgentRole::Comms);
+                state.elapsed_ms += segment.elapsed().as_secs_f64() * 1000.0;
+                continue;
             }
             let brief = Brief {
                 role,
@@ -230,14 +230,14 @@ impl Runner {
                     }
                     // The gate cannot be bypassed: a destructive plan concluded without an
                     // approval is sent to the gate by the runner itself.
-                    if role == AgentRole::Remediation {
-                        if let Some(plan) = state.plan.clone() {
-                            let action = RemediationAction::parse(&plan.action)
-                                .unwrap_or(RemediationAction::Escalate);
-                            if action.is_destructive() && state.approval.is_none() {
-                                let req = self.gate(&ctx, &plan, action).await?;
-                                return self.suspend(&id, state, req).await;
-                            }
+                    if role == AgentRole::Remediation
+                        && let Some(plan) = state.plan.clone()
+                    {
+                        let action = RemediationAction::parse(&plan.action)
+                            .unwrap_or(RemediationAction::Escalate);
+                        if action.is_destructive() && state.approval.is_none() {
+                            let req = self.gate(&ctx, &plan, action).await?;
+                            return self.suspend(&id, state, req).await;
                         }
                     }
                     self.events

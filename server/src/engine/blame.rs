@@ -123,10 +123,10 @@ pub fn find_origin(
             continue;
         }
         // A failure that began well after the alerting service's is a consequence, not a cause.
-        if let (Some(a), Some(b)) = (alert_first, p.first_problem) {
-            if b > a + chrono::Duration::minutes(5) {
-                continue;
-            }
+        if let (Some(a), Some(b)) = (alert_first, p.first_problem)
+            && b > a + chrono::Duration::minutes(5)
+        {
+            continue;
         }
         let m = mentions(&up.service);
         let score = p.weight() * (1.0 + m as f64) / up.hops as f64;
@@ -166,7 +166,7 @@ pub fn find_origin(
             })
             .unwrap_or(0.0);
         let up_mentioned = mentions(&up.service) > 0;
-        if !(own_code > 2.0 * score.max(1.0) && !up_mentioned) {
+        if own_code <= 2.0 * score.max(1.0) || up_mentioned {
             return Origin {
                 service: up.service.clone(),
                 reason,

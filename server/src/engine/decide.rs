@@ -48,10 +48,10 @@ pub fn failure_class(
     culprit: Option<&Scored>,
     signals: &Signals,
 ) -> String {
-    if let Some(c) = culprit {
-        if c.candidate.kind == "feature_flag" || c.candidate.kind == "config" {
-            return "config_regression".into();
-        }
+    if let Some(c) = culprit
+        && (c.candidate.kind == "feature_flag" || c.candidate.kind == "config")
+    {
+        return "config_regression".into();
     }
     if !origin_is_alert {
         return "downstream_outage".into();

@@ -143,10 +143,13 @@ pub fn keywords(text: &str) -> BTreeSet<String> {
             }
         };
         push(raw);
-        for part in raw.split(['_', '.', '-']) {
-            push(part);
-            for camel in split_camel(part) {
-                push(&camel);
+        for dotted in raw.split('.') {
+            push(dotted);
+            for part in dotted.split(['_', '-']) {
+                push(part);
+                for camel in split_camel(part) {
+                    push(&camel);
+                }
             }
         }
     }

@@ -31,13 +31,11 @@ pub fn build(results: Vec<EvalResult>, judge_model: &str) -> EvalReport {
                 } else {
                     scores.iter().sum::<f64>() / c as f64
                 }),
-                min_score: scores
-                    .iter()
-                    .copied()
-                    .fold(f64::INFINITY, f64::min)
-                    .min(5.0)
-                    .max(0.0)
-                    * (c > 0) as i32 as f64,
+                min_score: if c == 0 {
+                    0.0
+                } else {
+                    scores.iter().copied().fold(f64::INFINITY, f64::min)
+                },
                 max_score: scores.iter().copied().fold(0.0, f64::max),
                 scenario_count: c,
             }

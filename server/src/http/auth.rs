@@ -35,13 +35,13 @@ impl OperatorAuth {
             });
         }
         let path = cfg.data_dir.join("operator_token");
-        if let Ok(t) = std::fs::read_to_string(&path) {
-            if !t.trim().is_empty() {
-                return Ok(Self {
-                    token: t.trim().to_string(),
-                    generated: true,
-                });
-            }
+        if let Ok(t) = std::fs::read_to_string(&path)
+            && !t.trim().is_empty()
+        {
+            return Ok(Self {
+                token: t.trim().to_string(),
+                generated: true,
+            });
         }
         std::fs::create_dir_all(&cfg.data_dir)
             .map_err(|e| format!("{}: {e}", cfg.data_dir.display()))?;
@@ -104,10 +104,9 @@ impl OperatorAuth {
             if let Some(t) = v
                 .strip_prefix("Bearer ")
                 .or_else(|| v.strip_prefix("bearer "))
+                && self.token_ok(t.trim())
             {
-                if self.token_ok(t.trim()) {
-                    return Ok("operator (api token)".into());
-                }
+                return Ok("operator (api token)".into());
             }
             return Err(ApiError::Unauthorized("invalid operator token".into()));
         }

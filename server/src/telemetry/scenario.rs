@@ -68,7 +68,7 @@ impl TelemetrySource for ScenarioTelemetry {
             .filter(|d| same_service(service, &d.service) && d.ts >= since)
             .cloned()
             .collect();
-        v.sort_by(|a, b| b.ts.cmp(&a.ts));
+        v.sort_by_key(|x| std::cmp::Reverse(x.ts));
         Ok(v)
     }
 
@@ -83,7 +83,7 @@ impl TelemetrySource for ScenarioTelemetry {
             .filter(|c| same_service(service, &c.service) && c.ts >= since)
             .cloned()
             .collect();
-        v.sort_by(|a, b| b.ts.cmp(&a.ts));
+        v.sort_by_key(|x| std::cmp::Reverse(x.ts));
         Ok(v)
     }
 
