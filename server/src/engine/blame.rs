@@ -28,7 +28,7 @@ impl ServiceProfile {
 
     /// Its own failure (not only "my upstream is failing").
     pub fn has_own_failure(&self) -> bool {
-        [
+        let own: f64 = [
             Family::CodeError,
             Family::Pool,
             Family::Memory,
@@ -38,7 +38,9 @@ impl ServiceProfile {
             Family::Dns,
         ]
         .iter()
-        .any(|f| self.signals.score(*f) >= 1.0)
+        .map(|f| self.signals.score(*f))
+        .sum();
+        own >= 1.0
     }
 
     pub fn significant(&self) -> bool {

@@ -131,7 +131,10 @@ pub fn score_all(cands: &[Candidate], ctx: &Context<'_>) -> Vec<Scored> {
                 .is_some_and(|f| family_terms(f).iter().any(|t| desc.contains(t)));
             let content =
                 ((shared.len() as f64) / 3.0).min(1.0) * 0.75 + if family_hit { 0.25 } else { 0.0 };
-            let score = time.sqrt() * service * (0.55 + 0.45 * content);
+            // A change that shares nothing with the failure is only weakly suspect, however close in time.
+            let explains = family_hit || shared.len() >= 2;
+            let score =
+                time.sqrt() * service * (0.3 + 0.7 * content) * if explains { 1.0 } else { 0.5 };
             let why = format!(
                 "{} on {} {:.0} min before the first error; {}{}",
                 c.id,

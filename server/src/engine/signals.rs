@@ -201,7 +201,10 @@ const FAMILIES: &[(Family, &[&str])] = &[
             "no index",
             "lock wait",
             "statement timeout",
+            "statement_timeout",
             "query timeout",
+            "n+1",
+            "slow statement",
         ],
     ),
     (
@@ -257,12 +260,31 @@ fn level_weight(l: LogLevel) -> f64 {
 /// Which families a message matches.
 pub fn families_of(message: &str) -> Vec<Family> {
     let m = format!(" {}", message.to_lowercase());
-    FAMILIES
+    let mut out: Vec<Family> = FAMILIES
         .iter()
         .filter(|(_, needles)| needles.iter().any(|n| m.contains(n)))
         .map(|(f, _)| *f)
-        .collect()
+        .collect();
+    // Generic exception words next to a timeout describe a failed call, not a code defect
+    // (`SocketTimeoutException: Read timed out`).
+    if out.contains(&Family::Upstream) && out.contains(&Family::CodeError) {
+        let code = FAMILIES
+            .iter()
+            .find(|(f, _)| *f == Family::CodeError)
+            .map(|(_, n)| *n)
+            .unwrap_or(&[]);
+        let strong = code
+            .iter()
+            .filter(|n| !WEAK_CODE.contains(n))
+            .any(|n| m.contains(n));
+        if !strong || m.contains("timeoutexception") || m.contains("connectexception") {
+            out.retain(|f| *f != Family::CodeError);
+        }
+    }
+    out
 }
+
+const WEAK_CODE: &[&str] = &["exception", "stack trace", "traceback", "unhandled"];
 
 pub fn analyse(sigs: &[Signature]) -> Signals {
     let mut s = Signals::default();
@@ -315,5 +337,19 @@ mod tests {
                 .contains(&Family::CodeError)
         );
         assert!(families_of("routine token refresh completed").is_empty());
+        let timeout =
+            families_of("Upstream call failed: java.net.SocketTimeoutException: Read timed out");
+        assert!(timeout.contains(&Family::Upstream) && !timeout.contains(&Family::CodeError));
+        assert!(
+            families_of("NullPointerException in AuthMiddleware after upstream call")
+                .contains(&Family::CodeError)
+        );
+        let timeout =
+            families_of("Upstream call failed: java.net.SocketTimeoutException: Read timed out");
+        assert!(timeout.contains(&Family::Upstream) && !timeout.contains(&Family::CodeError));
+        assert!(
+            families_of("NullPointerException in AuthMiddleware after upstream call")
+                .contains(&Family::CodeError)
+        );
     }
 }
