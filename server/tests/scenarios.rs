@@ -16,6 +16,21 @@ async fn every_public_scenario_is_solved_through_the_gate() {
         scenarios.len() >= 10,
         "expected at least ten public scenarios"
     );
+    solve_all(cfg, scenarios).await;
+}
+
+/// Scenarios written by someone who never read the engine (other log styles, a service outside
+/// the catalogue, vendor and certificate failures, a no-cause case), kept as a regression set.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn holdout_scenarios_are_solved_too() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = common::test_config(dir.path());
+    let scenarios = scenario::load_scenario_dir(&common::fixtures().join("holdout")).unwrap();
+    assert!(scenarios.len() >= 8);
+    solve_all(cfg, scenarios).await;
+}
+
+async fn solve_all(cfg: sentinel::config::Config, scenarios: Vec<scenario::Scenario>) {
     let sentinel = sentinel::cli::build_sentinel(cfg).await.unwrap();
     let mut failures = Vec::new();
     for s in &scenarios {
