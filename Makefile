@@ -15,7 +15,8 @@ build:
 
 lint:
 	cargo fmt --all -- --check
-	cargo clippy --workspace --all-targets -- -D warnings
+	cargo clippy -p sentinel-app -p sentinel-server --all-targets -- -D warnings
+	cargo clippy -p sentinel-frontend --target wasm32-unknown-unknown -- -D warnings
 
 bench:
 	cargo bench -p sentinel-server

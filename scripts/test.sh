@@ -7,7 +7,8 @@ scripts/setup.sh --test
 scripts/build-site.sh debug
 
 echo "== cargo test ==" >&2
-cargo test --workspace
+# Not --workspace: that would build `app` with both `ssr` and `hydrate` (see Cargo.toml).
+cargo test -p sentinel-app -p sentinel-server
 
 echo "== offline evaluation gate (avg >= 4.0, every scenario passes) ==" >&2
 EVAL_DIR=$(mktemp -d)
