@@ -12,7 +12,11 @@ pub fn follow(url: &str, on_event: impl Fn(RunEvent) + 'static) -> Option<Stream
     use wasm_bindgen::closure::Closure;
     let es = web_sys::EventSource::new(url).ok()?;
     let cb = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |m: web_sys::MessageEvent| {
-        if let Some(ev) = m.data().as_string().and_then(|t| serde_json::from_str::<RunEvent>(&t).ok()) {
+        if let Some(ev) = m
+            .data()
+            .as_string()
+            .and_then(|t| serde_json::from_str::<RunEvent>(&t).ok())
+        {
             on_event(ev);
         }
     });

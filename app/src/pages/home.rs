@@ -1,7 +1,7 @@
 //! `/`: the live incident view. Server-rendered from a snapshot, then kept current by the SSE
 //! stream (which resumes after the snapshot's last event, so nothing is lost or doubled).
 
-use crate::api::incidents::{IncidentView, LiveSnapshot, get_incident_view, get_live_snapshot};
+use crate::api::incidents::{LiveSnapshot, get_incident_view, get_live_snapshot};
 use crate::api::scenarios::{fire_scenario, list_scenarios};
 use crate::api::session::session_status;
 use crate::components::common::{SeverityBadge, StatusBadge};
@@ -18,10 +18,8 @@ pub fn HomePage() -> impl IntoView {
     let snapshot = Resource::new(pin, get_live_snapshot);
     let scenarios = Resource::new(|| (), |_| list_scenarios());
     let session = Resource::new(|| (), |_| session_status());
-    let (hydrated, set_hydrated) = signal(false);
-    Effect::new(move |_| set_hydrated.set(true));
     view! {
-        <div class="live" data-testid="hydrated" data-hydrated=move || hydrated.get().to_string()>
+        <div class="live">
             <Suspense fallback=|| view! { <p class="empty">"Loading…"</p> }>
                 {move || Suspend::new(async move {
                     let list = scenarios.await.unwrap_or_default();
@@ -58,21 +56,38 @@ fn LiveDashboard(
     });
     let detail = RwSignal::new(snap.incident.clone());
     let finished = Memo::new(move |_| state.with(|s| s.finished));
-    // When the incident finishes, fetch its report for the resolution view.
-    let report = Resource::new(
-        move || (current.get(), finished.get()),
-        |(id, done)| async move {
-            match (id, done) {
-                (Some(id), true) => get_incident_view(id).await.ok(),
-                _ => None::<IncidentView>,
-            }
-        },
+    // The resolution view's report: from the snapshot when its incident had already finished
+    // (so server render and hydration agree), fetched in the browser when a live one finishes.
+    let report = RwSignal::new(
+        snap.incident
+            .as_ref()
+            .filter(|d| d.summary.status.is_terminal())
+            .map(|d| d.report.clone()),
     );
+    Effect::new(move |_| {
+        let (id, done) = (current.get(), finished.get());
+        let have = report.with_untracked(|r| r.as_ref().map(|r| r.incident_id.clone()));
+        match (id, done) {
+            (Some(id), true) if have.as_ref() != Some(&id) => {
+                leptos::task::spawn_local(async move {
+                    if let Ok(v) = get_incident_view(id.clone()).await {
+                        if current.get_untracked().as_ref() == Some(&id) {
+                            report.set(Some(v.detail.report));
+                        }
+                    }
+                });
+            }
+            (Some(id), false) if have.as_ref() == Some(&id) => {}
+            (_, false) => report.set(None),
+            _ => {}
+        }
+    });
     let memory_hits = Signal::derive(move || {
         report
-            .get()
-            .flatten()
-            .and_then(|v| v.detail.report.triage.map(|t| t.similar.len()))
+            .with(|r| {
+                r.as_ref()
+                    .and_then(|r| r.triage.as_ref().map(|t| t.similar.len()))
+            })
             .unwrap_or_else(|| {
                 detail.with(|d| {
                     d.as_ref()
@@ -81,6 +96,9 @@ fn LiveDashboard(
                 })
             })
     });
+    // Set once this component (and so its buttons) is live in the browser.
+    let (hydrated, set_hydrated) = signal(false);
+    Effect::new(move |_| set_hydrated.set(true));
     let follow_new = !pinned;
     // Live updates (browser only).
     Effect::new(move |_| {
@@ -120,7 +138,7 @@ fn LiveDashboard(
     let feed = Signal::derive(move || state.with(|s| s.feed.clone()));
     let pending = Signal::derive(move || state.with(|s| s.pending.clone()));
     view! {
-        <section class="toolbar panel">
+        <section class="toolbar panel" data-testid="hydrated" data-hydrated=move || hydrated.get().to_string()>
             <label for="scenario-select">"Scenario"</label>
             <select id="scenario-select" data-testid="scenario-select" on:change=move |ev| set_selected.set(event_target_value(&ev))>
                 {scenarios.iter().map(|s| view! {
@@ -157,7 +175,7 @@ fn LiveDashboard(
         </section>
         <AgentBoard state/>
         <Counters state memory_hits/>
-        {move || report.get().flatten().map(|v| view! { <Resolution report=v.detail.report/> })}
+        {move || report.get().map(|r| view! { <Resolution report=r/> })}
         <section class="panel">
             <h3>"Event feed"</h3>
             <EventFeed events=feed/>
