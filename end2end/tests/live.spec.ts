@@ -10,10 +10,16 @@ async function fire(page: Page, scenario: string): Promise<string> {
   await page.goto('/');
   await expect(page.getByTestId('hydrated')).toHaveAttribute('data-hydrated', 'true');
   await page.getByTestId('scenario-select').selectOption(scenario);
-  await page.getByTestId('fire').click();
-  const id = page.getByTestId('incident-id');
-  await expect(id).toBeVisible();
-  return (await id.textContent())!.trim();
+  // The server function answers with the new incident's id; wait for the page to show it
+  // (the header may still show the previous incident for a moment).
+  const [response] = await Promise.all([
+    page.waitForResponse((r) => r.url().includes('/api/fire_scenario') && r.status() === 200),
+    page.getByTestId('fire').click(),
+  ]);
+  const id = JSON.parse(await response.text()) as string;
+  expect(id).toMatch(/^inc-/);
+  await expect(page.getByTestId('incident-id')).toHaveText(id);
+  return id;
 }
 
 test('fire → cards light up in order → approval overlay → approve → resolution with the culprit', async ({ page }) => {
