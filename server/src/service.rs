@@ -39,6 +39,8 @@ pub enum ServiceError {
 #[derive(Clone)]
 pub struct Sentinel {
     pub config: Config,
+    /// Parsed scenario files, reused until a file in the directory changes.
+    scenario_cache: Arc<std::sync::Mutex<Option<(DirStamp, Arc<Vec<Scenario>>)>>>,
     pub store: Store,
     pub events: EventSink,
     pub catalogue: Arc<Catalogue>,
@@ -61,6 +63,8 @@ impl Sentinel {
         let catalogue = Arc::new(store.load_catalogue().await?);
         // MiniLM from local files when present, else the hashing embedder (with a warning).
         let embedder = minilm::local_embedder();
+        let embedder: Arc<dyn crate::memory::embed::Embedder> =
+            Arc::new(crate::memory::embed::CachedEmbedder::new(embedder, 4096));
         let memory = Some(EpisodicMemory::load(store.clone(), embedder).await?);
         let events = EventSink::new(store.clone());
         let runner = Runner {
@@ -72,6 +76,7 @@ impl Sentinel {
             cap: config.tool_call_cap,
         };
         Ok(Self {
+            scenario_cache: Default::default(),
             config,
             store,
             events,
@@ -88,14 +93,36 @@ impl Sentinel {
     }
 
     pub fn scenarios(&self) -> Result<Vec<Scenario>, ServiceError> {
-        Ok(scenario::load_scenario_dir(&self.config.scenarios_dir)?)
+        Ok(self.scenarios_shared()?.as_ref().clone())
+    }
+
+    /// The scenario directory, parsed once and re-read only when a file was added, removed or
+    /// modified (checked by a cheap stat of the entries).
+    fn scenarios_shared(&self) -> Result<Arc<Vec<Scenario>>, ServiceError> {
+        let stamp = DirStamp::of(&self.config.scenarios_dir);
+        if let Ok(cache) = self.scenario_cache.lock() {
+            if let Some((s, list)) = cache.as_ref().filter(|(s, _)| Some(s) == stamp.as_ref()) {
+                let _ = s;
+                return Ok(list.clone());
+            }
+        }
+        let list = Arc::new(scenario::load_scenario_dir(&self.config.scenarios_dir)?);
+        if let (Some(stamp), Ok(mut cache)) = (stamp, self.scenario_cache.lock()) {
+            *cache = Some((stamp, list.clone()));
+        }
+        Ok(list)
     }
 
     pub fn scenario(&self, id_or_path: &str) -> Result<Scenario, ServiceError> {
-        Ok(scenario::resolve_scenario(
-            id_or_path,
-            &self.config.scenarios_dir,
-        )?)
+        let path = std::path::Path::new(id_or_path);
+        if id_or_path.ends_with(".json") || path.is_file() {
+            return Ok(scenario::load_scenario_file(path)?);
+        }
+        self.scenarios_shared()?
+            .iter()
+            .find(|s| s.scenario_id == id_or_path)
+            .cloned()
+            .ok_or_else(|| scenario::ScenarioError::NotFound(id_or_path.to_string()).into())
     }
 
     /// Creates the incident row and its first event. Returns the new id.
@@ -302,5 +329,26 @@ impl Sentinel {
             report: rec.report.clone(),
             pending_approval: pending,
         }))
+    }
+}
+
+/// Number of entries and newest modification time of a directory's files.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct DirStamp {
+    entries: usize,
+    newest: std::time::SystemTime,
+}
+
+impl DirStamp {
+    fn of(dir: &std::path::Path) -> Option<Self> {
+        let mut entries = 0;
+        let mut newest = std::fs::metadata(dir).and_then(|m| m.modified()).ok()?;
+        for e in std::fs::read_dir(dir).ok()?.flatten() {
+            entries += 1;
+            if let Ok(t) = e.metadata().and_then(|m| m.modified()) {
+                newest = newest.max(t);
+            }
+        }
+        Some(Self { entries, newest })
     }
 }
