@@ -6,6 +6,11 @@ cd "$(dirname "$0")/.."
 scripts/setup.sh --test
 scripts/build-site.sh debug
 
+echo "== lint (fmt, clippy -D warnings) ==" >&2
+cargo fmt --all -- --check
+cargo clippy -p sentinel-app -p sentinel-server --all-targets -- -D warnings
+cargo clippy -p sentinel-frontend --target wasm32-unknown-unknown -- -D warnings
+
 echo "== cargo test ==" >&2
 # Not --workspace: that would build `app` with both `ssr` and `hydrate` (see Cargo.toml).
 cargo test -p sentinel-app -p sentinel-server

@@ -40,7 +40,7 @@ pub enum ServiceError {
 pub struct Sentinel {
     pub config: Config,
     /// Parsed scenario files, reused until a file in the directory changes.
-    scenario_cache: Arc<std::sync::Mutex<Option<(DirStamp, Arc<Vec<Scenario>>)>>>,
+    scenario_cache: Arc<std::sync::Mutex<Option<ScenarioCache>>>,
     pub store: Store,
     pub events: EventSink,
     pub catalogue: Arc<Catalogue>,
@@ -100,11 +100,13 @@ impl Sentinel {
     /// modified (checked by a cheap stat of the entries).
     fn scenarios_shared(&self) -> Result<Arc<Vec<Scenario>>, ServiceError> {
         let stamp = DirStamp::of(&self.config.scenarios_dir);
-        if let Ok(cache) = self.scenario_cache.lock() {
-            if let Some((s, list)) = cache.as_ref().filter(|(s, _)| Some(s) == stamp.as_ref()) {
-                let _ = s;
-                return Ok(list.clone());
-            }
+        let cached = self.scenario_cache.lock().ok().and_then(|c| {
+            c.as_ref()
+                .filter(|(s, _)| Some(s) == stamp.as_ref())
+                .map(|(_, list)| list.clone())
+        });
+        if let Some(list) = cached {
+            return Ok(list);
         }
         let list = Arc::new(scenario::load_scenario_dir(&self.config.scenarios_dir)?);
         if let (Some(stamp), Ok(mut cache)) = (stamp, self.scenario_cache.lock()) {
@@ -331,6 +333,8 @@ impl Sentinel {
         }))
     }
 }
+
+type ScenarioCache = (DirStamp, Arc<Vec<Scenario>>);
 
 /// Number of entries and newest modification time of a directory's files.
 #[derive(Debug, Clone, PartialEq, Eq)]

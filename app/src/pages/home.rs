@@ -70,10 +70,10 @@ fn LiveDashboard(
         match (id, done) {
             (Some(id), true) if have.as_ref() != Some(&id) => {
                 leptos::task::spawn_local(async move {
-                    if let Ok(v) = get_incident_view(id.clone()).await {
-                        if current.get_untracked().as_ref() == Some(&id) {
-                            report.set(Some(v.detail.report));
-                        }
+                    if let Ok(v) = get_incident_view(id.clone()).await
+                        && current.get_untracked().as_ref() == Some(&id)
+                    {
+                        report.set(Some(v.detail.report));
                     }
                 });
             }
