@@ -137,6 +137,28 @@ impl Catalogue {
 
     /// The runbook for `service` and `failure_class`: service-specific first, then the generic
     /// one for the class, then the service's any-class runbook.
+    /// The runbook written for this failure class: for the service, else the generic one.
+    pub fn runbook_for_class(&self, service: &str, failure_class: &str) -> Option<&Runbook> {
+        self.runbooks
+            .iter()
+            .find(|r| {
+                r.service.eq_ignore_ascii_case(service)
+                    && r.failure_class.eq_ignore_ascii_case(failure_class)
+            })
+            .or_else(|| {
+                self.runbooks.iter().find(|r| {
+                    r.service == "*" && r.failure_class.eq_ignore_ascii_case(failure_class)
+                })
+            })
+    }
+
+    /// Runbooks that may apply to `service` (its own and the generic ones).
+    pub fn runbooks_for(&self, service: &str) -> impl Iterator<Item = &Runbook> {
+        self.runbooks
+            .iter()
+            .filter(move |r| r.service == "*" || r.service.eq_ignore_ascii_case(service))
+    }
+
     pub fn runbook(&self, service: &str, failure_class: &str) -> Option<&Runbook> {
         let exact = |s: &str, c: &str| {
             self.runbooks.iter().find(|r| {

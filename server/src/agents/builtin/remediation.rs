@@ -27,7 +27,7 @@ impl Policy for Remediation {
         if !called(h, "get_runbook") {
             return Ok(Step::Call(vec![call(
                 "get_runbook",
-                serde_json::json!({ "service": origin, "failure_class": d.failure_class }),
+                serde_json::json!({ "service": origin, "failure_class": d.failure_class, "symptoms": d.summary }),
                 1,
             )]));
         }
