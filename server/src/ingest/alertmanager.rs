@@ -172,19 +172,11 @@ pub async fn receive(State(s): State<AppState>, req: Request) -> Response {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ingest::test_fixture as fixture;
     use app::model::AlertSeverity;
 
     fn labels() -> Vec<String> {
         IngestConfig::default().service_labels
-    }
-
-    fn fixture(name: &str) -> Vec<u8> {
-        std::fs::read(
-            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-                .join("tests/fixtures/webhooks")
-                .join(name),
-        )
-        .unwrap()
     }
 
     #[test]

@@ -197,15 +197,7 @@ pub async fn receive(State(s): State<AppState>, req: Request) -> Response {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn fixture(name: &str) -> Vec<u8> {
-        std::fs::read(
-            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-                .join("tests/fixtures/webhooks")
-                .join(name),
-        )
-        .unwrap()
-    }
+    use crate::ingest::test_fixture as fixture;
 
     #[test]
     fn triggered_and_recovered() {

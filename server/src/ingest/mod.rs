@@ -447,6 +447,17 @@ pub fn parse_number(raw: Option<&String>) -> Option<f64> {
     s.parse::<f64>().ok().filter(|v| v.is_finite())
 }
 
+/// A recorded webhook payload from `tests/fixtures/webhooks/` (for the normalisers' tests).
+#[cfg(test)]
+pub(crate) fn test_fixture(name: &str) -> Vec<u8> {
+    std::fs::read(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/webhooks")
+            .join(name),
+    )
+    .unwrap()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
