@@ -1,5 +1,5 @@
 //! Webhook ingestion throughput: the real app on a loopback port, driven by a bounded Rust
-//! load generator (keep-alive connections, a fixed number of requests, then it stops) sending
+//! load generator (bare hyper HTTP/1.1 keep-alive connections, a fixed number of requests, then it stops) sending
 //! Alertmanager v4 webhooks whose fingerprints mostly repeat (the dedup path), with a small
 //! share of new fingerprints that open incidents and queue investigations.
 //! Run with `cargo bench -p sentinel-server --bench ingest`; tune with BENCH_REQUESTS
@@ -10,6 +10,8 @@
 mod common;
 
 use axum::body::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper_util::rt::TokioIo;
 use sentinel::http::Application;
 use sentinel::ingest::IngestConfig;
 use std::sync::Arc;
@@ -17,6 +19,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
 const TOKEN: &str = "bench-token";
+const BEARER: &str = "Bearer bench-token";
 
 fn env(key: &str, default: usize) -> usize {
     std::env::var(key)
@@ -51,6 +54,58 @@ fn webhook(fp: usize, per_req: usize) -> Vec<u8> {
     .unwrap()
 }
 
+/// User + system CPU seconds of this process so far (Linux `/proc/self/stat`, 100 Hz ticks).
+fn cpu_seconds() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    let rest = stat.rsplit_once(')')?.1;
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let utime: f64 = fields.get(11)?.parse().ok()?;
+    let stime: f64 = fields.get(12)?.parse().ok()?;
+    Some((utime + stime) / 100.0)
+}
+
+/// One keep-alive HTTP/1.1 connection to the webhook route.
+struct Conn {
+    sender: hyper::client::conn::http1::SendRequest<Full<Bytes>>,
+    host: String,
+}
+
+impl Conn {
+    async fn open(addr: std::net::SocketAddr) -> Self {
+        let stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+        stream.set_nodelay(true).unwrap();
+        let (sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+            .await
+            .unwrap();
+        tokio::spawn(conn);
+        Self {
+            sender,
+            host: addr.to_string(),
+        }
+    }
+
+    /// Posts one webhook; the status code, or 0 if the connection failed.
+    async fn post(&mut self, body: Bytes) -> u16 {
+        let req = hyper::Request::post("/webhooks/alertmanager")
+            .header(hyper::header::HOST, &self.host)
+            .header(hyper::header::AUTHORIZATION, BEARER)
+            .header(hyper::header::CONTENT_TYPE, "application/json")
+            .body(Full::new(body))
+            .unwrap();
+        if self.sender.ready().await.is_err() {
+            return 0;
+        }
+        match self.sender.send_request(req).await {
+            Ok(r) => {
+                let code = r.status().as_u16();
+                let _ = r.into_body().collect().await;
+                code
+            }
+            Err(_) => 0,
+        }
+    }
+}
+
 fn main() {
     let requests = env("BENCH_REQUESTS", 100_000);
     let conns = env("BENCH_CONNS", 32).max(1);
@@ -75,29 +130,18 @@ fn main() {
         )
         .await
         .unwrap();
-        let url = format!("http://{}/webhooks/alertmanager", app.addr);
         let state = app.state.clone();
+        let addr = app.addr;
         tokio::spawn(app.run());
-        let client = reqwest::Client::builder()
-            .http1_only()
-            .pool_max_idle_per_host(conns)
-            .build()
-            .unwrap();
         let bodies: Arc<Vec<Bytes>> = Arc::new(
             (0..fingerprints)
                 .map(|i| Bytes::from(webhook(i, per_req)))
                 .collect(),
         );
         // Warm-up: every repeating fingerprint once (opens its incident).
+        let mut warm = Conn::open(addr).await;
         for b in bodies.iter() {
-            let r = client
-                .post(&url)
-                .bearer_auth(TOKEN)
-                .body(b.clone())
-                .send()
-                .await
-                .unwrap();
-            assert_eq!(r.status().as_u16(), 202);
+            assert_eq!(warm.post(b.clone()).await, 202);
         }
         // Let the warm-up's investigations finish (a burst of 100 distinct new alerts is not
         // what is measured; the 1-per-mille new ones below do run during the measurement).
@@ -114,12 +158,13 @@ fn main() {
             tokio::time::sleep(std::time::Duration::from_millis(100)).await;
         }
         let next = Arc::new(AtomicUsize::new(0));
+        let cpu_start = cpu_seconds();
         let start = Instant::now();
         let mut tasks = Vec::new();
         for _ in 0..conns {
-            let (client, url, bodies, next) =
-                (client.clone(), url.clone(), bodies.clone(), next.clone());
+            let (bodies, next) = (bodies.clone(), next.clone());
             tasks.push(tokio::spawn(async move {
+                let mut conn = Conn::open(addr).await;
                 let mut lat = Vec::new();
                 let mut status = std::collections::BTreeMap::<u16, usize>::new();
                 loop {
@@ -133,14 +178,7 @@ fn main() {
                         bodies[i % bodies.len()].clone()
                     };
                     let t = Instant::now();
-                    let code = match client.post(&url).bearer_auth(TOKEN).body(body).send().await {
-                        Ok(r) => {
-                            let c = r.status().as_u16();
-                            let _ = r.bytes().await;
-                            c
-                        }
-                        Err(_) => 0,
-                    };
+                    let code = conn.post(body).await;
                     lat.push(t.elapsed().as_micros() as u32);
                     *status.entry(code).or_default() += 1;
                 }
@@ -157,6 +195,7 @@ fn main() {
             }
         }
         let secs = start.elapsed().as_secs_f64();
+        let cores = cpu_seconds().zip(cpu_start).map(|(b, a)| (b - a) / secs);
         lat.sort_unstable();
         let pct = |p: f64| lat[((lat.len() as f64 * p) as usize).min(lat.len() - 1)] as f64 / 1000.0;
         let stored: i64 = sqlx::query_scalar("SELECT count(*) FROM alerts")
@@ -181,8 +220,9 @@ fn main() {
             pct(1.0)
         );
         println!(
-            "  statuses {status:?}; alert rows stored {stored} (expected {}), incidents {incidents}",
-            alerts + fingerprints * per_req
+            "  statuses {status:?}; alert rows stored {stored} (expected {}), incidents {incidents}; CPU {} cores (server and load generator together)",
+            alerts + fingerprints * per_req,
+            cores.map_or("?".into(), |c| format!("{c:.2}"))
         );
     });
 }

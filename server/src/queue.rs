@@ -115,7 +115,7 @@ impl InvestigationQueue {
         }
         let ids: Vec<String> = sqlx::query_scalar(
             "SELECT i.id FROM incidents i WHERE i.status = 'open' \
-             AND EXISTS (SELECT 1 FROM alerts a WHERE a.incident_id = i.id) \
+             AND EXISTS (SELECT 1 FROM incident_alerts a WHERE a.incident_id = i.id) \
              ORDER BY i.created_at LIMIT 5000",
         )
         .fetch_all(sentinel.store.pool())

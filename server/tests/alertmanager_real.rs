@@ -164,6 +164,7 @@ receivers:
         .post(format!("{am_url}/api/v2/alerts"))
         .json(&json!([
             alert("HighErrorRate", "payment-service", "critical", None),
+            alert("HighErrorRate", "checkout-service", "critical", None),
             alert("DiskFillingUp", "order-service", "warning", None),
         ]))
         .send()
@@ -198,7 +199,7 @@ receivers:
     wait_for(
         "a repeated notification",
         Duration::from_secs(30),
-        || async { count("SELECT coalesce(max(alert_count), 0) FROM incidents").await >= 2 },
+        || async { count("SELECT coalesce(max(repeats), 0) FROM incident_alerts").await >= 1 },
     )
     .await;
     assert_eq!(
@@ -206,21 +207,30 @@ receivers:
         2,
         "one incident per group"
     );
-    let pay: String =
-        sqlx::query_scalar("SELECT id FROM incidents WHERE service = 'payment-service'")
-            .fetch_one(&pool)
-            .await
-            .unwrap();
+    // group_by alertname: both HighErrorRate alerts are in one group, hence one incident.
+    let pay: String = sqlx::query_scalar(
+        "SELECT id FROM incidents WHERE service IN ('payment-service', 'checkout-service')",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    let services: Vec<String> = sqlx::query_scalar(
+        "SELECT DISTINCT json_extract(payload_json, '$.alert.service') FROM alerts WHERE incident_id = ? ORDER BY 1",
+    )
+    .bind(&pay)
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    assert_eq!(services, ["checkout-service", "payment-service"]);
 
-    // Resolve one: post it again with endsAt = now.
+    // Resolve the group: post both of its alerts again with endsAt = now.
+    let now = chrono::Utc::now();
     let r = http
         .post(format!("{am_url}/api/v2/alerts"))
-        .json(&json!([alert(
-            "HighErrorRate",
-            "payment-service",
-            "critical",
-            Some(chrono::Utc::now())
-        )]))
+        .json(&json!([
+            alert("HighErrorRate", "payment-service", "critical", Some(now)),
+            alert("HighErrorRate", "checkout-service", "critical", Some(now)),
+        ]))
         .send()
         .await
         .unwrap();

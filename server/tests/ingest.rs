@@ -110,11 +110,18 @@ async fn alertmanager_dedups_repeats_and_records_resolves() {
         )
         .await;
     assert_eq!(st, StatusCode::ACCEPTED, "{v}");
+    // One group (two alerts) is one incident: the first alert opens it, the second joins.
     let first = outcomes(&v);
-    assert_eq!(first.len(), 2);
-    assert!(first.iter().all(|(_, o)| o == "opened"), "{v}");
-    let (pay, order) = (first[0].0.clone(), first[1].0.clone());
-    assert_ne!(pay, order);
+    let pay = first[0].0.clone();
+    assert_eq!(
+        first,
+        vec![
+            (pay.clone(), "opened".to_string()),
+            (pay.clone(), "repeated".to_string())
+        ]
+    );
+    assert_eq!(v["incidents"][1]["alert_count"], 2);
+    assert_eq!(s.scalar("SELECT count(*) FROM incidents").await, 1);
     // Persisted before the 202.
     assert_eq!(s.scalar("SELECT count(*) FROM alerts").await, 2);
 
@@ -130,11 +137,11 @@ async fn alertmanager_dedups_repeats_and_records_resolves() {
         outcomes(&v),
         vec![
             (pay.clone(), "repeated".to_string()),
-            (order.clone(), "repeated".to_string())
+            (pay.clone(), "repeated".to_string())
         ]
     );
-    assert_eq!(v["incidents"][0]["alert_count"], 2);
-    assert_eq!(s.scalar("SELECT count(*) FROM incidents").await, 2);
+    assert_eq!(v["incidents"][1]["alert_count"], 4);
+    assert_eq!(s.scalar("SELECT count(*) FROM incidents").await, 1);
     let detail: Value = s
         .http
         .get(format!("{}/api/incidents/{pay}", s.base))
@@ -144,11 +151,28 @@ async fn alertmanager_dedups_repeats_and_records_resolves() {
         .json()
         .await
         .unwrap();
-    assert_eq!(detail["alert_count"], 2);
+    assert_eq!(detail["alert_count"], 4);
     assert_eq!(detail["service"], "payment-service");
     assert!(s.event_kinds(&pay).await.contains(&"alert_repeated".into()));
 
-    // The source resolves one alert: recorded on its incident.
+    // One alert of the group clears while the other still fires: recorded, still open.
+    let mut partial: Value = serde_json::from_slice(&fixture("alertmanager_firing.json")).unwrap();
+    partial["alerts"][1]["status"] = "resolved".into();
+    let (_, v) = s
+        .post(
+            "/webhooks/alertmanager",
+            serde_json::to_vec(&partial).unwrap(),
+        )
+        .await;
+    assert_eq!(
+        outcomes(&v),
+        vec![
+            (pay.clone(), "repeated".to_string()),
+            (pay.clone(), "cleared".to_string())
+        ]
+    );
+
+    // The whole group resolves at the source: recorded on its incident, once.
     let (st, v) = s
         .post(
             "/webhooks/alertmanager",
@@ -156,15 +180,26 @@ async fn alertmanager_dedups_repeats_and_records_resolves() {
         )
         .await;
     assert_eq!(st, StatusCode::ACCEPTED);
-    assert_eq!(outcomes(&v), vec![(pay.clone(), "resolved".to_string())]);
-    assert!(s.event_kinds(&pay).await.contains(&"alert_resolved".into()));
+    assert_eq!(
+        outcomes(&v),
+        vec![
+            (pay.clone(), "resolved".to_string()),
+            (pay.clone(), "resolved".to_string())
+        ]
+    );
+    let kinds = s.event_kinds(&pay).await;
+    assert_eq!(
+        kinds.iter().filter(|k| *k == "alert_resolved").count(),
+        1,
+        "{kinds:?}"
+    );
     assert_eq!(
         s.scalar("SELECT count(*) FROM alerts WHERE status = 'resolved'")
             .await,
-        1
+        2
     );
 
-    // It fires again after the resolve: a new incident; the other alert still repeats.
+    // It fires again after the resolve: a new incident.
     let (_, v) = s
         .post(
             "/webhooks/alertmanager",
@@ -174,6 +209,7 @@ async fn alertmanager_dedups_repeats_and_records_resolves() {
     let again = outcomes(&v);
     assert_eq!(again[0].1, "opened");
     assert_ne!(again[0].0, pay);
+    let order = again[0].0.clone();
     assert_eq!(again[1], (order.clone(), "repeated".to_string()));
 
     // Not from a scenario: investigated with no telemetry, and the agents escalate.
@@ -202,7 +238,7 @@ async fn alertmanager_dedups_repeats_and_records_resolves() {
             fixture("alertmanager_firing.json"),
         )
         .await;
-    assert_eq!(outcomes(&v)[1], (order.clone(), "repeated".to_string()));
+    assert_eq!(outcomes(&v)[0], (order.clone(), "repeated".to_string()));
 }
 
 #[tokio::test]

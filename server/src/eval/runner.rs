@@ -129,7 +129,7 @@ pub async fn run_scenario_judged(
         dims = j.refine(s, &condensed, dims).await;
     }
     let total = report::round2(dims.iter().map(|d| d.score).sum::<f64>() / dims.len() as f64);
-    sentinel.store.pool().close().await;
+    sentinel.store.close().await;
     let _ = std::fs::remove_file(&db);
     let _ = std::fs::remove_file(db.with_extension("db-wal"));
     let _ = std::fs::remove_file(db.with_extension("db-shm"));

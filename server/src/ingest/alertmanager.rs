@@ -2,8 +2,14 @@
 //!
 //! Alertmanager sends one notification per alert group, carrying every alert of the group
 //! (`alerts[]`, each with its own `status`, labels, annotations, `fingerprint`, `startsAt`,
-//! `endsAt`). Each alert becomes one [`NormalisedAlert`] deduplicated by its fingerprint. The
-//! service comes from the first present label of `SENTINEL_SERVICE_LABELS`, the severity from
+//! `endsAt`). A group is one page to the on-call, so it is one incident: every alert of the
+//! notification is deduplicated by the group (`receiver` + `groupKey`); the first firing
+//! alert opens the incident and the others — and every re-send — join it. The alert's own
+//! fingerprint is kept in its annotations (`alertmanager_fingerprint`). An alert that clears
+//! while its group still fires is recorded as `cleared`; the incident is resolved at the
+//! source only when the whole group is (top-level `status: resolved`). A payload without a
+//! `groupKey` falls back to one incident per alert fingerprint (or label hash). The service
+//! comes from the first present label of `SENTINEL_SERVICE_LABELS`, the severity from
 //! `severity`. Grafana's unified-alerting webhook shares this shape (see `grafana.rs`).
 
 use super::{
@@ -72,11 +78,24 @@ pub fn normalise_as(
             format!("{:?} is neither firing nor resolved", p.status),
         ));
     }
+    let group = p
+        .group_key
+        .as_deref()
+        .map(str::trim)
+        .filter(|k| !k.is_empty())
+        .map(|k| {
+            let receiver = p.receiver.as_deref().unwrap_or_default();
+            let mut key = BTreeMap::new();
+            key.insert(receiver.to_string(), k.to_string());
+            format!("{source}:group:{}", labels_fingerprint(&key))
+        });
+    let group_resolved = p.status == "resolved";
     let mut out = Vec::with_capacity(p.alerts.len());
     for (i, a) in p.alerts.iter().enumerate() {
         let status = a.status.as_deref().unwrap_or(&p.status);
         let state = match status {
             "firing" => AlertState::Firing,
+            "resolved" if group.is_some() && !group_resolved => AlertState::Cleared,
             "resolved" => AlertState::Resolved,
             other => {
                 return Err(IngestError::field(
@@ -121,6 +140,10 @@ pub fn normalise_as(
             .filter(|f| !f.is_empty())
             .map(str::to_string)
             .unwrap_or_else(|| labels_fingerprint(&a.labels));
+        annotations
+            .entry(format!("{source}_fingerprint"))
+            .or_insert_with(|| fp.clone());
+        let fingerprint = group.clone().unwrap_or_else(|| format!("{source}:{fp}"));
         out.push(NormalisedAlert {
             alert: Alert {
                 source: source.to_string(),
@@ -133,7 +156,7 @@ pub fn normalise_as(
                 annotations,
                 fired_at,
             },
-            fingerprint: format!("{source}:{fp}"),
+            fingerprint,
             state,
             ended_at,
         });
@@ -191,7 +214,17 @@ mod tests {
         assert_eq!(a.alert.severity, AlertSeverity::Critical);
         assert_eq!(a.alert.current_value, 0.137);
         assert_eq!(a.alert.threshold, 0.05);
-        assert_eq!(a.fingerprint, "alertmanager:4a1f0c9e2b7d3e11");
+        // One group, one dedup key; each alert keeps its own fingerprint.
+        assert!(
+            a.fingerprint.starts_with("alertmanager:group:"),
+            "{}",
+            a.fingerprint
+        );
+        assert_eq!(out[1].fingerprint, a.fingerprint);
+        assert_eq!(
+            a.alert.annotations["alertmanager_fingerprint"],
+            "4a1f0c9e2b7d3e11"
+        );
         assert!(a.alert.fired_at.is_some());
         assert_eq!(a.ended_at, None, "0001-01-01 means ongoing");
         assert!(a.alert.annotations.contains_key("generator_url"));
@@ -203,10 +236,27 @@ mod tests {
     #[test]
     fn resolved_group() {
         let out = normalise(&fixture("alertmanager_resolved.json"), &labels()).unwrap();
-        assert_eq!(out.len(), 1);
-        assert_eq!(out[0].state, AlertState::Resolved);
+        assert_eq!(out.len(), 2);
+        assert!(out.iter().all(|a| a.state == AlertState::Resolved));
         assert!(out[0].ended_at.is_some());
-        assert_eq!(out[0].fingerprint, "alertmanager:4a1f0c9e2b7d3e11");
+        let firing = normalise(&fixture("alertmanager_firing.json"), &labels()).unwrap();
+        assert_eq!(out[0].fingerprint, firing[0].fingerprint, "same group");
+    }
+
+    #[test]
+    fn an_alert_clearing_in_a_firing_group_does_not_resolve_it() {
+        let mut v: serde_json::Value =
+            serde_json::from_slice(&fixture("alertmanager_firing.json")).unwrap();
+        v["alerts"][1]["status"] = "resolved".into();
+        let out = normalise(&serde_json::to_vec(&v).unwrap(), &labels()).unwrap();
+        assert_eq!(out[0].state, AlertState::Firing);
+        assert_eq!(out[1].state, AlertState::Cleared);
+        // Without a group key each alert stands alone and its resolve is a resolve.
+        v.as_object_mut().unwrap().remove("groupKey");
+        let out = normalise(&serde_json::to_vec(&v).unwrap(), &labels()).unwrap();
+        assert_eq!(out[1].state, AlertState::Resolved);
+        assert_eq!(out[1].fingerprint, "alertmanager:b83c7d0e91aa4f52");
+        assert_ne!(out[0].fingerprint, out[1].fingerprint);
     }
 
     #[test]

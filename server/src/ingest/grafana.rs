@@ -52,7 +52,16 @@ mod tests {
         assert_eq!(a.alert.metric, "High memory usage");
         assert_eq!(a.alert.severity, AlertSeverity::Critical);
         assert!((a.alert.current_value - 91.73).abs() < 1e-9);
-        assert_eq!(a.fingerprint, "grafana:c6eadffa33fcdf37");
+        // Deduplicated by the notification's group; the alert keeps its own fingerprint.
+        assert!(
+            a.fingerprint.starts_with("grafana:group:"),
+            "{}",
+            a.fingerprint
+        );
+        assert_eq!(
+            a.alert.annotations["grafana_fingerprint"],
+            "c6eadffa33fcdf37"
+        );
         assert_eq!(a.ended_at, None);
     }
 

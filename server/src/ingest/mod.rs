@@ -38,6 +38,9 @@ pub enum AlertState {
     Resolved,
     /// A human took it (PagerDuty); recorded, never opens an incident.
     Acknowledged,
+    /// One alert of a group cleared while the group still fires (Alertmanager, Grafana);
+    /// recorded on the group's incident, which stays open.
+    Cleared,
 }
 
 impl AlertState {
@@ -46,6 +49,7 @@ impl AlertState {
             Self::Firing => "firing",
             Self::Resolved => "resolved",
             Self::Acknowledged => "acknowledged",
+            Self::Cleared => "cleared",
         }
     }
 }

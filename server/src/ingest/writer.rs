@@ -3,30 +3,36 @@
 //!
 //! Why one task: SQLite has one writer anyway, and a commit per webhook caps ingestion at a
 //! few thousand alerts/s. Handlers send their alerts here and wait; the task takes every job
-//! already waiting (up to [`MAX_BATCH_JOBS`]), writes all their alert rows and counter bumps in
-//! one transaction, and answers each handler only after that commit — so "persisted before
-//! the 202" holds while the cost of a commit is shared by the whole batch.
+//! already waiting (up to [`MAX_BATCH_JOBS`]), writes all their alert rows in one INSERT
+//! statement (one commit; a trigger bumps the incident's repeat counter for repeated rows
+//! in that same statement) and answers each handler only after that commit — so "persisted
+//! before the 202" holds while the cost of a commit is shared by the whole batch. A batch of
+//! known fingerprints costs one round trip to SQLite: the fingerprint → incident cache (with
+//! the running counts) lives here, and incidents Sentinel resolves are learnt from the run
+//! event bus instead of being re-queried per batch.
 //!
 //! Dedup: an alert joins the newest incident with its fingerprint until the source reports
 //! it resolved (or Sentinel resolves the incident); an escalated incident keeps collecting
 //! repeats, so an alert storm never opens a storm of investigations. Every repeat is an
-//! alert row and counts in `alert_count` (one UPDATE per incident per batch); the timeline
-//! gets an `AlertRepeated` event for the first repeat and then at most one per incident per
+//! alert row (outcome `repeated`) and counts in `alert_count`; the timeline gets an
+//! `AlertRepeated` event for the first repeat and then at most one per incident per
 //! [`REPEAT_EVENT_EVERY`] with the running count, so a storm does not flood the event log.
 
 use super::{AlertState, NormalisedAlert};
 use crate::queue::InvestigationQueue;
 use crate::service::Sentinel;
-use app::model::{AgentRole, RunEventKind};
+use app::model::{AgentRole, RunEvent, RunEventKind};
 use chrono::Utc;
 use sqlx::Row;
 use std::collections::HashMap;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{broadcast, mpsc, oneshot};
 
 /// Most webhook requests folded into one transaction.
 pub const MAX_BATCH_JOBS: usize = 512;
 /// Fingerprints remembered in memory (the database is asked on a miss).
 const CACHE_LIMIT: usize = 100_000;
+/// Alert rows per INSERT statement (8 parameters each, well under SQLite's 32,766).
+const ROWS_PER_STATEMENT: usize = 1000;
 /// Least time between two `AlertRepeated` events of one incident.
 pub const REPEAT_EVENT_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
 
@@ -42,6 +48,8 @@ pub enum Outcome {
     Resolved,
     /// A human acknowledged it at the source; recorded.
     Acknowledged,
+    /// One alert of a still-firing group cleared; recorded, the incident stays open.
+    Cleared,
 }
 
 impl Outcome {
@@ -52,6 +60,7 @@ impl Outcome {
             Self::Repeated => "repeated",
             Self::Resolved => "resolved",
             Self::Acknowledged => "acknowledged",
+            Self::Cleared => "cleared",
         }
     }
 }
@@ -92,9 +101,11 @@ impl Writer {
     pub fn start(sentinel: Sentinel, queue: InvestigationQueue) -> Self {
         let (tx, rx) = mpsc::channel(4 * MAX_BATCH_JOBS);
         let task = Task {
+            events: sentinel.events.subscribe(),
             sentinel,
             queue,
             cache: HashMap::new(),
+            by_incident: HashMap::new(),
             last_repeat_event: HashMap::new(),
         };
         tokio::spawn(task.run(rx));
@@ -128,12 +139,19 @@ struct Entry {
     incident_id: String,
     /// False once the source resolved it or Sentinel resolved the incident.
     joinable: bool,
+    /// The incident's `alert_count` (this task is the only one that bumps it).
+    count: i64,
 }
 
 struct Task {
     sentinel: Sentinel,
     queue: InvestigationQueue,
+    /// Fingerprint → its newest incident.
     cache: HashMap<String, Entry>,
+    /// Incident id → fingerprint, to apply "incident resolved" events to the cache.
+    by_incident: HashMap<String, String>,
+    /// Run events, read between batches for `IncidentResolved`.
+    events: broadcast::Receiver<RunEvent>,
     last_repeat_event: HashMap<String, std::time::Instant>,
 }
 
@@ -143,6 +161,7 @@ struct AlertRow {
     source: &'static str,
     fingerprint: String,
     status: &'static str,
+    outcome: Outcome,
     payload: String,
 }
 
@@ -172,7 +191,7 @@ impl Task {
                 }
                 Err(e) => {
                     tracing::error!(error = %e, jobs = jobs.len(), "alert batch failed");
-                    self.cache.clear();
+                    self.forget_all();
                     for job in jobs.drain(..) {
                         let _ = job.reply.send(Err(e.clone()));
                     }
@@ -181,23 +200,54 @@ impl Task {
         }
     }
 
-    /// Fills the cache for the batch's fingerprints and forgets incidents Sentinel resolved.
+    fn remember(&mut self, fingerprint: &str, entry: Entry) {
+        if self.cache.len() >= CACHE_LIMIT {
+            self.cache.clear();
+            self.by_incident.clear();
+        }
+        self.by_incident
+            .insert(entry.incident_id.clone(), fingerprint.to_string());
+        self.cache.insert(fingerprint.to_string(), entry);
+    }
+
+    fn forget_all(&mut self) {
+        self.cache.clear();
+        self.by_incident.clear();
+    }
+
+    /// Applies the incidents Sentinel resolved since the last batch (from the event bus); if
+    /// the bus overflowed, the cache is dropped and refilled from the database.
+    fn apply_resolutions(&mut self) {
+        loop {
+            match self.events.try_recv() {
+                Ok(ev) => {
+                    if matches!(ev.kind, RunEventKind::IncidentResolved { .. })
+                        && let Some(fp) = self.by_incident.get(&ev.incident_id)
+                        && let Some(e) = self.cache.get_mut(fp)
+                        && e.incident_id == ev.incident_id
+                    {
+                        e.joinable = false;
+                    }
+                }
+                Err(broadcast::error::TryRecvError::Lagged(_)) => self.forget_all(),
+                Err(_) => break,
+            }
+        }
+    }
+
+    /// Fills the cache for the batch's fingerprints that it does not know yet.
     async fn refresh(&mut self, jobs: &[Job]) -> Result<(), String> {
+        self.apply_resolutions();
         let pool = self.sentinel.store.pool().clone();
-        let mut cached: Vec<String> = Vec::new();
         let mut seen = std::collections::HashSet::new();
         for a in jobs.iter().flat_map(|j| j.alerts.iter()) {
-            if !seen.insert(a.fingerprint.as_str()) {
-                continue;
-            }
-            if let Some(e) = self.cache.get(&a.fingerprint) {
-                if e.joinable {
-                    cached.push(e.incident_id.clone());
-                }
+            if self.cache.contains_key(&a.fingerprint) || !seen.insert(a.fingerprint.as_str()) {
                 continue;
             }
             let row = sqlx::query(
-                "SELECT id, status FROM incidents WHERE fingerprint = ? ORDER BY created_at DESC, rowid DESC LIMIT 1",
+                "SELECT i.id, i.status, i.alert_count + COALESCE(r.repeats, 0) AS alert_count, r.last_status \
+                 FROM incidents i LEFT JOIN incident_alerts r ON r.incident_id = i.id \
+                 WHERE i.fingerprint = ? ORDER BY i.created_at DESC, i.rowid DESC LIMIT 1",
             )
             .bind(&a.fingerprint)
             .fetch_optional(&pool)
@@ -206,46 +256,14 @@ impl Task {
             let Some(row) = row else { continue };
             let id: String = row.get("id");
             let status: String = row.get("status");
-            let last: Option<String> = sqlx::query_scalar(
-                "SELECT status FROM alerts WHERE incident_id = ? ORDER BY received_at DESC, rowid DESC LIMIT 1",
-            )
-            .bind(&id)
-            .fetch_optional(&pool)
-            .await
-            .map_err(|e| e.to_string())?;
+            let last: Option<String> = row.get("last_status");
             let joinable = status != "resolved" && last.as_deref() != Some("resolved");
-            if self.cache.len() >= CACHE_LIMIT {
-                self.cache.clear();
-            }
-            self.cache.insert(
-                a.fingerprint.clone(),
-                Entry {
-                    incident_id: id,
-                    joinable,
-                },
-            );
-        }
-        if !cached.is_empty() {
-            let mut q = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
-                "SELECT id FROM incidents WHERE status = 'resolved' AND id IN (",
-            );
-            let mut sep = q.separated(", ");
-            for id in &cached {
-                sep.push_bind(id);
-            }
-            sep.push_unseparated(")");
-            let resolved: Vec<String> = q
-                .build_query_scalar()
-                .fetch_all(&pool)
-                .await
-                .map_err(|e| e.to_string())?;
-            if !resolved.is_empty() {
-                for e in self.cache.values_mut() {
-                    if resolved.contains(&e.incident_id) {
-                        e.joinable = false;
-                    }
-                }
-            }
+            let entry = Entry {
+                incident_id: id,
+                joinable,
+                count: row.get("alert_count"),
+            };
+            self.remember(&a.fingerprint, entry);
         }
         Ok(())
     }
@@ -254,6 +272,7 @@ impl Task {
         self.refresh(jobs).await?;
         let now = crate::store::ts(Utc::now());
         let mut rows: Vec<AlertRow> = Vec::new();
+        // Incidents that got repeats in this batch, with their count after it.
         let mut bumps: Vec<(String, i64)> = Vec::new();
         let mut bump_idx: HashMap<String, usize> = HashMap::new();
         let mut resolves: Vec<(String, String)> = Vec::new();
@@ -262,15 +281,18 @@ impl Task {
             let mut out = Vec::with_capacity(job.alerts.len());
             for a in &job.alerts {
                 let fp = &a.fingerprint;
+                let mut count = None;
                 let (incident_id, outcome) = match a.state {
-                    AlertState::Firing => match self.cache.get(fp) {
+                    AlertState::Firing => match self.cache.get_mut(fp) {
                         Some(e) if e.joinable => {
+                            e.count += 1;
+                            count = Some(e.count);
                             let id = e.incident_id.clone();
                             match bump_idx.get(&id) {
-                                Some(&i) => bumps[i].1 += 1,
+                                Some(&i) => bumps[i].1 = e.count,
                                 None => {
                                     bump_idx.insert(id.clone(), bumps.len());
-                                    bumps.push((id.clone(), 1));
+                                    bumps.push((id.clone(), e.count));
                                 }
                             }
                             (Some(id), Outcome::Repeated)
@@ -281,13 +303,15 @@ impl Task {
                                 .open_incident(a.alert.clone(), None, Some(fp.clone()))
                                 .await
                                 .map_err(|e| e.to_string())?;
-                            self.cache.insert(
-                                fp.clone(),
+                            self.remember(
+                                fp,
                                 Entry {
                                     incident_id: id.clone(),
                                     joinable: true,
+                                    count: 1,
                                 },
                             );
+                            count = Some(1);
                             (Some(id), Outcome::Opened)
                         }
                     },
@@ -296,7 +320,10 @@ impl Task {
                             e.joinable = false;
                             e.incident_id.clone()
                         });
-                        if let Some(id) = &id {
+                        if let Some(id) = id
+                            .as_ref()
+                            .filter(|id| !resolves.iter().any(|(r, _)| r == *id))
+                        {
                             let when = a.ended_at.unwrap_or_else(Utc::now);
                             resolves.push((
                                 id.clone(),
@@ -315,13 +342,20 @@ impl Task {
                         self.cache.get(fp).map(|e| e.incident_id.clone()),
                         Outcome::Acknowledged,
                     ),
+                    AlertState::Cleared => (
+                        self.cache.get(fp).map(|e| e.incident_id.clone()),
+                        Outcome::Cleared,
+                    ),
                 };
                 rows.push(AlertRow {
-                    id: uuid::Uuid::new_v4().simple().to_string(),
+                    // Time-ordered: rows append to the right edge of the primary-key index
+                    // instead of dirtying a random page each.
+                    id: uuid::Uuid::now_v7().simple().to_string(),
                     incident_id: incident_id.clone(),
                     source: job.source,
                     fingerprint: fp.clone(),
                     status: a.state.as_str(),
+                    outcome,
                     payload: serde_json::to_string(&StoredAlert {
                         alert: &a.alert,
                         state: a.state.as_str(),
@@ -333,63 +367,29 @@ impl Task {
                     fingerprint: fp.clone(),
                     incident_id,
                     outcome,
-                    count: None,
+                    count,
                 });
             }
             results.push(out);
         }
 
-        // One transaction for every row of the batch.
-        let mut counts: HashMap<String, i64> = HashMap::new();
-        {
-            let mut tx = self
-                .sentinel
-                .store
-                .pool()
-                .begin()
+        // Usually one INSERT (its own atomic commit, counters bumped by the trigger); a batch
+        // larger than one statement is wrapped in a transaction.
+        let pool = self.sentinel.store.writer();
+        if rows.len() <= ROWS_PER_STATEMENT {
+            insert_rows(&rows, &now)
+                .build()
+                .execute(pool)
                 .await
                 .map_err(|e| e.to_string())?;
-            for chunk in rows.chunks(100) {
-                let mut q = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
-                    "INSERT INTO alerts (id, incident_id, source, fingerprint, status, received_at, payload_json) ",
-                );
-                q.push_values(chunk, |mut b, r| {
-                    b.push_bind(&r.id)
-                        .push_bind(&r.incident_id)
-                        .push_bind(r.source)
-                        .push_bind(&r.fingerprint)
-                        .push_bind(r.status)
-                        .push_bind(&now)
-                        .push_bind(&r.payload);
-                });
-                q.build()
+        } else {
+            let mut tx = pool.begin().await.map_err(|e| e.to_string())?;
+            for chunk in rows.chunks(ROWS_PER_STATEMENT) {
+                insert_rows(chunk, &now)
+                    .build()
                     .execute(&mut *tx)
                     .await
                     .map_err(|e| e.to_string())?;
-            }
-            // All counter bumps of the batch in one statement.
-            for chunk in bumps.chunks(200) {
-                let mut q = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
-                    "UPDATE incidents SET alert_count = alert_count + CASE id",
-                );
-                for (id, n) in chunk {
-                    q.push(" WHEN ").push_bind(id).push(" THEN ").push_bind(*n);
-                }
-                q.push(" ELSE 0 END, updated_at = ").push_bind(&now);
-                q.push(" WHERE id IN (");
-                let mut sep = q.separated(", ");
-                for (id, _) in chunk {
-                    sep.push_bind(id);
-                }
-                sep.push_unseparated(") RETURNING id, alert_count");
-                let rows = q
-                    .build()
-                    .fetch_all(&mut *tx)
-                    .await
-                    .map_err(|e| e.to_string())?;
-                for r in rows {
-                    counts.insert(r.get("id"), r.get("alert_count"));
-                }
             }
             tx.commit().await.map_err(|e| e.to_string())?;
         }
@@ -401,7 +401,7 @@ impl Task {
             self.last_repeat_event
                 .retain(|_, t| now_i.duration_since(*t) < REPEAT_EVENT_EVERY);
         }
-        for (id, _) in &bumps {
+        for (id, count) in &bumps {
             if self
                 .last_repeat_event
                 .get(id)
@@ -410,12 +410,11 @@ impl Task {
                 continue;
             }
             self.last_repeat_event.insert(id.clone(), now_i);
-            let count = counts.get(id).copied().unwrap_or_default();
             if let Err(e) = events
                 .emit(
                     id,
                     AgentRole::Orchestrator,
-                    RunEventKind::AlertRepeated { count },
+                    RunEventKind::AlertRepeated { count: *count },
                 )
                 .await
             {
@@ -443,17 +442,28 @@ impl Task {
                     if !self.queue.try_enqueue(&id) {
                         out.outcome = Outcome::Deferred;
                     }
-                    out.count = Some(1);
-                }
-                Outcome::Repeated => {
-                    out.count = out
-                        .incident_id
-                        .as_ref()
-                        .and_then(|i| counts.get(i).copied());
                 }
                 _ => {}
             }
         }
         Ok(results)
     }
+}
+
+/// `INSERT INTO alerts … VALUES (…), (…)` for `rows`.
+fn insert_rows<'a>(rows: &'a [AlertRow], now: &'a str) -> sqlx::QueryBuilder<'a, sqlx::Sqlite> {
+    let mut q = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
+        "INSERT INTO alerts (id, incident_id, source, fingerprint, status, outcome, received_at, payload_json) ",
+    );
+    q.push_values(rows, |mut b, r| {
+        b.push_bind(&r.id)
+            .push_bind(&r.incident_id)
+            .push_bind(r.source)
+            .push_bind(&r.fingerprint)
+            .push_bind(r.status)
+            .push_bind(r.outcome.as_str())
+            .push_bind(now)
+            .push_bind(&r.payload);
+    });
+    q
 }

@@ -141,7 +141,12 @@ impl MiniLmEmbedder {
         };
         let model = UserDefinedEmbeddingModel::new(read(&dir.join(MODEL_FILE))?, tokenizer)
             .with_pooling(Pooling::Mean);
-        let options = InitOptionsUserDefined::new().with_max_length(MAX_TOKENS);
+        // No spin-waiting: ONNX Runtime's pool threads otherwise busy-wait after each
+        // inference, stealing a core from the web server and SQLite on small machines.
+        let options = InitOptionsUserDefined::new()
+            .with_max_length(MAX_TOKENS)
+            .with_session_config("session.intra_op.allow_spinning", "0")
+            .with_session_config("session.inter_op.allow_spinning", "0");
         let model = TextEmbedding::try_new_from_user_defined(model, options).map_err(|e| {
             EmbedError::Unavailable(format!(
                 "cannot load {}: {e}",

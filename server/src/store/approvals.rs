@@ -51,7 +51,7 @@ impl Store {
         .bind(&a.proposer)
         .bind(ts(a.requested_at))
         .bind(ts(a.expires_at))
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(())
     }
@@ -90,7 +90,7 @@ impl Store {
         .bind(ts(Utc::now()))
         .bind(comment)
         .bind(approval_id)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(res.rows_affected() == 1)
     }

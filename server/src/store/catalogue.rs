@@ -7,7 +7,7 @@ use sqlx::Row;
 impl Store {
     /// Replaces the stored catalogue with `cat` in one transaction (idempotent).
     pub async fn save_catalogue(&self, cat: &Catalogue) -> Result<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.writer.begin().await?;
         sqlx::query("DELETE FROM services")
             .execute(&mut *tx)
             .await?;

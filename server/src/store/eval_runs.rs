@@ -13,7 +13,7 @@ impl Store {
             .bind(report.summary.avg_total_score)
             .bind(report.summary.pass_rate)
             .bind(to_json(report))
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
         Ok(())
     }

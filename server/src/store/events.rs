@@ -22,7 +22,7 @@ impl Store {
         .bind(agent.as_str())
         .bind(kind.name())
         .bind(to_json(&kind))
-        .fetch_one(&self.pool)
+        .fetch_one(&self.writer)
         .await?;
         Ok(RunEvent {
             seq: row.get(0),

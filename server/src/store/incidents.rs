@@ -58,6 +58,11 @@ pub struct IncidentFilter {
 }
 
 const COLUMNS: &str = "id, service, title, status, severity, scenario_id, fingerprint, alert_count, alert_json, report_json, state_json, created_at, updated_at";
+/// [`COLUMNS`] for reading: the alert count includes the repeats ingestion counted in
+/// `incident_alerts` (see migration 0002).
+const SELECT_COLUMNS: &str = "id, service, title, status, severity, scenario_id, fingerprint, \
+     alert_count + COALESCE((SELECT r.repeats FROM incident_alerts r WHERE r.incident_id = incidents.id), 0) AS alert_count, \
+     alert_json, report_json, state_json, created_at, updated_at";
 
 fn row_to_record(row: &sqlx::sqlite::SqliteRow) -> Result<IncidentRecord> {
     let status: String = row.get("status");
@@ -97,7 +102,7 @@ impl Store {
         .bind(&r.state_json)
         .bind(ts(r.created_at))
         .bind(ts(r.updated_at))
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(())
     }
@@ -120,22 +125,24 @@ impl Store {
         .bind(state_json)
         .bind(ts(Utc::now()))
         .bind(id)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(())
     }
 
     pub async fn get_incident(&self, id: &str) -> Result<Option<IncidentRecord>> {
-        let row = sqlx::query(&format!("SELECT {COLUMNS} FROM incidents WHERE id = ?"))
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await?;
+        let row = sqlx::query(&format!(
+            "SELECT {SELECT_COLUMNS} FROM incidents WHERE id = ?"
+        ))
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?;
         row.as_ref().map(row_to_record).transpose()
     }
 
     pub async fn list_incidents(&self, f: &IncidentFilter) -> Result<Vec<IncidentRecord>> {
         let rows = sqlx::query(&format!(
-            "SELECT {COLUMNS} FROM incidents WHERE (?1 IS NULL OR status = ?1) AND (?2 IS NULL OR service = ?2) \
+            "SELECT {SELECT_COLUMNS} FROM incidents WHERE (?1 IS NULL OR status = ?1) AND (?2 IS NULL OR service = ?2) \
              ORDER BY created_at DESC, rowid DESC LIMIT ?3"
         ))
         .bind(f.status.map(|s| s.as_str()))
@@ -152,7 +159,7 @@ impl Store {
         fingerprint: &str,
     ) -> Result<Option<IncidentRecord>> {
         let row = sqlx::query(&format!(
-            "SELECT {COLUMNS} FROM incidents WHERE fingerprint = ? AND status NOT IN ('resolved','escalated','failed') \
+            "SELECT {SELECT_COLUMNS} FROM incidents WHERE fingerprint = ? AND status NOT IN ('resolved','escalated','failed') \
              ORDER BY created_at DESC LIMIT 1"
         ))
         .bind(fingerprint)
@@ -169,7 +176,7 @@ impl Store {
         except: &str,
     ) -> Result<Vec<IncidentRecord>> {
         let rows = sqlx::query(&format!(
-            "SELECT {COLUMNS} FROM incidents WHERE service = ? AND id != ? AND created_at >= ? \
+            "SELECT {SELECT_COLUMNS} FROM incidents WHERE service = ? AND id != ? AND created_at >= ? \
              AND status NOT IN ('resolved','escalated','failed') ORDER BY created_at DESC LIMIT 50"
         ))
         .bind(service)
@@ -178,14 +185,5 @@ impl Store {
         .fetch_all(&self.pool)
         .await?;
         rows.iter().map(row_to_record).collect()
-    }
-
-    pub async fn bump_alert_count(&self, id: &str) -> Result<i64> {
-        let row = sqlx::query("UPDATE incidents SET alert_count = alert_count + 1, updated_at = ? WHERE id = ? RETURNING alert_count")
-            .bind(ts(Utc::now()))
-            .bind(id)
-            .fetch_one(&self.pool)
-            .await?;
-        Ok(row.get(0))
     }
 }

@@ -39,7 +39,7 @@ impl Store {
         .bind(ts(m.created_at))
         .bind(embedder)
         .bind(encode_vec(embedding))
-        .fetch_one(&self.pool)
+        .fetch_one(&self.writer)
         .await?;
         Ok(row.get(0))
     }
