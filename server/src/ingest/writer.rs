@@ -436,14 +436,11 @@ impl Task {
 
         // Queue the new investigations; a full queue defers them (the re-drive picks them up).
         for out in results.iter_mut().flat_map(|r| r.iter_mut()) {
-            match out.outcome {
-                Outcome::Opened => {
-                    let id = out.incident_id.clone().unwrap_or_default();
-                    if !self.queue.try_enqueue(&id) {
-                        out.outcome = Outcome::Deferred;
-                    }
+            if out.outcome == Outcome::Opened {
+                let id = out.incident_id.clone().unwrap_or_default();
+                if !self.queue.try_enqueue(&id) {
+                    out.outcome = Outcome::Deferred;
                 }
-                _ => {}
             }
         }
         Ok(results)
