@@ -31,7 +31,7 @@ fn main() {
         let s = sentinel::cli::build_sentinel(cfg).await.unwrap();
         let scenarios = s.scenarios().unwrap();
         let n: usize = std::env::var("BENCH_INCIDENTS").ok().and_then(|v| v.parse().ok()).unwrap_or(500);
-        let concurrency = 4;
+        let concurrency: usize = std::env::var("BENCH_CONCURRENCY").ok().and_then(|v| v.parse().ok()).unwrap_or(4).max(1);
         // Warm-up.
         for sc in &scenarios {
             run_one(&s, sc).await;

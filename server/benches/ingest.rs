@@ -28,7 +28,8 @@ fn env(key: &str, default: usize) -> usize {
         .unwrap_or(default)
 }
 
-/// One Alertmanager v4 notification with `per_req` alerts starting at fingerprint `fp`.
+/// One Alertmanager v4 notification of group `fp` with `per_req` alerts (one incident per
+/// group).
 fn webhook(fp: usize, per_req: usize) -> Vec<u8> {
     let alerts: Vec<serde_json::Value> = (0..per_req)
         .map(|k| {
@@ -49,7 +50,7 @@ fn webhook(fp: usize, per_req: usize) -> Vec<u8> {
         "receiver": "sentinel", "status": "firing", "alerts": alerts,
         "groupLabels": {"alertname": "HighErrorRate"}, "commonLabels": {}, "commonAnnotations": {},
         "externalURL": "http://alertmanager:9093", "version": "4",
-        "groupKey": "{}:{alertname=\"HighErrorRate\"}", "truncatedAlerts": 0
+        "groupKey": format!("{{}}:{{alertname=\"HighErrorRate\", group=\"{fp}\"}}"), "truncatedAlerts": 0
     }))
     .unwrap()
 }

@@ -159,6 +159,13 @@ async fn the_event_log_is_append_only() {
         .unwrap();
     let sc = s.scenario("bad_deploy_01").unwrap();
     let (id, _) = s.open_scenario(&sc).await.unwrap();
+    s.events.flush().await.unwrap();
+    let n: i64 = sqlx::query_scalar("SELECT count(*) FROM events WHERE incident_id = ?")
+        .bind(&id)
+        .fetch_one(s.store.pool())
+        .await
+        .unwrap();
+    assert!(n > 0, "the opening event is logged");
     let upd = sqlx::query("UPDATE events SET kind = 'x' WHERE incident_id = ?")
         .bind(&id)
         .execute(s.store.pool())

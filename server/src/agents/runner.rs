@@ -34,6 +34,13 @@ pub enum RunError {
 /// Most policy steps one agent may take (guards against a model that never concludes).
 const MAX_STEPS_PER_AGENT: usize = 12;
 
+/// Least time between two mid-run checkpoints of the incident row. Status changes (start,
+/// suspend at the gate, finish) always save; between agents the state is saved only when
+/// this much work would otherwise be lost by a crash. An LLM-driven agent takes seconds, so
+/// every hand-off is saved; the offline engine finishes a whole incident in milliseconds and
+/// rewriting the ~30 kB row after each agent was most of its SQLite cost.
+pub const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
+
 #[derive(Clone)]
 pub struct Runner {
     pub store: Store,
@@ -150,6 +157,8 @@ impl Runner {
     ) -> Result<RunOutcome, RunError> {
         let id = ctx.incident_id.clone();
         let alert = ctx.alert.clone();
+        // The caller saved the state just before (status change).
+        let mut saved_at = Instant::now();
         while let Some(role) = state.next {
             let segment = Instant::now();
             ctx.agent = role;
@@ -256,7 +265,10 @@ impl Runner {
                             .await?;
                     }
                     state.next = next;
-                    self.checkpoint(&id, state).await?;
+                    if saved_at.elapsed() >= CHECKPOINT_EVERY {
+                        self.checkpoint(&id, state).await?;
+                        saved_at = Instant::now();
+                    }
                 }
                 AgentEnd::Suspended(req) => return self.suspend(&id, state, req).await,
                 AgentEnd::Stopped(reason) => {
@@ -624,6 +636,8 @@ impl Runner {
         status: IncidentStatus,
         state: &RunState,
     ) -> Result<(), RunError> {
+        // The trajectory first: a checkpoint never runs ahead of its events.
+        self.events.flush().await?;
         let report = build_report(id, status, state);
         let state_json = serde_json::to_string(state).ok();
         self.store

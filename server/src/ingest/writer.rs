@@ -396,6 +396,11 @@ impl Task {
 
         // Timeline events (after the commit: the alerts are safe whatever happens here).
         let events = &self.sentinel.events;
+        // Opening an incident emitted its first event.
+        let mut emitted = results
+            .iter()
+            .flatten()
+            .any(|o| o.outcome == Outcome::Opened);
         let now_i = std::time::Instant::now();
         if self.last_repeat_event.len() >= CACHE_LIMIT {
             self.last_repeat_event
@@ -410,6 +415,7 @@ impl Task {
                 continue;
             }
             self.last_repeat_event.insert(id.clone(), now_i);
+            emitted = true;
             if let Err(e) = events
                 .emit(
                     id,
@@ -422,6 +428,7 @@ impl Task {
             }
         }
         for (id, note) in resolves {
+            emitted = true;
             if let Err(e) = events
                 .emit(
                     &id,
@@ -432,6 +439,11 @@ impl Task {
             {
                 tracing::warn!(incident = %id, error = %e, "could not record a resolve event");
             }
+        }
+
+        // The timeline events of this batch are in the log before the webhook is answered.
+        if emitted && let Err(e) = events.flush().await {
+            tracing::warn!(error = %e, "could not record this batch's timeline events");
         }
 
         // Queue the new investigations; a full queue defers them (the re-drive picks them up).

@@ -46,6 +46,10 @@ pub enum StoreError {
         #[source]
         source: serde_json::Error,
     },
+    #[error("{0}")]
+    Closed(&'static str),
+    #[error("write failed: {0}")]
+    Write(String),
     #[error("bad database url {url:?}: {message}")]
     BadUrl { url: String, message: String },
     #[error("cannot create the data directory {dir}: {source}")]
