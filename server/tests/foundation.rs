@@ -219,3 +219,101 @@ async fn server_function_round_trip_through_the_running_server() {
     let health = client.get(format!("{base}/health")).send().await.unwrap();
     assert_eq!(health.status(), 200);
 }
+
+/// Automatic checkpoints are off (they stalled whichever commit crossed the threshold); the
+/// background task must still copy the WAL back into the database file.
+#[tokio::test]
+async fn the_background_task_checkpoints_the_wal() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("ckpt.db");
+    let store = Store::connect(&format!("sqlite://{}", db.display()))
+        .await
+        .unwrap();
+    let auto: i64 = sqlx::query_scalar("PRAGMA wal_autocheckpoint")
+        .fetch_one(store.writer())
+        .await
+        .unwrap();
+    assert_eq!(auto, 0);
+    // Let the first checkpoint after the migrations happen, then measure.
+    tokio::time::sleep(sentinel::store::CHECKPOINT_EVERY * 3).await;
+    let before = std::fs::metadata(&db).unwrap().len();
+    let blob = "x".repeat(4000);
+    for i in 0..300 {
+        sqlx::query("INSERT INTO eval_runs (id, generated_at, judge_model, avg_total_score, pass_rate, report_json) VALUES (?,?,?,?,?,?)")
+            .bind(format!("run-{i}"))
+            .bind("2026-01-01T00:00:00Z")
+            .bind("builtin")
+            .bind(5.0)
+            .bind(1.0)
+            .bind(&blob)
+            .execute(store.writer())
+            .await
+            .unwrap();
+    }
+    let mut after = before;
+    for _ in 0..20 {
+        tokio::time::sleep(sentinel::store::CHECKPOINT_EVERY).await;
+        after = std::fs::metadata(&db).unwrap().len();
+        if after > before + 1_000_000 {
+            break;
+        }
+    }
+    assert!(
+        after > before + 1_000_000,
+        "the database file did not grow ({before} -> {after}): nothing checkpointed the WAL"
+    );
+}
+
+/// Events are group-committed; one bad event (unknown incident) must not take the rest of
+/// its batch with it, and the failure is reported by the next flush.
+#[tokio::test]
+async fn a_bad_event_does_not_lose_its_batch() {
+    use app::model::{AgentRole, RunEventKind};
+    let dir = tempfile::tempdir().unwrap();
+    let s = sentinel::cli::build_sentinel(common::test_config(dir.path()))
+        .await
+        .unwrap();
+    let sc = s.scenario("bad_deploy_01").unwrap();
+    let (id, _) = s.open_scenario(&sc).await.unwrap();
+    s.events.flush().await.unwrap();
+    let mut live = s.events.subscribe();
+    let note = |n: &str| RunEventKind::AlertResolved { note: n.into() };
+    s.events
+        .emit(&id, AgentRole::Orchestrator, note("one"))
+        .await
+        .unwrap();
+    s.events
+        .emit("inc-does-not-exist", AgentRole::Orchestrator, note("bad"))
+        .await
+        .unwrap();
+    s.events
+        .emit(&id, AgentRole::Orchestrator, note("two"))
+        .await
+        .unwrap();
+    let err = s.events.flush().await.unwrap_err();
+    assert!(err.to_string().contains("FOREIGN KEY"), "{err}");
+    // The next flush is clean again.
+    s.events.flush().await.unwrap();
+    let logged: Vec<String> = s
+        .store
+        .events_after(Some(&id), 0, 100)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter_map(|e| match e.kind {
+            RunEventKind::AlertResolved { note } => Some(note),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(logged, ["one", "two"], "in order, the bad one dropped");
+    // Only written events are broadcast, with their sequence numbers, in order.
+    let mut seen = Vec::new();
+    while let Ok(ev) = live.try_recv() {
+        assert!(ev.seq > 0);
+        if let RunEventKind::AlertResolved { note } = ev.kind {
+            seen.push((ev.seq, note));
+        }
+    }
+    assert_eq!(seen.len(), 2, "{seen:?}");
+    assert!(seen[0].0 < seen[1].0 && seen[0].1 == "one" && seen[1].1 == "two");
+}
