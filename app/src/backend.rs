@@ -55,7 +55,25 @@ pub fn backend() -> Result<SharedBackend, leptos::prelude::ServerFnError> {
         .ok_or_else(|| leptos::prelude::ServerFnError::new("backend missing from context"))
 }
 
-/// Maps a backend error to a server-function error (message safe for users).
+impl BackendError {
+    /// The HTTP status a server function answers with for this error.
+    pub fn status(&self) -> http::StatusCode {
+        match self {
+            Self::NotFound(_) => http::StatusCode::NOT_FOUND,
+            Self::Invalid(_) => http::StatusCode::BAD_REQUEST,
+            Self::Conflict(_) => http::StatusCode::CONFLICT,
+            Self::Unauthorized(_) => http::StatusCode::UNAUTHORIZED,
+            Self::Internal => http::StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+}
+
+/// Maps a backend error to a server-function error (message safe for users) and sets the
+/// response status to match (401, 404, 400, 409; 500 only for internal errors). The browser
+/// client decodes the message from any 4xx/5xx answer.
 pub fn to_sfn(e: BackendError) -> leptos::prelude::ServerFnError {
+    if let Some(opts) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
+        opts.set_status(e.status());
+    }
     leptos::prelude::ServerFnError::new(e.to_string())
 }

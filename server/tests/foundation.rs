@@ -218,6 +218,44 @@ async fn server_function_round_trip_through_the_running_server() {
     // And the REST route.
     let health = client.get(format!("{base}/health")).send().await.unwrap();
     assert_eq!(health.status(), 200);
+
+    // Errors carry their status, not a blanket 500: no session is a 401 with the message…
+    let decide = |cookie: Option<&str>, incident: &str| {
+        let mut r = client
+            .post(format!("{base}/api/decide_approval"))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(format!(
+                "incident_id={incident}&decision=approve&comment=looks+right"
+            ));
+        if let Some(c) = cookie {
+            r = r.header("cookie", c);
+        }
+        r.send()
+    };
+    let res = decide(None, "inc-nope").await.unwrap();
+    assert_eq!(res.status(), 401);
+    assert!(res.text().await.unwrap().contains("not authorised"));
+    // …and an operator deciding an unknown incident gets a 404.
+    let login = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+        .get(format!("{base}/login?token=test-operator-token"))
+        .send()
+        .await
+        .unwrap();
+    let cookie = login
+        .headers()
+        .get("set-cookie")
+        .expect("the login sets the session cookie")
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string();
+    let res = decide(Some(&cookie), "inc-nope").await.unwrap();
+    assert_eq!(res.status(), 404, "{}", res.text().await.unwrap());
 }
 
 /// Automatic checkpoints are off (they stalled whichever commit crossed the threshold); the
