@@ -1,6 +1,7 @@
 //! What each specialist concludes. These are the handoff documents between agents.
 
 use crate::engine::blame::Upstream;
+use crate::engine::signals::{self, Family};
 use crate::telemetry::LogLevel;
 use chrono::{DateTime, Utc};
 use schemars::JsonSchema;
@@ -45,6 +46,31 @@ pub struct LogFindings {
     /// Strength of the dominant family's evidence (0 = none).
     #[serde(default)]
     pub family_strength: f64,
+}
+
+impl LogFindings {
+    /// The dominant family, parsed (`None` if absent or not one the engine knows).
+    pub fn family(&self) -> Option<Family> {
+        let name = self.family.as_deref()?;
+        serde_json::from_value(serde_json::Value::String(name.to_string())).ok()
+    }
+
+    /// The signature that carries the dominant family, else the most frequent one.
+    pub fn telling_signature(&self) -> Option<&SignatureBrief> {
+        signals::telling(&self.signatures, self.family(), |s| &s.example)
+    }
+
+    /// Whether the evidence shows `family`: it is the dominant family with some strength, or
+    /// one of the reported signatures belongs to it.
+    pub fn shows(&self, family: Family) -> bool {
+        if self.family() == Some(family) {
+            self.family_strength > 0.0
+        } else {
+            self.signatures
+                .iter()
+                .any(|s| signals::families_of(&s.example).contains(&family))
+        }
+    }
 }
 
 /// The deploy correlator's findings: the diagnosis plus what was weighed.

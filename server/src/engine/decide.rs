@@ -46,7 +46,7 @@ pub fn failure_class(
     origin_is_alert: bool,
     family: Option<Family>,
     culprit: Option<&Scored>,
-    signals: &Signals,
+    pool_evidence: bool,
 ) -> String {
     if let Some(c) = culprit
         && (c.candidate.kind == "feature_flag" || c.candidate.kind == "config")
@@ -59,7 +59,7 @@ pub fn failure_class(
     match family {
         Some(Family::Memory) => "memory_leak",
         Some(Family::Pool) => "db_pool",
-        Some(Family::SlowQuery) if signals.score(Family::Pool) > 0.0 => "db_pool",
+        Some(Family::SlowQuery) if pool_evidence => "db_pool",
         Some(Family::SlowQuery) => "slow_query",
         Some(Family::CrashLoop) => "crash_loop",
         Some(Family::Certificate) => "certificate",

@@ -257,6 +257,15 @@ fn level_weight(l: LogLevel) -> f64 {
     }
 }
 
+/// The first item whose message belongs to `family` — the line that says what failed, more
+/// telling than a generic rate or timeout line — else the first item (the most frequent).
+pub fn telling<T>(items: &[T], family: Option<Family>, message: impl Fn(&T) -> &str) -> Option<&T> {
+    items
+        .iter()
+        .find(|s| family.is_some_and(|f| families_of(message(s)).contains(&f)))
+        .or(items.first())
+}
+
 /// Which families a message matches.
 pub fn families_of(message: &str) -> Vec<Family> {
     let m = format!(" {}", message.to_lowercase());
@@ -307,6 +316,20 @@ pub fn analyse(sigs: &[Signature]) -> Signals {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_telling_line_is_the_one_that_names_the_family() {
+        let lines = [
+            "5xx ratio above threshold on checkout",
+            "HikariPool-1 - Connection is not available, request timed out after 30000ms",
+        ];
+        let pick = |f| telling(&lines, f, |l| l).copied();
+        assert_eq!(pick(Some(Family::Pool)), Some(lines[1]));
+        // No family, or none of the lines in it: the first (most frequent) line.
+        assert_eq!(pick(None), Some(lines[0]));
+        assert_eq!(pick(Some(Family::Dns)), Some(lines[0]));
+        assert_eq!(telling(&[] as &[&str], Some(Family::Pool), |l| l), None);
+    }
 
     #[test]
     fn phrases_map_to_families() {

@@ -89,10 +89,7 @@ pub fn correlate_findings(
     cands: &[Candidate],
     telemetry_missing: bool,
 ) -> CorrelationFindings {
-    let family: Option<Family> = f
-        .family
-        .as_ref()
-        .and_then(|s| serde_json::from_value(serde_json::json!(s)).ok());
+    let family = f.family();
     let related: BTreeSet<String> = f.upstream.iter().map(|u| u.service.clone()).collect();
     let error_terms: BTreeSet<String> = f.error_terms.iter().cloned().collect();
     let first_error = f
@@ -116,19 +113,8 @@ pub fn correlate_findings(
     let origin_is_alert = f
         .origin_service
         .eq_ignore_ascii_case(b.alert.service.as_str());
-    let sig_signals = {
-        let mut s = crate::engine::signals::Signals::default();
-        if let Some(fam) = family {
-            s.scores.insert(fam, f.family_strength);
-        }
-        for sig in &f.signatures {
-            for fam in crate::engine::signals::families_of(&sig.example) {
-                s.scores.entry(fam).or_insert(0.5);
-            }
-        }
-        s
-    };
-    let failure_class = decide::failure_class(origin_is_alert, family, culprit, &sig_signals);
+    let failure_class =
+        decide::failure_class(origin_is_alert, family, culprit, f.shows(Family::Pool));
     let confidence = decide::confidence(
         culprit,
         &scored,
@@ -139,15 +125,7 @@ pub fn correlate_findings(
     if let Some(c) = culprit {
         evidence.push(c.why.clone());
     }
-    // The signature that carries the failure family says more than a generic rate line.
-    let headline = f
-        .signatures
-        .iter()
-        .find(|s| {
-            family.is_some_and(|fam| crate::engine::signals::families_of(&s.example).contains(&fam))
-        })
-        .or(f.signatures.first())
-        .map(|s| clip(&s.example, 140));
+    let headline = f.telling_signature().map(|s| clip(&s.example, 140));
     let summary = match culprit {
         Some(c) => format!(
             "{failure_class} on {}: {} — most likely caused by {} {} on {} (\"{}\"), {:.0} min before the first error",

@@ -125,10 +125,7 @@ pub fn analyse(
             .and_then(|v| v.as_str().map(String::from))
             .unwrap_or_default()
     });
-    let top = sigs
-        .iter()
-        .find(|s| family.is_some_and(|f| signals::families_of(&s.example).contains(&f)))
-        .or(sigs.first());
+    let top = signals::telling(&sigs, family, |s| &s.example);
     let hypothesis = match (&family_name, top) {
         (Some(f), Some(top)) => format!(
             "{f} failure on {}: {}",
