@@ -3,6 +3,8 @@
 //! Anthropic Messages API.
 
 pub mod anthropic;
+#[cfg(test)]
+mod mock;
 pub mod openai;
 
 use super::spec::{ModelSpec, Provider};

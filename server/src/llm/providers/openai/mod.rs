@@ -474,12 +474,8 @@ struct WireUsage {
 mod tests {
     use super::*;
     use crate::llm::ToolSpec;
+    use crate::llm::providers::mock::{Mock, Reply, reply};
     use crate::llm::retry::{RetryPolicy, Retrying};
-    use axum::Router;
-    use axum::extract::{Request, State};
-    use axum::http::HeaderMap;
-    use axum::response::{IntoResponse, Response};
-    use std::sync::{Arc, Mutex};
 
     const TEXT: &str = include_str!("../../../../tests/fixtures/llm/openai_text.json");
     const TOOL_CALL: &str = include_str!("../../../../tests/fixtures/llm/openai_tool_call.json");
@@ -493,98 +489,6 @@ mod tests {
         include_str!("../../../../tests/fixtures/llm/openai_invalid_api_key.json");
 
     const KEY: &str = "sk-test-4bX9qLr2Vt7Nw1Ke8Jc3Ym6Pd0Zs5Hf9c2d";
-
-    /// One request as the mock server saw it.
-    #[derive(Debug, Clone)]
-    struct Seen {
-        path_and_query: String,
-        headers: HeaderMap,
-        body: Value,
-    }
-
-    #[derive(Clone)]
-    struct Reply {
-        status: u16,
-        body: String,
-        delay: Duration,
-    }
-
-    fn reply(status: u16, body: impl Into<String>) -> Reply {
-        Reply {
-            status,
-            body: body.into(),
-            delay: Duration::ZERO,
-        }
-    }
-
-    #[derive(Clone, Default)]
-    struct MockState {
-        replies: Arc<Mutex<Vec<Reply>>>,
-        seen: Arc<Mutex<Vec<Seen>>>,
-    }
-
-    /// A local server answering every request with the next scripted reply (the last one repeats).
-    struct Mock {
-        base: String,
-        state: MockState,
-    }
-
-    impl Mock {
-        async fn start(replies: Vec<Reply>) -> Self {
-            let state = MockState {
-                replies: Arc::new(Mutex::new(replies)),
-                seen: Arc::default(),
-            };
-            let app = Router::new().fallback(handle).with_state(state.clone());
-            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-            let addr = listener.local_addr().unwrap();
-            tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-            Self {
-                base: format!("http://{addr}"),
-                state,
-            }
-        }
-
-        fn seen(&self) -> Vec<Seen> {
-            self.state.seen.lock().unwrap().clone()
-        }
-
-        fn only_request(&self) -> Seen {
-            let seen = self.seen();
-            assert_eq!(seen.len(), 1, "expected exactly one request, got {seen:?}");
-            seen.into_iter().next().unwrap()
-        }
-    }
-
-    async fn handle(State(state): State<MockState>, req: Request) -> Response {
-        let (parts, body) = req.into_parts();
-        let bytes = axum::body::to_bytes(body, usize::MAX).await.unwrap();
-        state.seen.lock().unwrap().push(Seen {
-            path_and_query: parts
-                .uri
-                .path_and_query()
-                .map(|p| p.to_string())
-                .unwrap_or_default(),
-            headers: parts.headers,
-            body: serde_json::from_slice(&bytes).unwrap_or(Value::Null),
-        });
-        let next = {
-            let mut replies = state.replies.lock().unwrap();
-            if replies.len() > 1 {
-                replies.remove(0)
-            } else {
-                replies[0].clone()
-            }
-        };
-        tokio::time::sleep(next.delay).await;
-        let status = axum::http::StatusCode::from_u16(next.status).unwrap();
-        (
-            status,
-            [(axum::http::header::CONTENT_TYPE, "application/json")],
-            next.body,
-        )
-            .into_response()
-    }
 
     /// Never go through a proxy from the environment: the mock is on 127.0.0.1.
     fn local_only(mut m: OpenAiModel) -> OpenAiModel {
