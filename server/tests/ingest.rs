@@ -73,6 +73,18 @@ impl Srv {
             .unwrap()
     }
 
+    /// `GET /api/incidents/:id`.
+    async fn incident(&self, id: &str) -> Value {
+        self.http
+            .get(format!("{}/api/incidents/{id}", self.base))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+
     async fn event_kinds(&self, id: &str) -> Vec<String> {
         self.state
             .sentinel
@@ -142,15 +154,7 @@ async fn alertmanager_dedups_repeats_and_records_resolves() {
     );
     assert_eq!(v["incidents"][1]["alert_count"], 4);
     assert_eq!(s.scalar("SELECT count(*) FROM incidents").await, 1);
-    let detail: Value = s
-        .http
-        .get(format!("{}/api/incidents/{pay}", s.base))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let detail = s.incident(&pay).await;
     assert_eq!(detail["alert_count"], 4);
     assert_eq!(detail["service"], "payment-service");
     assert!(s.event_kinds(&pay).await.contains(&"alert_repeated".into()));
@@ -215,16 +219,7 @@ async fn alertmanager_dedups_repeats_and_records_resolves() {
     // Not from a scenario: investigated with no telemetry, and the agents escalate.
     let mut status = Value::Null;
     for _ in 0..200 {
-        let d: Value = s
-            .http
-            .get(format!("{}/api/incidents/{order}", s.base))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        status = d["status"].clone();
+        status = s.incident(&order).await["status"].clone();
         if status == "escalated" || status == "resolved" || status == "failed" {
             break;
         }
