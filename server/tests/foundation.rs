@@ -151,15 +151,21 @@ async fn migrations_create_every_table_on_an_empty_database() {
     Store::connect(&url).await.unwrap();
 }
 
-#[tokio::test]
-async fn the_event_log_is_append_only() {
-    let dir = tempfile::tempdir().unwrap();
-    let s = sentinel::cli::build_sentinel(common::test_config(dir.path()))
+/// A fresh Sentinel in `dir` with one scenario incident opened and its opening event logged.
+async fn opened_incident(dir: &Path) -> (sentinel::service::Sentinel, String) {
+    let s = sentinel::cli::build_sentinel(common::test_config(dir))
         .await
         .unwrap();
     let sc = s.scenario("bad_deploy_01").unwrap();
     let (id, _) = s.open_scenario(&sc).await.unwrap();
     s.events.flush().await.unwrap();
+    (s, id)
+}
+
+#[tokio::test]
+async fn the_event_log_is_append_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let (s, id) = opened_incident(dir.path()).await;
     let n: i64 = sqlx::query_scalar("SELECT count(*) FROM events WHERE incident_id = ?")
         .bind(&id)
         .fetch_one(s.store.pool())
@@ -308,12 +314,7 @@ async fn the_background_task_checkpoints_the_wal() {
 async fn a_bad_event_does_not_lose_its_batch() {
     use app::model::{AgentRole, RunEventKind};
     let dir = tempfile::tempdir().unwrap();
-    let s = sentinel::cli::build_sentinel(common::test_config(dir.path()))
-        .await
-        .unwrap();
-    let sc = s.scenario("bad_deploy_01").unwrap();
-    let (id, _) = s.open_scenario(&sc).await.unwrap();
-    s.events.flush().await.unwrap();
+    let (s, id) = opened_incident(dir.path()).await;
     let mut live = s.events.subscribe();
     let note = |n: &str| RunEventKind::AlertResolved { note: n.into() };
     s.events
