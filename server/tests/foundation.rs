@@ -308,6 +308,44 @@ async fn the_background_task_checkpoints_the_wal() {
     );
 }
 
+/// Under writes that never pause, a passive checkpoint never catches up with the writer, so
+/// the WAL would grow without bound; the background task must start it over (RESTART).
+#[tokio::test]
+async fn the_wal_starts_over_under_sustained_writes() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("restart.db");
+    let store = Store::connect(&format!("sqlite://{}", db.display()))
+        .await
+        .unwrap();
+    let blob = "y".repeat(8000);
+    let rows = 10_000;
+    for i in 0..rows {
+        sqlx::query("INSERT INTO eval_runs (id, generated_at, judge_model, avg_total_score, pass_rate, report_json) VALUES (?,?,?,?,?,?)")
+            .bind(format!("run-{i}"))
+            .bind("2026-01-01T00:00:00Z")
+            .bind("builtin")
+            .bind(5.0)
+            .bind(1.0)
+            .bind(&blob)
+            .execute(store.writer())
+            .await
+            .unwrap();
+    }
+    let written = (rows * blob.len()) as u64;
+    let mut wal = db.clone().into_os_string();
+    wal.push("-wal");
+    let wal_len = std::fs::metadata(&wal).unwrap().len();
+    assert!(
+        wal_len < written / 2,
+        "the WAL grew to {wal_len} bytes for {written} bytes written: it never started over"
+    );
+    let stored: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM eval_runs")
+        .fetch_one(store.pool())
+        .await
+        .unwrap();
+    assert_eq!(stored, rows as i64);
+}
+
 /// Events are group-committed; one bad event (unknown incident) must not take the rest of
 /// its batch with it, and the failure is reported by the next flush.
 #[tokio::test]
