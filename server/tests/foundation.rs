@@ -346,6 +346,85 @@ async fn the_wal_starts_over_under_sustained_writes() {
     assert_eq!(stored, rows as i64);
 }
 
+/// `sentinel eval` beside `sentinel serve` shares the database. On POSIX, closing any
+/// descriptor of a file drops all of the process's `fcntl` locks on it, so a checkpointer that
+/// opened and closed the database file for its fsyncs let the other process believe it was the
+/// last user: it checkpointed and deleted the WAL under this process's connections.
+#[tokio::test]
+async fn a_second_process_on_the_same_database_leaves_this_one_working() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("sentinel.db");
+    let store = Store::connect(&format!("sqlite://{}", db.display()))
+        .await
+        .unwrap();
+    let insert = |i: usize| {
+        sqlx::query("INSERT INTO eval_runs (id, generated_at, judge_model, avg_total_score, pass_rate, report_json) VALUES (?,?,?,?,?,?)")
+            .bind(format!("mine-{i}"))
+            .bind("2026-01-01T00:00:00Z")
+            .bind("builtin")
+            .bind(5.0)
+            .bind(1.0)
+            .bind("x".repeat(4000))
+    };
+    for i in 0..200 {
+        insert(i).execute(store.writer()).await.unwrap();
+    }
+    // Several checkpoint passes, each with its early fsync.
+    tokio::time::sleep(sentinel::store::CHECKPOINT_EVERY * 4).await;
+    // A read transaction held open across the other process's exit, as a busy server has.
+    let mut reader = store.pool().begin().await.unwrap();
+    let mine: i64 = sqlx::query_scalar("SELECT count(*) FROM eval_runs WHERE id LIKE 'mine-%'")
+        .fetch_one(&mut *reader)
+        .await
+        .unwrap();
+    assert_eq!(mine, 200);
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_sentinel"))
+        .args(["eval", "--scenarios", "bad_deploy_02", "--out"])
+        .arg(dir.path().join("reports"))
+        .current_dir(root)
+        .env("SENTINEL_DATA_DIR", dir.path())
+        .env("RUST_LOG", "error")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "sentinel eval failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let wal = dir.path().join("sentinel.db-wal");
+    assert!(
+        wal.exists(),
+        "the other process deleted the WAL under this one's open connections"
+    );
+    drop(reader);
+    for i in 200..400 {
+        insert(i)
+            .execute(store.writer())
+            .await
+            .expect("this process can still write after the other one exited");
+    }
+    let runs: i64 = sqlx::query_scalar("SELECT count(*) FROM eval_runs")
+        .fetch_one(store.pool())
+        .await
+        .expect("and read");
+    assert_eq!(runs, 401, "400 of ours and the eval run's");
+    // And durably: a fresh open (another process would see the same) finds them all.
+    store.close().await;
+    drop(store);
+    let reopened = Store::connect(&format!("sqlite://{}", db.display()))
+        .await
+        .unwrap();
+    let runs: i64 = sqlx::query_scalar("SELECT count(*) FROM eval_runs")
+        .fetch_one(reopened.pool())
+        .await
+        .unwrap();
+    assert_eq!(
+        runs, 401,
+        "rows written after the other process exited were lost"
+    );
+}
+
 /// Events are group-committed; one bad event (unknown incident) must not take the rest of
 /// its batch with it, and the failure is reported by the next flush.
 #[tokio::test]

@@ -85,15 +85,42 @@ pub struct Store {
     /// Writes: one connection (see the module docs).
     writer: SqlitePool,
     /// Stops the checkpoint task when the last clone of the store is dropped.
-    _checkpointer: Option<Arc<AbortOnDrop>>,
+    _checkpointer: Option<Arc<Checkpointer>>,
 }
 
+/// The background checkpoint task's handle and the database file descriptor it fsyncs.
+///
+/// That descriptor is opened once and closed only after every SQLite connection of this store
+/// is closed: on POSIX, closing *any* descriptor of a file drops all of the process's `fcntl`
+/// locks on it, including the shared lock each SQLite connection holds. Another process (say
+/// `sentinel eval` beside `sentinel serve`) would then believe it is the last user of the
+/// database, checkpoint and delete the WAL under our open connections ("disk I/O error").
 #[derive(Debug)]
-struct AbortOnDrop(tokio::task::AbortHandle);
+struct Checkpointer {
+    task: tokio::task::AbortHandle,
+    db_file: Option<Arc<std::fs::File>>,
+    pools: (SqlitePool, SqlitePool),
+}
 
-impl Drop for AbortOnDrop {
+impl Drop for Checkpointer {
     fn drop(&mut self) {
-        self.0.abort();
+        self.task.abort();
+        let Some(file) = self.db_file.take() else {
+            return;
+        };
+        let (pool, writer) = self.pools.clone();
+        match tokio::runtime::Handle::try_current() {
+            Ok(rt) => {
+                rt.spawn(async move {
+                    pool.close().await;
+                    writer.close().await;
+                    drop(file);
+                });
+            }
+            // No runtime to wait for the connections on: keep the descriptor open rather
+            // than risk dropping their locks.
+            Err(_) => std::mem::forget(file),
+        }
     }
 }
 
@@ -143,10 +170,29 @@ impl Store {
                 .connect_with(opts)
                 .await?
         };
-        let checkpointer = (!in_memory).then(|| {
-            let task = tokio::spawn(checkpoint_loop(pool.clone(), writer.clone(), path.clone()));
-            Arc::new(AbortOnDrop(task.abort_handle()))
-        });
+        let checkpointer = if in_memory {
+            None
+        } else {
+            // Opened after the connections, closed after them (see `Checkpointer`).
+            let db_file = match std::fs::File::open(&path) {
+                Ok(f) => Some(Arc::new(f)),
+                Err(e) => {
+                    tracing::warn!(error = %e, path = %path.display(), "cannot open the database file for early fsyncs");
+                    None
+                }
+            };
+            let task = tokio::spawn(checkpoint_loop(
+                pool.clone(),
+                writer.clone(),
+                db_file.clone(),
+                wal_path(&path),
+            ));
+            Some(Arc::new(Checkpointer {
+                task: task.abort_handle(),
+                db_file,
+                pools: (pool.clone(), writer.clone()),
+            }))
+        };
         Ok(Self {
             pool,
             writer,
@@ -172,10 +218,12 @@ impl Store {
 }
 
 /// Copies the WAL back into the database file off the write path (see the module docs).
-async fn checkpoint_loop(pool: SqlitePool, writer: SqlitePool, db: PathBuf) {
-    let mut wal = db.clone().into_os_string();
-    wal.push("-wal");
-    let wal = PathBuf::from(wal);
+async fn checkpoint_loop(
+    pool: SqlitePool,
+    writer: SqlitePool,
+    db: Option<Arc<std::fs::File>>,
+    wal: PathBuf,
+) {
     let mut tick = tokio::time::interval(CHECKPOINT_EVERY);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut last = None;
@@ -203,10 +251,15 @@ async fn checkpoint_loop(pool: SqlitePool, writer: SqlitePool, db: PathBuf) {
         // The passive pass wrote pages into the database file but syncs it only when it
         // caught up with the writer, which under steady load it never does: flush them here,
         // off the write connection, so the RESTART below has only its own few pages to sync.
-        presync(&db).await;
+        if let Some(db) = &db {
+            let db = db.clone();
+            early_fsync(move || db.sync_data(), "database file").await;
+        }
         if log > WAL_RESTART_PAGES {
-            // Same for the frames appended since the passive pass synced the WAL.
-            presync(&wal).await;
+            // Same for the frames appended since the passive pass synced the WAL. SQLite takes
+            // no locks on the WAL file itself, so a short-lived descriptor is safe here.
+            let wal = wal.clone();
+            early_fsync(move || std::fs::File::open(wal)?.sync_data(), "WAL").await;
             let restart = std::time::Instant::now();
             // On the write connection: it waits its turn instead of colliding.
             if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(RESTART)")
@@ -225,15 +278,20 @@ async fn checkpoint_loop(pool: SqlitePool, writer: SqlitePool, db: PathBuf) {
     }
 }
 
-/// fsyncs `path` through a descriptor of our own (the page cache is per file, so this flushes
+/// Runs an fsync through a descriptor of our own (the page cache is per file, so this flushes
 /// what SQLite's connections wrote) on a blocking thread. Purely an early flush: SQLite still
 /// syncs whatever its checkpoints require, it just finds little left to do.
-async fn presync(path: &Path) {
-    let owned = path.to_path_buf();
-    let synced = tokio::task::spawn_blocking(move || std::fs::File::open(owned)?.sync_data()).await;
-    if let Ok(Err(e)) = synced {
-        tracing::warn!(error = %e, path = %path.display(), "early fsync failed");
+async fn early_fsync(sync: impl FnOnce() -> std::io::Result<()> + Send + 'static, what: &str) {
+    if let Ok(Err(e)) = tokio::task::spawn_blocking(sync).await {
+        tracing::warn!(error = %e, file = what, "early fsync failed");
     }
+}
+
+/// SQLite's WAL file for the database at `db`.
+fn wal_path(db: &Path) -> PathBuf {
+    let mut wal = db.as_os_str().to_owned();
+    wal.push("-wal");
+    PathBuf::from(wal)
 }
 
 pub(crate) fn to_json<T: serde::Serialize>(v: &T) -> String {
