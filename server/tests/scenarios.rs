@@ -16,7 +16,7 @@ async fn every_public_scenario_is_solved_through_the_gate() {
         scenarios.len() >= 10,
         "expected at least ten public scenarios"
     );
-    solve_all(cfg, scenarios).await;
+    solve_all(cfg, scenarios, Strict::Yes).await;
 }
 
 /// Scenarios written by someone who never read the engine (other log styles, a service outside
@@ -27,10 +27,36 @@ async fn holdout_scenarios_are_solved_too() {
     let cfg = common::test_config(dir.path());
     let scenarios = scenario::load_scenario_dir(&common::fixtures().join("holdout")).unwrap();
     assert!(scenarios.len() >= 8);
-    solve_all(cfg, scenarios).await;
+    solve_all(cfg, scenarios, Strict::Yes).await;
 }
 
-async fn solve_all(cfg: sentinel::config::Config, scenarios: Vec<scenario::Scenario>) {
+/// A second set by another author who never read the engine: a victim alerting for an
+/// upstream deploy, an innocent newest deploy, a config (not flag) regression, a leak that
+/// predates a tempting change, a traffic surge long after a deploy, a vendor outage, a full
+/// disk, a self-healed blip. Culprit, origin and action must be right; severity and class
+/// names follow that author's conventions (e.g. P2 for a `high` alert on a tier-1 service,
+/// where Sentinel's documented rule says P1), so they are reported by the eval, not asserted.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn second_holdout_set_gets_culprit_origin_and_action_right() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = common::test_config(dir.path());
+    let scenarios = scenario::load_scenario_dir(&common::fixtures().join("holdout2")).unwrap();
+    assert!(scenarios.len() >= 10);
+    solve_all(cfg, scenarios, Strict::No).await;
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Strict {
+    Yes,
+    /// Skip the convention-dependent checks (severity, class name).
+    No,
+}
+
+async fn solve_all(
+    cfg: sentinel::config::Config,
+    scenarios: Vec<scenario::Scenario>,
+    strict: Strict,
+) {
     let sentinel = sentinel::cli::build_sentinel(cfg).await.unwrap();
     let mut failures = Vec::new();
     for s in &scenarios {
@@ -72,7 +98,8 @@ async fn solve_all(cfg: sentinel::config::Config, scenarios: Vec<scenario::Scena
         let d = r.diagnosis.as_ref().unwrap();
         let m = r.remediation.as_ref().unwrap();
         let mut check = |what: &str, got: String, want: String| {
-            if got != want {
+            let convention = matches!(what, "severity" | "failure class");
+            if got != want && (strict == Strict::Yes || !convention) {
                 failures.push(format!("{}: {what}: got {got}, want {want}", s.scenario_id));
             }
         };

@@ -84,6 +84,15 @@ pub struct CorrelationFindings {
     pub candidates_considered: usize,
     /// Top candidates with scores and reasons.
     pub ranking: Vec<String>,
+    /// Minutes between the culprit and the first error.
+    #[serde(default)]
+    pub culprit_minutes_before: Option<f64>,
+    /// Whether the origin's metrics were read (then `traffic_growth` is what they showed).
+    #[serde(default)]
+    pub metrics_read: bool,
+    /// Peak over baseline of the origin's offered load, when it surged.
+    #[serde(default)]
+    pub traffic_growth: Option<f64>,
 }
 
 /// The remediation agent's plan (before the human decision).

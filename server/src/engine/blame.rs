@@ -36,6 +36,7 @@ impl ServiceProfile {
             Family::CrashLoop,
             Family::Certificate,
             Family::Dns,
+            Family::Disk,
         ]
         .iter()
         .map(|f| self.signals.score(*f))

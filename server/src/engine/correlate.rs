@@ -40,6 +40,8 @@ pub struct Context<'a> {
     pub error_terms: &'a BTreeSet<String>,
     /// The dominant failure family.
     pub family: Option<Family>,
+    /// The origin's metrics, when they were read: onsets that clear or doubt a change.
+    pub metrics: Option<&'a super::trend::Picture>,
 }
 
 /// Words in a change description that explain a failure family.
@@ -89,6 +91,15 @@ fn family_terms(f: Family) -> &'static [&'static str] {
         Family::Certificate => &["cert", "tls", "ssl", "certificate"],
         Family::Dns => &["dns", "resolver", "hostname", "domain"],
         Family::Load => &["autoscal", "replica", "capacity", "limit"],
+        Family::Disk => &[
+            "retention",
+            "log level",
+            "logging",
+            "volume",
+            "disk",
+            "storage",
+            "spill",
+        ],
     }
 }
 
@@ -133,10 +144,14 @@ pub fn score_all(cands: &[Candidate], ctx: &Context<'_>) -> Vec<Scored> {
                 ((shared.len() as f64) / 3.0).min(1.0) * 0.75 + if family_hit { 0.25 } else { 0.0 };
             // A change that shares nothing with the failure is only weakly suspect, however close in time.
             let explains = family_hit || shared.len() >= 2;
-            let score =
-                time.sqrt() * service * (0.3 + 0.7 * content) * if explains { 1.0 } else { 0.5 };
+            let verdict = ctx.metrics.and_then(|m| m.judge(c.ts, ctx.family));
+            let score = time.sqrt()
+                * service
+                * (0.3 + 0.7 * content)
+                * if explains { 1.0 } else { 0.5 }
+                * verdict.as_ref().map_or(1.0, |v| v.factor);
             let why = format!(
-                "{} on {} {:.0} min before the first error; {}{}",
+                "{} on {} {:.0} min before the first error; {}{}{}",
                 c.id,
                 c.service,
                 gap,
@@ -149,7 +164,11 @@ pub fn score_all(cands: &[Candidate], ctx: &Context<'_>) -> Vec<Scored> {
                     "; the change type explains the failure"
                 } else {
                     ""
-                }
+                },
+                verdict
+                    .as_ref()
+                    .map(|v| format!("; but {}", v.reason))
+                    .unwrap_or_default()
             );
             Some(Scored {
                 candidate: c.clone(),
@@ -242,6 +261,7 @@ mod tests {
             first_error: at(0),
             error_terms: &terms,
             family: Some(Family::CodeError),
+            metrics: None,
         };
         let s = score_all(&cands, &ctx);
         assert_eq!(s[0].candidate.id, "d-bad");

@@ -20,7 +20,7 @@ pub fn priority(sev: AlertSeverity, tier: Option<u8>) -> Priority {
 /// generic "a call failed" family, which is usually a symptom.
 pub fn dominant_family(s: &Signals) -> Option<Family> {
     let weight = |f: Family| match f {
-        Family::Certificate | Family::Dns => 1.5,
+        Family::Certificate | Family::Dns | Family::Disk => 1.5,
         Family::Memory | Family::Pool => 1.2,
         Family::CodeError | Family::SlowQuery => 1.0,
         Family::CrashLoop => 0.9,
@@ -42,12 +42,29 @@ pub fn pick_culprit(scored: &[Scored]) -> Option<&Scored> {
     (best.score >= 0.4 && best.score - second >= 0.08).then_some(best)
 }
 
-pub fn failure_class(
-    origin_is_alert: bool,
-    family: Option<Family>,
-    culprit: Option<&Scored>,
-    pool_evidence: bool,
-) -> String {
+/// What the failure class is decided from.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ClassInput<'a> {
+    pub origin_is_alert: bool,
+    pub family: Option<Family>,
+    pub culprit: Option<&'a Scored>,
+    /// Pool saturation shows in the evidence (a slow query that starves a pool is `db_pool`).
+    pub pool_evidence: bool,
+    /// A traffic surge began when the symptoms did.
+    pub surge: bool,
+    /// The symptoms are back at their baseline.
+    pub recovered: bool,
+}
+
+pub fn failure_class(i: ClassInput<'_>) -> String {
+    let ClassInput {
+        origin_is_alert,
+        family,
+        culprit,
+        pool_evidence,
+        surge,
+        recovered,
+    } = i;
     if let Some(c) = culprit
         && (c.candidate.kind == "feature_flag" || c.candidate.kind == "config")
     {
@@ -61,6 +78,12 @@ pub fn failure_class(
         Some(Family::Pool) => "db_pool",
         Some(Family::SlowQuery) if pool_evidence => "db_pool",
         Some(Family::SlowQuery) => "slow_query",
+        Some(Family::Disk) => "disk_full",
+        Some(Family::Load | Family::Upstream | Family::CrashLoop) | None
+            if surge && culprit.is_none() =>
+        {
+            "traffic_surge"
+        }
         Some(Family::CrashLoop) => "crash_loop",
         Some(Family::Certificate) => "certificate",
         Some(Family::Dns) => "dns",
@@ -68,6 +91,7 @@ pub fn failure_class(
         Some(Family::Load) if culprit.is_none() => "capacity",
         _ if culprit.is_some() => "bad_deploy",
         Some(Family::CodeError) => "application_error",
+        None if recovered => "transient",
         _ => "unknown",
     }
     .into()
@@ -164,12 +188,17 @@ pub fn choose_action(i: &ActionInput<'_>) -> ActionChoice {
         };
     }
     match i.failure_class {
-        "db_pool" | "capacity" if i.traffic_growth.is_some_and(|g| g >= 1.8) => ActionChoice {
+        "db_pool" | "capacity" | "traffic_surge" if i.traffic_growth.is_some_and(|g| g >= 1.8) => ActionChoice {
             action: RemediationAction::Scale,
             target: Some(i.origin.to_string()),
             rationale: format!(
-                "no change correlates; traffic is {:.1}x its baseline and the pool is saturated",
-                i.traffic_growth.unwrap_or_default()
+                "no change correlates; traffic is {:.1}x its baseline and {} is saturated",
+                i.traffic_growth.unwrap_or_default(),
+                if i.failure_class == "db_pool" {
+                    "the connection pool"
+                } else {
+                    "the service"
+                }
             ),
             risk: "low: more replicas/connections; check database connection headroom".into(),
         },
@@ -185,6 +214,14 @@ pub fn choose_action(i: &ActionInput<'_>) -> ActionChoice {
             "the failure is in an external dependency ({}); nothing internal to roll back: page the vendor and enable fallbacks",
             i.external_suspects.join(", ")
         )),
+        "disk_full" => escalate(
+            "storage is exhausted and no change correlates: freeing or growing the volume needs a human (a restart does not free a persistent volume)"
+                .into(),
+        ),
+        "transient" => escalate(
+            "the symptoms are already back at their baseline and nothing correlates: no change proposed; the owning team should review the blip"
+                .into(),
+        ),
         other => escalate(format!(
             "no change correlates with the {other} failure; escalating to the owning team"
         )),

@@ -6,6 +6,7 @@
 //! - [`signals`]: failure-class recognition from evidence.
 //! - [`blame`]: which service is the origin, following the dependency graph upstream.
 //! - [`correlate`]: deploy/change correlation by timing, service and scope.
+//! - [`trend`]: when the metrics say the trouble began (leaks under way, traffic surges).
 //! - [`decide`]: severity, action and confidence.
 
 pub mod blame;
@@ -14,3 +15,4 @@ pub mod decide;
 pub mod signals;
 pub mod templates;
 pub mod text;
+pub mod trend;

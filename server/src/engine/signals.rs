@@ -28,6 +28,8 @@ pub enum Family {
     SlowQuery,
     /// Load: traffic spikes, rate limiting, saturation.
     Load,
+    /// Storage exhausted: disk or volume full, inodes, quota.
+    Disk,
 }
 
 const FAMILIES: &[(Family, &[&str])] = &[
@@ -220,6 +222,31 @@ const FAMILIES: &[(Family, &[&str])] = &[
             "throttl",
             "surge",
             "load shedding",
+            "overload",
+            "scalinglimited",
+            "maximum replica",
+            "max replicas",
+            "maxreplicas",
+            "in-flight requests",
+            "concurrency limit",
+        ],
+    ),
+    (
+        Family::Disk,
+        &[
+            "no space left",
+            "enospc",
+            "disk full",
+            "disk is full",
+            "volume full",
+            "filesystem full",
+            "file system full",
+            "out of disk",
+            "disk quota",
+            "inodes",
+            "diskpressure",
+            "disk pressure",
+            "volumefillingup",
         ],
     ),
 ];

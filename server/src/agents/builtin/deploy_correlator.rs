@@ -1,5 +1,7 @@
-//! Deploy correlator: lists recent deploys and changes, scores each against the log
-//! analyst's findings (timing, service scope, content), and writes the diagnosis.
+//! Deploy correlator: lists recent deploys and changes and reads the origin's metrics, scores
+//! each change against the log analyst's findings (timing, service scope, content) and the
+//! metric onsets (a leak already under way, a healthy stretch then a traffic surge), and
+//! writes the diagnosis.
 
 use super::log_analyst::clip;
 use crate::agents::conclusions::{CorrelationFindings, LogFindings};
@@ -7,6 +9,7 @@ use crate::agents::policy::*;
 use crate::engine::correlate::{self, Candidate};
 use crate::engine::decide;
 use crate::engine::signals::Family;
+use crate::engine::trend::{Picture, Series};
 use app::model::Diagnosis;
 use std::collections::BTreeSet;
 
@@ -16,6 +19,11 @@ pub struct DeployCorrelator;
 impl Policy for DeployCorrelator {
     async fn next(&mut self, b: &Brief, h: &[Exchange]) -> Result<Step, PolicyError> {
         if !called(h, "list_recent_deploys") {
+            let origin = b
+                .findings
+                .as_ref()
+                .map(|f| f.origin_service.clone())
+                .unwrap_or_else(|| b.alert.service.to_string());
             return Ok(Step::Call(vec![
                 call(
                     "list_recent_deploys",
@@ -23,6 +31,11 @@ impl Policy for DeployCorrelator {
                     1,
                 ),
                 call("list_changes", serde_json::json!({ "hours_back": 72 }), 2),
+                call(
+                    "query_metrics",
+                    serde_json::json!({ "service": origin, "hours_back": 72 }),
+                    3,
+                ),
             ]));
         }
         let findings = b
@@ -76,17 +89,52 @@ impl Policy for DeployCorrelator {
         }
         let telemetry_missing =
             !findings.logs_available && result_of(h, "list_recent_deploys").is_none();
+        let metrics = result_of(h, "query_metrics").map(|r| Picture::new(series_of(r)));
         Ok(Step::Conclude(
-            serde_json::to_value(correlate_findings(b, &findings, &cands, telemetry_missing))
-                .unwrap_or_default(),
+            serde_json::to_value(correlate_findings(
+                b,
+                &findings,
+                &cands,
+                metrics.as_ref(),
+                telemetry_missing,
+            ))
+            .unwrap_or_default(),
         ))
     }
+}
+
+/// The series of a `query_metrics` answer.
+fn series_of(r: &serde_json::Value) -> Vec<Series> {
+    r["series"]
+        .as_array()
+        .map(|all| {
+            all.iter()
+                .map(|s| Series {
+                    service: s["service"].as_str().unwrap_or_default().to_string(),
+                    metric: s["metric"].as_str().unwrap_or_default().to_string(),
+                    points: s["points"]
+                        .as_array()
+                        .map(|pts| {
+                            pts.iter()
+                                .filter_map(|p| {
+                                    let ts = chrono::DateTime::parse_from_rfc3339(p[0].as_str()?)
+                                        .ok()?;
+                                    Some((ts.with_timezone(&chrono::Utc), p[1].as_f64()?))
+                                })
+                                .collect()
+                        })
+                        .unwrap_or_default(),
+                })
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 pub fn correlate_findings(
     b: &Brief,
     f: &LogFindings,
     cands: &[Candidate],
+    metrics: Option<&Picture>,
     telemetry_missing: bool,
 ) -> CorrelationFindings {
     let family = f.family();
@@ -103,6 +151,7 @@ pub fn correlate_findings(
         first_error,
         error_terms: &error_terms,
         family,
+        metrics,
     };
     let scored = if f.logs_available {
         correlate::score_all(cands, &ctx)
@@ -113,8 +162,15 @@ pub fn correlate_findings(
     let origin_is_alert = f
         .origin_service
         .eq_ignore_ascii_case(b.alert.service.as_str());
-    let failure_class =
-        decide::failure_class(origin_is_alert, family, culprit, f.shows(Family::Pool));
+    let surge = metrics.and_then(|m| m.coincident_surge(1.8));
+    let failure_class = decide::failure_class(decide::ClassInput {
+        origin_is_alert,
+        family,
+        culprit,
+        pool_evidence: f.shows(Family::Pool),
+        surge: surge.is_some(),
+        recovered: metrics.is_some_and(|m| m.recovered),
+    });
     let confidence = decide::confidence(
         culprit,
         &scored,
@@ -124,6 +180,27 @@ pub fn correlate_findings(
     let mut evidence = f.evidence.clone();
     if let Some(c) = culprit {
         evidence.push(c.why.clone());
+    }
+    if let Some(s) = surge {
+        evidence.push(format!(
+            "{} on {} rose {:.1}x from {}, when the symptoms began",
+            s.metric,
+            f.origin_service,
+            s.growth,
+            s.onset.format("%H:%M UTC")
+        ));
+    }
+    if metrics.is_some_and(|m| m.recovered) {
+        evidence.push(format!(
+            "the symptom metrics of {} are back at their baseline",
+            f.origin_service
+        ));
+    }
+    // A suspect the metrics cleared is worth saying, so nobody rolls it back on a hunch.
+    if culprit.is_none()
+        && let Some(top) = scored.first().filter(|s| s.why.contains("; but "))
+    {
+        evidence.push(format!("not blamed: {}", top.why));
     }
     let headline = f.telling_signature().map(|s| clip(&s.example, 140));
     let summary = match culprit {
@@ -177,5 +254,8 @@ pub fn correlate_findings(
             .take(4)
             .map(|s| format!("{:.2} {}", s.score, s.why))
             .collect(),
+        culprit_minutes_before: culprit.map(|c| c.minutes_before_first_error),
+        metrics_read: metrics.is_some(),
+        traffic_growth: metrics.and_then(|m| m.surge.as_ref()).map(|s| s.growth),
     }
 }

@@ -31,9 +31,14 @@ impl Policy for Remediation {
                 1,
             )]));
         }
-        let needs_traffic = d.suspect_deploy.is_none()
+        // The correlator read the origin's metrics already (unless an LLM played it).
+        let needs_traffic = !corr.metrics_read
+            && d.suspect_deploy.is_none()
             && d.suspect_change.is_none()
-            && matches!(d.failure_class.as_str(), "db_pool" | "capacity");
+            && matches!(
+                d.failure_class.as_str(),
+                "db_pool" | "capacity" | "traffic_surge"
+            );
         if needs_traffic && !called(h, "query_metrics") {
             return Ok(Step::Call(vec![call(
                 "query_metrics",
@@ -42,7 +47,7 @@ impl Policy for Remediation {
             )]));
         }
         if self.choice.is_none() {
-            let traffic_growth = result_of(h, "query_metrics")
+            let measured = result_of(h, "query_metrics")
                 .and_then(|r| r["series"].as_array())
                 .and_then(|series| {
                     series
@@ -56,6 +61,11 @@ impl Policy for Remediation {
                         .filter_map(|s| s["growth_ratio"].as_f64())
                         .max_by(f64::total_cmp)
                 });
+            let traffic_growth = if corr.metrics_read {
+                corr.traffic_growth
+            } else {
+                measured
+            };
             let culprit = culprit_of(corr);
             let choice = decide::choose_action(&decide::ActionInput {
                 failure_class: &d.failure_class,
@@ -154,7 +164,7 @@ fn culprit_of(c: &crate::agents::conclusions::CorrelationFindings) -> Option<Sco
             files: vec![],
         },
         score: c.diagnosis.confidence,
-        minutes_before_first_error: 0.0,
+        minutes_before_first_error: c.culprit_minutes_before.unwrap_or(0.0),
         shared_terms: vec![],
         why: String::new(),
     })
