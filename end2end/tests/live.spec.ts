@@ -133,7 +133,7 @@ test('the history page opens a past incident with its timeline and replay', asyn
   await expect(page.locator('.feed-item').first()).toBeVisible();
   // Replay: step back to the start and the cards go idle.
   await expect(page.getByTestId('hydrated').or(page.getByTestId('replay'))).toBeVisible();
-  await page.getByTestId('replay').getByRole('button', { name: '⏮' }).click();
+  await page.getByTestId('replay').getByRole('button', { name: 'First step' }).click();
   await expect(page.getByTestId('replay-step')).toHaveText(/^step 0 of \d+$/);
   await expect(page.getByTestId('card-triage')).toHaveAttribute('data-status', 'idle');
   // Filters narrow the list.

@@ -182,4 +182,12 @@ async fn a_twin_of_an_open_incident_is_its_duplicate() {
         report.triage.unwrap().duplicate_of.as_deref(),
         Some(open_id.as_str())
     );
+    // Its status update names the incident that carries the investigation and claims only
+    // the stages that ran.
+    let comms = report.comms.unwrap().summary;
+    assert!(
+        comms.contains(&format!("investigated under {open_id}")),
+        "{comms}"
+    );
+    assert!(comms.contains("Sentinel investigated: triage\n"), "{comms}");
 }

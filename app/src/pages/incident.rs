@@ -44,18 +44,18 @@ pub fn IncidentPage() -> impl IntoView {
                             <section class="panel replay" data-testid="replay">
                                 <h3>"Replay"</h3>
                                 <div class="replay-controls">
-                                    <button on:click=move |_| set_step.set(0)>"⏮"</button>
-                                    <button on:click=move |_| set_step.update(|s| *s = s.saturating_sub(1))>"◀"</button>
+                                    <button title="First step" aria-label="First step" on:click=move |_| set_step.set(0)>"«"</button>
+                                    <button title="Previous step" aria-label="Previous step" on:click=move |_| set_step.update(|s| *s = s.saturating_sub(1))>"‹"</button>
                                     <input type="range" min="0" max=n.to_string() prop:value=move || step.get().to_string()
                                         data-testid="replay-slider"
                                         on:input=move |ev| set_step.set(event_target_value(&ev).parse().unwrap_or(n))/>
-                                    <button on:click=move |_| set_step.update(|s| *s = (*s + 1).min(n))>"▶"</button>
-                                    <button on:click=move |_| set_step.set(n)>"⏭"</button>
+                                    <button title="Next step" aria-label="Next step" on:click=move |_| set_step.update(|s| *s = (*s + 1).min(n))>"›"</button>
+                                    <button title="Last step" aria-label="Last step" on:click=move |_| set_step.set(n)>"»"</button>
                                     <span class="muted" data-testid="replay-step">{move || format!("step {} of {n}", step.get())}</span>
                                 </div>
                                 <AgentBoard state/>
                             </section>
-                            <section class="panel">
+                            <section class="panel timeline">
                                 <h3>"Timeline"</h3>
                                 <EventFeed events=feed/>
                             </section>

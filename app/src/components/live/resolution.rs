@@ -12,11 +12,27 @@ pub fn Resolution(report: RunReport) -> impl IntoView {
     let triage = report.triage.clone();
     let comms = report.comms.clone();
     let t = report.trajectory.clone();
+    // Why there is no diagnosis, when there is none.
+    let no_diagnosis = match (
+        triage.as_ref().and_then(|t| t.duplicate_of.clone()),
+        t.stop_reason.clone(),
+    ) {
+        (Some(id), _) => Some(view! {
+            <p class="empty" data-testid="no-diagnosis">
+                "Not diagnosed separately: duplicate of " <a href=format!("/incidents/{id}")>{id.clone()}</a>
+                ", whose investigation covers this alert."
+            </p>
+        }.into_any()),
+        (None, Some(why)) => Some(view! { <p class="empty" data-testid="no-diagnosis">{format!("No diagnosis: {why}")}</p> }.into_any()),
+        (None, None) => Some(view! { <p class="empty" data-testid="no-diagnosis">"Not diagnosed yet."</p> }.into_any()),
+    };
+    let no_diagnosis = if diag.is_some() { None } else { no_diagnosis };
     view! {
         <section class="resolution" data-testid="resolution">
             <div class="res-grid">
                 <div class="panel">
                     <h3>"Diagnosis"</h3>
+                    {no_diagnosis}
                     {diag.map(|d| view! {
                         <p class="summary" data-testid="diagnosis-summary">{d.summary.clone()}</p>
                         <dl>

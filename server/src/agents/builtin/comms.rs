@@ -36,9 +36,13 @@ pub fn summary_args(b: &Brief) -> serde_json::Value {
         "{} on {} is {} (threshold {}); {} alert from {}",
         a.metric, a.service, a.current_value, a.threshold, a.severity, a.source
     );
+    let duplicate_of = b.triage.as_ref().and_then(|t| t.duplicate_of.clone());
     let root_cause = d
         .map(|d| format!("{} (confidence {:.0}%)", d.summary, d.confidence * 100.0))
-        .unwrap_or_else(|| "under investigation".into());
+        .unwrap_or_else(|| match &duplicate_of {
+            Some(id) => format!("investigated under {id}, which this alert duplicates"),
+            None => "under investigation".into(),
+        });
     let mut timeline = Vec::new();
     if let Some(c) = b.correlation.as_ref() {
         if let Some(id) = c
@@ -68,7 +72,16 @@ pub fn summary_args(b: &Brief) -> serde_json::Value {
             a.current_value
         ));
     }
-    timeline.push("Sentinel investigated: triage, log analysis, deploy correlation".into());
+    // Only the stages that ran (a duplicate stops after triage).
+    let stages: Vec<&str> = [
+        Some("triage"),
+        b.findings.is_some().then_some("log analysis"),
+        b.correlation.is_some().then_some("deploy correlation"),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    timeline.push(format!("Sentinel investigated: {}", stages.join(", ")));
     let (status, eta, mut items) = match r {
         Some(r) => {
             let target = r.target.clone().unwrap_or_default();
