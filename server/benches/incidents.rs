@@ -27,6 +27,7 @@ fn main() {
             tool_call_cap: 15,
             approval_timeout: Duration::from_secs(900),
             operator_token: None,
+            alert_retention_days: 30,
         };
         let s = sentinel::cli::build_sentinel(cfg).await.unwrap();
         let scenarios = s.scenarios().unwrap();

@@ -49,6 +49,9 @@ pub struct Config {
     pub tool_call_cap: u32,
     pub approval_timeout: Duration,
     pub operator_token: Option<String>,
+    /// `SENTINEL_ALERT_RETENTION_DAYS` (default 30, 0 = keep forever): raw alerts of finished
+    /// incidents older than this are pruned hourly by `sentinel serve`.
+    pub alert_retention_days: u32,
 }
 
 impl Config {
@@ -74,6 +77,7 @@ impl Config {
             operator_token: std::env::var("SENTINEL_OPERATOR_TOKEN")
                 .ok()
                 .filter(|t| !t.trim().is_empty()),
+            alert_retention_days: env_parse("SENTINEL_ALERT_RETENTION_DAYS").unwrap_or(30),
             data_dir,
         }
     }

@@ -29,5 +29,6 @@ pub fn test_config(dir: &std::path::Path) -> Config {
         tool_call_cap: 15,
         approval_timeout: Duration::from_secs(900),
         operator_token: Some("test-operator-token".into()),
+        alert_retention_days: 30,
     }
 }

@@ -547,3 +547,93 @@ async fn chunked_post(s: &Srv, route: &str, body: &[u8]) -> (u16, String) {
         .unwrap_or(0);
     (status, text)
 }
+
+/// Raw alerts of finished incidents are pruned after the retention period, oldest first;
+/// alerts of open incidents and recent ones stay, and the counts an incident shows do not
+/// change.
+#[tokio::test]
+async fn old_raw_alerts_of_finished_incidents_are_pruned_and_counts_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = sentinel::cli::build_sentinel(common::test_config(dir.path()))
+        .await
+        .unwrap();
+    let sc = s.scenario("bad_deploy_01").unwrap();
+    let (done, _) = s.open_scenario(&sc).await.unwrap();
+    let (open, _) = s.open_scenario(&sc).await.unwrap();
+    sqlx::query("UPDATE incidents SET status = 'resolved' WHERE id = ?")
+        .bind(&done)
+        .execute(s.store.writer())
+        .await
+        .unwrap();
+    let now = chrono::Utc::now();
+    // UUIDv7-shaped ids for the given time, as the ingestion writer makes them.
+    let id_at = |t: chrono::DateTime<chrono::Utc>, n: usize| {
+        let ms = t.timestamp_millis() as u64;
+        format!("{:08x}-{:04x}-7000-8000-{n:012x}", ms >> 16, ms & 0xffff)
+    };
+    let old = now - chrono::Duration::days(40);
+    let mut rows = Vec::new();
+    for n in 0..2500 {
+        rows.push((id_at(old, n), done.clone(), old));
+    }
+    for n in 0..3 {
+        rows.push((id_at(old, 10_000 + n), open.clone(), old));
+        rows.push((id_at(now, 20_000 + n), done.clone(), now));
+    }
+    for (id, incident, at) in &rows {
+        sqlx::query("INSERT INTO alerts (id, incident_id, source, fingerprint, status, outcome, received_at, payload_json) VALUES (?,?,?,?,?,?,?,?)")
+            .bind(id)
+            .bind(incident)
+            .bind("alertmanager")
+            .bind("fp")
+            .bind("firing")
+            .bind("repeat")
+            .bind(at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true))
+            .bind("{}")
+            .execute(s.store.writer())
+            .await
+            .unwrap();
+    }
+    let count = |incident: String| {
+        let s = &s;
+        async move {
+            s.store
+                .get_incident(&incident)
+                .await
+                .unwrap()
+                .unwrap()
+                .summary()
+                .alert_count
+        }
+    };
+    let (done_before, open_before) = (count(done.clone()).await, count(open.clone()).await);
+
+    let pruned = s
+        .store
+        .prune_alerts(now - chrono::Duration::days(30))
+        .await
+        .unwrap();
+    assert_eq!(
+        pruned, 2500,
+        "every old alert of the resolved incident, over several batches"
+    );
+    let left: Vec<(String, i64)> = sqlx::query_as(
+        "SELECT incident_id, count(*) FROM alerts WHERE source = 'alertmanager' GROUP BY incident_id ORDER BY incident_id",
+    )
+    .fetch_all(s.store.pool())
+    .await
+    .unwrap();
+    let mut want = vec![(done.clone(), 3), (open.clone(), 3)];
+    want.sort();
+    assert_eq!(left, want, "the open incident's and the recent alerts stay");
+    assert_eq!(count(done.clone()).await, done_before);
+    assert_eq!(count(open.clone()).await, open_before);
+    // Nothing left to prune.
+    assert_eq!(
+        s.store
+            .prune_alerts(now - chrono::Duration::days(30))
+            .await
+            .unwrap(),
+        0
+    );
+}

@@ -103,8 +103,25 @@ impl Application {
         })
     }
 
-    /// Serves until the process is stopped, expiring stale approvals in the background.
+    /// Serves until the process is stopped, expiring stale approvals and pruning old raw
+    /// alerts in the background.
     pub async fn run(self) -> Result<(), String> {
+        let days = self.state.sentinel.config.alert_retention_days;
+        if days > 0 {
+            let store = self.state.sentinel.store.clone();
+            tokio::spawn(async move {
+                let mut tick = tokio::time::interval(Duration::from_secs(3600));
+                loop {
+                    tick.tick().await;
+                    let cutoff = chrono::Utc::now() - chrono::Duration::days(i64::from(days));
+                    match store.prune_alerts(cutoff).await {
+                        Ok(0) => {}
+                        Ok(n) => tracing::info!(pruned = n, days, "old raw alerts pruned"),
+                        Err(e) => tracing::warn!(error = %e, "alert retention sweep failed"),
+                    }
+                }
+            });
+        }
         let sentinel = self.state.sentinel.clone();
         tokio::spawn(async move {
             let mut tick = tokio::time::interval(Duration::from_secs(5));

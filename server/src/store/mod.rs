@@ -23,6 +23,7 @@
 //! fsyncs change no durability guarantee: SQLite still syncs what its protocol requires.
 //! SQLite also checkpoints when the last connection closes.
 
+mod alerts;
 mod approvals;
 mod catalogue;
 mod eval_runs;
@@ -30,6 +31,7 @@ mod events;
 mod incidents;
 mod memories;
 
+pub use alerts::PRUNE_BATCH;
 pub use approvals::*;
 
 pub use incidents::*;
