@@ -283,9 +283,15 @@ async fn checkpoint_loop(
 /// Runs an fsync through a descriptor of our own (the page cache is per file, so this flushes
 /// what SQLite's connections wrote) on a blocking thread. Purely an early flush: SQLite still
 /// syncs whatever its checkpoints require, it just finds little left to do.
+/// A failure is only a lost optimisation, so it is logged once per process, not every pass.
 async fn early_fsync(sync: impl FnOnce() -> std::io::Result<()> + Send + 'static, what: &str) {
+    static WARNED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
     if let Ok(Err(e)) = tokio::task::spawn_blocking(sync).await {
-        tracing::warn!(error = %e, file = what, "early fsync failed");
+        if !WARNED.swap(true, std::sync::atomic::Ordering::Relaxed) {
+            tracing::warn!(error = %e, file = what, "early fsync failed (logged once); checkpoints still sync");
+        } else {
+            tracing::debug!(error = %e, file = what, "early fsync failed");
+        }
     }
 }
 
