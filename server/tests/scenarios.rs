@@ -45,6 +45,19 @@ async fn second_holdout_set_gets_culprit_origin_and_action_right() {
     solve_all(cfg, scenarios, Strict::No).await;
 }
 
+/// A third set, same rules: a dependency bump, an irreversible migration (hotfix), a renamed
+/// env var crash loop, a flag on the *caller* breaking the alerting service, an expired
+/// certificate, a resolver change breaking DNS across stacks, a vendor rate limit, a batch job
+/// starving a shared database, a gateway route typo, an unknown service with no telemetry.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn third_holdout_set_gets_culprit_origin_and_action_right() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = common::test_config(dir.path());
+    let scenarios = scenario::load_scenario_dir(&common::fixtures().join("holdout3")).unwrap();
+    assert!(scenarios.len() >= 10);
+    solve_all(cfg, scenarios, Strict::No).await;
+}
+
 #[derive(Clone, Copy, PartialEq)]
 enum Strict {
     Yes,

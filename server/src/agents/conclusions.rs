@@ -41,6 +41,14 @@ pub struct LogFindings {
     #[serde(default)]
     #[schemars(skip)]
     pub upstream: Vec<Upstream>,
+    /// Other services the origin's or the alerting service's errors name (a caller, a
+    /// datastore): changes there are in scope.
+    #[serde(default)]
+    pub named_services: Vec<String>,
+    /// When each service that logged errors logged its first one.
+    #[serde(default)]
+    #[schemars(skip)]
+    pub failing_since: std::collections::BTreeMap<String, DateTime<Utc>>,
     /// Evidence lines for the diagnosis.
     pub evidence: Vec<String>,
     /// Strength of the dominant family's evidence (0 = none).

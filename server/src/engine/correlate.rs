@@ -28,6 +28,9 @@ pub struct Scored {
     pub minutes_before_first_error: f64,
     pub shared_terms: Vec<String>,
     pub why: String,
+    /// Why the change's service is in scope: origin, alert, named, broke_after, related, other.
+    #[serde(default)]
+    pub scope: String,
 }
 
 pub struct Context<'a> {
@@ -42,6 +45,14 @@ pub struct Context<'a> {
     pub family: Option<Family>,
     /// The origin's metrics, when they were read: onsets that clear or doubt a change.
     pub metrics: Option<&'a super::trend::Picture>,
+    /// Services the errors name (lowercase).
+    pub named: &'a BTreeSet<String>,
+    /// First error per service (lowercase names).
+    pub failing_since: &'a std::collections::BTreeMap<String, DateTime<Utc>>,
+    /// The alerting service's own datastores (upstream, neither catalogue services nor
+    /// vendors), lowercase: another service's change that loads one of them is in scope when
+    /// the failure is the database's (pool starvation, statement timeouts).
+    pub datastores: &'a BTreeSet<String>,
 }
 
 /// Words in a change description that explain a failure family.
@@ -122,14 +133,33 @@ pub fn score_all(cands: &[Candidate], ctx: &Context<'_>) -> Vec<Scored> {
                 return None;
             }
             let time = (-gap.max(0.0) / tau).exp();
-            let service = if c.service.eq_ignore_ascii_case(ctx.origin) {
-                1.0
+            let svc = c.service.to_lowercase();
+            // Another service that began failing itself right after this change, no later
+            // than the origin: the changed component broke (a resolver, a shared gateway).
+            let broke_after = ctx.failing_since.get(&svc).and_then(|t| {
+                let after = (*t - c.ts).num_seconds() as f64 / 60.0;
+                ((-1.0..=15.0).contains(&after) && *t <= ctx.first_error).then_some(after)
+            });
+            let desc_lc = c.description.to_lowercase();
+            let loads_store = ctx
+                .datastores
+                .iter()
+                .find(|d| desc_lc.contains(d.as_str()))
+                .filter(|_| matches!(ctx.family, Some(Family::Pool | Family::SlowQuery)));
+            let (service, scope) = if c.service.eq_ignore_ascii_case(ctx.origin) {
+                (1.0, "origin")
             } else if c.service.eq_ignore_ascii_case(ctx.alert_service) {
-                0.6
+                (0.6, "alert")
+            } else if loads_store.is_some() {
+                (0.6, "datastore")
+            } else if ctx.named.contains(&svc) {
+                (0.6, "named")
+            } else if broke_after.is_some() {
+                (0.6, "broke_after")
             } else if ctx.related.contains(&c.service) {
-                0.35
+                (0.35, "related")
             } else {
-                0.08
+                (0.08, "other")
             };
             let mut terms: BTreeSet<String> = text::keywords(&c.description);
             for f in &c.files {
@@ -140,10 +170,15 @@ pub fn score_all(cands: &[Candidate], ctx: &Context<'_>) -> Vec<Scored> {
             let family_hit = ctx
                 .family
                 .is_some_and(|f| family_terms(f).iter().any(|t| desc.contains(t)));
-            let content =
+            let mut content =
                 ((shared.len() as f64) / 3.0).min(1.0) * 0.75 + if family_hit { 0.25 } else { 0.0 };
             // A change that shares nothing with the failure is only weakly suspect, however close in time.
-            let explains = family_hit || shared.len() >= 2;
+            let mut explains = family_hit || shared.len() >= 2;
+            let broke_own = scope == "broke_after";
+            if broke_own || scope == "datastore" {
+                content = content.max(0.75);
+                explains = true;
+            }
             let verdict = ctx.metrics.and_then(|m| m.judge(c.ts, ctx.family));
             let score = time.sqrt()
                 * service
@@ -170,12 +205,26 @@ pub fn score_all(cands: &[Candidate], ctx: &Context<'_>) -> Vec<Scored> {
                     .map(|v| format!("; but {}", v.reason))
                     .unwrap_or_default()
             );
+            let why = match broke_after {
+                Some(after) if broke_own => format!(
+                    "{why}; {} itself began failing {after:.0} min after it",
+                    c.service
+                ),
+                _ if scope == "named" => format!("{why}; the errors name {}", c.service),
+                _ if scope == "datastore" => format!(
+                    "{why}; it loads {}, the datastore {} is starving on",
+                    loads_store.map(String::as_str).unwrap_or_default(),
+                    ctx.origin
+                ),
+                _ => why,
+            };
             Some(Scored {
                 candidate: c.clone(),
                 score,
                 minutes_before_first_error: gap,
                 shared_terms: shared,
                 why,
+                scope: scope.to_string(),
             })
         })
         .collect();
@@ -262,12 +311,103 @@ mod tests {
             error_terms: &terms,
             family: Some(Family::CodeError),
             metrics: None,
+            named: &BTreeSet::new(),
+            failing_since: &Default::default(),
+            datastores: &BTreeSet::new(),
         };
         let s = score_all(&cands, &ctx);
         assert_eq!(s[0].candidate.id, "d-bad");
         assert!(s[0].score > 0.7, "{s:?}");
         assert!(s.iter().all(|x| x.candidate.id != "d-late"));
         assert!(s[1].score < 0.3);
+    }
+
+    fn cand(id: &str, kind: &str, service: &str, min: i64, description: &str) -> Candidate {
+        Candidate {
+            id: id.into(),
+            kind: kind.into(),
+            service: service.into(),
+            ts: at(min),
+            description: description.into(),
+            files: vec![],
+        }
+    }
+
+    #[test]
+    fn changes_outside_the_origin_come_into_scope_only_with_a_reason() {
+        let cands = vec![
+            cand(
+                "flag",
+                "feature_flag",
+                "orders",
+                -1,
+                "checkout_intent_v2 rollout 0% -> 50%",
+            ),
+            cand("dns", "infra", "resolver", -2, "forwarder address changed"),
+            cand(
+                "batch",
+                "deploy",
+                "analytics",
+                -20,
+                "full refresh with 16 readers against users-db",
+            ),
+            cand("quiet", "deploy", "billing", -3, "copy change"),
+        ];
+        let terms = text::keywords("payment failed flag.checkout_intent_v2=on");
+        let related = BTreeSet::new();
+        let named: BTreeSet<String> = ["orders".to_string()].into();
+        let failing_since = [
+            ("resolver".to_string(), at(-1)),
+            ("billing".to_string(), at(5)),
+        ]
+        .into_iter()
+        .collect();
+        let datastores: BTreeSet<String> = ["users-db".to_string()].into();
+        let ctx = Context {
+            origin: "payments",
+            alert_service: "payments",
+            related: &related,
+            first_error: at(0),
+            error_terms: &terms,
+            family: Some(Family::SlowQuery),
+            metrics: None,
+            named: &named,
+            failing_since: &failing_since,
+            datastores: &datastores,
+        };
+        let s = score_all(&cands, &ctx);
+        let scope = |id: &str| {
+            s.iter()
+                .find(|x| x.candidate.id == id)
+                .unwrap()
+                .scope
+                .clone()
+        };
+        assert_eq!(scope("flag"), "named");
+        assert_eq!(
+            scope("dns"),
+            "broke_after",
+            "its own service failed a minute after it"
+        );
+        assert_eq!(
+            scope("batch"),
+            "datastore",
+            "it loads the origin's datastore"
+        );
+        // billing failed only after the origin did: no reason to suspect its change.
+        assert_eq!(scope("quiet"), "other");
+        let score = |id: &str| s.iter().find(|x| x.candidate.id == id).unwrap().score;
+        assert!(score("flag") > 0.4 && score("quiet") < 0.1, "{s:?}");
+        // Without a database failure the datastore is no reason.
+        let ctx = Context {
+            family: Some(Family::CodeError),
+            ..ctx
+        };
+        let s = score_all(&cands, &ctx);
+        assert_eq!(
+            s.iter().find(|x| x.candidate.id == "batch").unwrap().scope,
+            "other"
+        );
     }
 
     #[test]

@@ -65,10 +65,18 @@ pub fn failure_class(i: ClassInput<'_>) -> String {
         surge,
         recovered,
     } = i;
-    if let Some(c) = culprit
-        && (c.candidate.kind == "feature_flag" || c.candidate.kind == "config")
-    {
-        return "config_regression".into();
+    if let Some(c) = culprit {
+        match c.candidate.kind.as_str() {
+            "feature_flag" | "config" => return "config_regression".into(),
+            "dependency" => return "dependency_regression".into(),
+            _ => {}
+        }
+    }
+    // Certificates and name resolution are their own class wherever they break.
+    match family {
+        Some(Family::Certificate) => return "certificate".into(),
+        Some(Family::Dns) => return "dns".into(),
+        _ => {}
     }
     if !origin_is_alert {
         return "downstream_outage".into();

@@ -60,6 +60,10 @@ const FAMILIES: &[(Family, &[&str])] = &[
             "leaked connection",
             "unclosed connection",
             "no available connection",
+            "pooltimeout",
+            "get a connection",
+            "connection is not available",
+            "too many clients",
         ],
     ),
     (
@@ -317,6 +321,24 @@ pub fn families_of(message: &str) -> Vec<Family> {
             out.retain(|f| *f != Family::CodeError);
         }
     }
+    // A bare "timeout" next to a database family is the database's (`statement timeout`,
+    // `PoolTimeout`), not a failing call to another service.
+    if out.contains(&Family::Upstream)
+        && (out.contains(&Family::SlowQuery) || out.contains(&Family::Pool))
+    {
+        let upstream = FAMILIES
+            .iter()
+            .find(|(f, _)| *f == Family::Upstream)
+            .map(|(_, n)| *n)
+            .unwrap_or(&[]);
+        let specific = upstream
+            .iter()
+            .filter(|n| !matches!(**n, "timeout" | "timed out"))
+            .any(|n| m.contains(n));
+        if !specific {
+            out.retain(|f| *f != Family::Upstream);
+        }
+    }
     out
 }
 
@@ -393,6 +415,17 @@ mod tests {
         assert!(
             families_of("NullPointerException in AuthMiddleware after upstream call")
                 .contains(&Family::CodeError)
+        );
+        let db = families_of(
+            "psycopg.errors.QueryCanceled: canceling statement due to statement timeout",
+        );
+        assert_eq!(db, vec![Family::SlowQuery]);
+        let pool =
+            families_of("psycopg_pool.PoolTimeout: couldn't get a connection after 5.00 sec");
+        assert_eq!(pool, vec![Family::Pool]);
+        // A call that timed out on a gateway is still a failed call.
+        assert!(
+            families_of("upstream user-service timed out after 2000ms").contains(&Family::Upstream)
         );
     }
 }

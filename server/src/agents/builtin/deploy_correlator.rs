@@ -144,6 +144,13 @@ pub fn correlate_findings(
         .first_error_at
         .or(b.alert.fired_at)
         .unwrap_or_else(chrono::Utc::now);
+    let named: BTreeSet<String> = f.named_services.iter().map(|s| s.to_lowercase()).collect();
+    let datastores: BTreeSet<String> = f
+        .upstream
+        .iter()
+        .filter(|u| !u.external && !u.in_catalogue)
+        .map(|u| u.service.to_lowercase())
+        .collect();
     let ctx = correlate::Context {
         origin: &f.origin_service,
         alert_service: b.alert.service.as_str(),
@@ -152,6 +159,9 @@ pub fn correlate_findings(
         error_terms: &error_terms,
         family,
         metrics,
+        named: &named,
+        failing_since: &f.failing_since,
+        datastores: &datastores,
     };
     let scored = if f.logs_available {
         correlate::score_all(cands, &ctx)
@@ -159,9 +169,15 @@ pub fn correlate_findings(
         Vec::new()
     };
     let culprit = decide::pick_culprit(&scored);
-    let origin_is_alert = f
-        .origin_service
-        .eq_ignore_ascii_case(b.alert.service.as_str());
+    // A culprit on a service the errors name, or one that broke right after it, moves the
+    // origin there: that is where the failure starts and where the fix goes.
+    let origin_service = match culprit {
+        Some(c) if matches!(c.scope.as_str(), "named" | "broke_after" | "datastore") => {
+            c.candidate.service.clone()
+        }
+        _ => f.origin_service.clone(),
+    };
+    let origin_is_alert = origin_service.eq_ignore_ascii_case(b.alert.service.as_str());
     let surge = metrics.and_then(|m| m.coincident_surge(1.8));
     let failure_class = decide::failure_class(decide::ClassInput {
         origin_is_alert,
@@ -206,7 +222,7 @@ pub fn correlate_findings(
     let summary = match culprit {
         Some(c) => format!(
             "{failure_class} on {}: {} — most likely caused by {} {} on {} (\"{}\"), {:.0} min before the first error",
-            f.origin_service,
+            origin_service,
             headline.clone().unwrap_or_else(|| f.hypothesis.clone()),
             if c.candidate.kind == "deploy" {
                 "deploy"
@@ -238,7 +254,7 @@ pub fn correlate_findings(
             .map(|c| c.candidate.id.clone()),
         confidence,
         evidence,
-        origin_service: Some(f.origin_service.clone()),
+        origin_service: Some(origin_service.clone()),
         first_error_at: f.first_error_at,
     };
     CorrelationFindings {

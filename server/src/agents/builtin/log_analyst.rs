@@ -71,6 +71,8 @@ pub fn analyse(
             external_suspects: vec![],
             logs_available: false,
             upstream,
+            named_services: vec![],
+            failing_since: Default::default(),
             evidence: vec!["no logs available from the telemetry source".into()],
             family_strength: 0.0,
         };
@@ -93,10 +95,53 @@ pub fn analyse(
         .map(|l| l.ts)
         .min()
         .or_else(|| origin_lines.iter().map(|l| l.ts).min());
+    // Terms of the failure itself: errors, and warnings that began with it or belong to its
+    // family. A lone warning from before the failure (a pool housekeeper, a slow vendor) is
+    // background; its words would make an unrelated change look relevant.
+    let failure_began = first_error_at.map(|t| t - chrono::Duration::minutes(2));
     let mut error_terms = std::collections::BTreeSet::new();
     for s in sigs.iter().take(8) {
-        error_terms.extend(text::keywords(&s.example));
+        let part_of_failure = s.level.is_error()
+            || failure_began.is_none_or(|t| s.first_seen >= t)
+            || family.is_some_and(|f| signals::families_of(&s.example).contains(&f));
+        if part_of_failure {
+            error_terms.extend(text::keywords(&s.example));
+        }
     }
+    // Services the errors name (a caller in `caller=order-service/2.31`, a datastore): their
+    // own errors during the failure say what they were doing (a flag in `flag.x=on`).
+    let named_services = named_services(alert_service, &origin.service, lines, &upstream);
+    for l in lines
+        .iter()
+        .filter(|l| {
+            l.level.is_error()
+                && named_services
+                    .iter()
+                    .any(|n| l.service.eq_ignore_ascii_case(n))
+                && failure_began.is_none_or(|t| l.ts >= t)
+        })
+        .take(20)
+    {
+        error_terms.extend(text::keywords(&l.message));
+    }
+    // Services failing on their own: a service whose errors name the origin or the alerting
+    // service is its victim (`upstream=payment-service status=500`), not a cause.
+    let victim_of = |service: &str| {
+        let (a, o) = (alert_service.to_lowercase(), origin.service.to_lowercase());
+        lines.iter().any(|l| {
+            l.service.eq_ignore_ascii_case(service)
+                && l.level >= crate::telemetry::LogLevel::WARNING
+                && {
+                    let m = l.message.to_lowercase();
+                    m.contains(&a) || m.contains(&o)
+                }
+        })
+    };
+    let failing_since = profiles
+        .iter()
+        .filter(|(s, _)| !victim_of(s))
+        .filter_map(|(s, p)| Some((s.to_lowercase(), p.first_error?)))
+        .collect();
     let mut evidence: Vec<String> = sigs
         .iter()
         .filter(|s| s.level >= crate::telemetry::LogLevel::WARNING)
@@ -161,9 +206,41 @@ pub fn analyse(
         external_suspects: origin.external_suspects,
         logs_available,
         upstream,
+        named_services,
+        failing_since,
         evidence,
         family_strength,
     }
+}
+
+/// Services (seen in the logs or the dependency graph) that the origin's or the alerting
+/// service's warning-or-worse lines name, other than those two.
+fn named_services(
+    alert_service: &str,
+    origin: &str,
+    lines: &[LogEntry],
+    upstream: &[Upstream],
+) -> Vec<String> {
+    let mut known: std::collections::BTreeSet<String> = lines
+        .iter()
+        .map(|l| l.service.to_lowercase())
+        .chain(upstream.iter().map(|u| u.service.to_lowercase()))
+        .collect();
+    known.remove(&alert_service.to_lowercase());
+    known.remove(&origin.to_lowercase());
+    let msgs: Vec<String> = lines
+        .iter()
+        .filter(|l| {
+            l.level >= crate::telemetry::LogLevel::WARNING
+                && (l.service.eq_ignore_ascii_case(alert_service)
+                    || l.service.eq_ignore_ascii_case(origin))
+        })
+        .map(|l| l.message.to_lowercase())
+        .collect();
+    known
+        .into_iter()
+        .filter(|s| s.len() >= 3 && msgs.iter().any(|m| m.contains(s.as_str())))
+        .collect()
 }
 
 pub fn clip(s: &str, n: usize) -> String {
