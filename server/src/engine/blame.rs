@@ -37,6 +37,7 @@ impl ServiceProfile {
             Family::Certificate,
             Family::Dns,
             Family::Disk,
+            Family::Platform,
         ]
         .iter()
         .map(|f| self.signals.score(*f))

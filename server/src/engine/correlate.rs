@@ -111,6 +111,7 @@ fn family_terms(f: Family) -> &'static [&'static str] {
             "storage",
             "spill",
         ],
+        Family::Platform => &["node", "cluster", "zone", "instance", "kubelet", "taint"],
     }
 }
 
@@ -152,6 +153,9 @@ pub fn score_all(cands: &[Candidate], ctx: &Context<'_>) -> Vec<Scored> {
                 (0.6, "alert")
             } else if loads_store.is_some() {
                 (0.6, "datastore")
+            } else if ctx.origin.len() >= 4 && desc_lc.contains(&ctx.origin.to_lowercase()) {
+                // It changed how another service talks to the origin (timeouts, retries).
+                (0.6, "targets")
             } else if ctx.named.contains(&svc) {
                 (0.6, "named")
             } else if broke_after.is_some() {
@@ -175,7 +179,10 @@ pub fn score_all(cands: &[Candidate], ctx: &Context<'_>) -> Vec<Scored> {
             // A change that shares nothing with the failure is only weakly suspect, however close in time.
             let mut explains = family_hit || shared.len() >= 2;
             let broke_own = scope == "broke_after";
-            if broke_own || scope == "datastore" {
+            // Three reasons are evidence in themselves: the changed service broke right after
+            // it, it loads the datastore the origin starves on, it reconfigures calls to the
+            // origin.
+            if broke_own || scope == "datastore" || scope == "targets" {
                 content = content.max(0.75);
                 explains = true;
             }
@@ -211,6 +218,9 @@ pub fn score_all(cands: &[Candidate], ctx: &Context<'_>) -> Vec<Scored> {
                     c.service
                 ),
                 _ if scope == "named" => format!("{why}; the errors name {}", c.service),
+                _ if scope == "targets" => {
+                    format!("{why}; it changes how {} calls {}", c.service, ctx.origin)
+                }
                 _ if scope == "datastore" => format!(
                     "{why}; it loads {}, the datastore {} is starving on",
                     loads_store.map(String::as_str).unwrap_or_default(),
@@ -384,6 +394,15 @@ mod tests {
                 .clone()
         };
         assert_eq!(scope("flag"), "named");
+        // A change elsewhere that configures calls to the origin is in scope too.
+        let retry = cand(
+            "retry",
+            "config",
+            "gateway",
+            -9,
+            "routes.payments upstream timeout 2000ms -> 200ms, retries 0 -> 3",
+        );
+        assert_eq!(score_all(&[retry], &ctx)[0].scope, "targets");
         assert_eq!(
             scope("dns"),
             "broke_after",

@@ -20,7 +20,7 @@ pub fn priority(sev: AlertSeverity, tier: Option<u8>) -> Priority {
 /// generic "a call failed" family, which is usually a symptom.
 pub fn dominant_family(s: &Signals) -> Option<Family> {
     let weight = |f: Family| match f {
-        Family::Certificate | Family::Dns | Family::Disk => 1.5,
+        Family::Certificate | Family::Dns | Family::Disk | Family::Platform => 1.5,
         Family::Memory | Family::Pool => 1.2,
         Family::CodeError | Family::SlowQuery => 1.0,
         Family::CrashLoop => 0.9,
@@ -72,10 +72,11 @@ pub fn failure_class(i: ClassInput<'_>) -> String {
             _ => {}
         }
     }
-    // Certificates and name resolution are their own class wherever they break.
+    // Certificates, name resolution and the platform are their own class wherever they break.
     match family {
         Some(Family::Certificate) => return "certificate".into(),
         Some(Family::Dns) => return "dns".into(),
+        Some(Family::Platform) if culprit.is_none() => return "infra_failure".into(),
         _ => {}
     }
     if !origin_is_alert {
@@ -222,6 +223,10 @@ pub fn choose_action(i: &ActionInput<'_>) -> ActionChoice {
             "the failure is in an external dependency ({}); nothing internal to roll back: page the vendor and enable fallbacks",
             i.external_suspects.join(", ")
         )),
+        "infra_failure" => escalate(
+            "the platform under the services is failing (nodes not ready, no capacity to reschedule) and no change correlates: page the platform / cloud on-call; nothing in the services to roll back"
+                .into(),
+        ),
         "disk_full" => escalate(
             "storage is exhausted and no change correlates: freeing or growing the volume needs a human (a restart does not free a persistent volume)"
                 .into(),
@@ -248,6 +253,26 @@ mod tests {
         assert_eq!(priority(AlertSeverity::High, Some(3)), Priority::P3);
         assert_eq!(priority(AlertSeverity::Info, Some(3)), Priority::P4);
         assert_eq!(priority(AlertSeverity::Warning, None), Priority::P3);
+    }
+
+    #[test]
+    fn platform_failures_are_their_own_class_and_escalate() {
+        let class = failure_class(ClassInput {
+            origin_is_alert: false,
+            family: Some(Family::Platform),
+            ..Default::default()
+        });
+        assert_eq!(class, "infra_failure");
+        let a = choose_action(&ActionInput {
+            failure_class: &class,
+            origin: "gw",
+            confidence: 0.8,
+            culprit: None,
+            traffic_growth: None,
+            external_suspects: &[],
+        });
+        assert_eq!(a.action, RemediationAction::Escalate);
+        assert!(a.rationale.contains("platform"), "{}", a.rationale);
     }
 
     #[test]

@@ -30,6 +30,8 @@ pub enum Family {
     Load,
     /// Storage exhausted: disk or volume full, inodes, quota.
     Disk,
+    /// The platform under the services: nodes not ready, a zone down, no capacity to schedule.
+    Platform,
 }
 
 const FAMILIES: &[(Family, &[&str])] = &[
@@ -253,6 +255,22 @@ const FAMILIES: &[(Family, &[&str])] = &[
             "volumefillingup",
         ],
     ),
+    (
+        Family::Platform,
+        &[
+            "nodenotready",
+            "node not ready",
+            "node.kubernetes.io/unreachable",
+            "nodes are available",
+            "failed to launch instances",
+            "insufficientinstancecapacity",
+            "operational_issue",
+            "availability zone",
+            "zone outage",
+            "stopped posting node status",
+            "failed to update node lease",
+        ],
+    ),
 ];
 
 /// Weighted evidence per family for a set of signatures.
@@ -423,6 +441,10 @@ mod tests {
         let pool =
             families_of("psycopg_pool.PoolTimeout: couldn't get a connection after 5.00 sec");
         assert_eq!(pool, vec![Family::Pool]);
+        assert!(
+            families_of("Node ip-10-42-17-88 status is now: NodeNotReady (zone eu-west-1b)")
+                .contains(&Family::Platform)
+        );
         // A call that timed out on a gateway is still a failed call.
         assert!(
             families_of("upstream user-service timed out after 2000ms").contains(&Family::Upstream)

@@ -78,7 +78,24 @@ pub fn analyse(
         };
     }
     let profiles = blame::profiles(lines);
-    let origin = blame::find_origin(alert_service, &upstream, &profiles, lines);
+    // The platform failing under everyone (nodes not ready, a zone down): the services only
+    // suffer it, so blame stays on the alerting service and the family is the platform's.
+    let platform_lines: Vec<&LogEntry> = lines
+        .iter()
+        .filter(|l| {
+            l.level >= crate::telemetry::LogLevel::WARNING
+                && signals::families_of(&l.message).contains(&signals::Family::Platform)
+        })
+        .collect();
+    let platform = platform_lines.len() >= 2;
+    let mut origin = blame::find_origin(alert_service, &upstream, &profiles, lines);
+    if platform {
+        origin.service = alert_service.to_string();
+        origin.reason = format!(
+            "{} platform events (nodes not ready, pods that cannot be rescheduled) under several services: {alert_service} suffers it, it does not cause it",
+            platform_lines.len()
+        );
+    }
     // Evidence: the origin's lines, plus the alerting service's when they differ.
     let origin_lines: Vec<LogEntry> = lines
         .iter()
@@ -87,7 +104,11 @@ pub fn analyse(
         .collect();
     let sigs = templates::mine(&origin_lines);
     let sig_signals = signals::analyse(&sigs);
-    let family = decide::dominant_family(&sig_signals);
+    let family = if platform {
+        Some(signals::Family::Platform)
+    } else {
+        decide::dominant_family(&sig_signals)
+    };
     let family_strength = family.map(|f| sig_signals.score(f)).unwrap_or(0.0);
     let first_error_at = origin_lines
         .iter()
@@ -157,6 +178,14 @@ pub fn analyse(
         })
         .collect();
     evidence.push(origin.reason.clone());
+    for l in platform_lines.iter().take(3) {
+        evidence.push(format!(
+            "{:?} on {}: {}",
+            l.level,
+            l.service,
+            clip(&l.message, 180)
+        ));
+    }
     if let Some(t) = first_error_at {
         evidence.push(format!(
             "first error on {} at {}",
