@@ -165,7 +165,11 @@ pub fn score_all(cands: &[Candidate], ctx: &Context<'_>) -> Vec<Scored> {
             } else {
                 (0.08, "other")
             };
-            let mut terms: BTreeSet<String> = text::keywords(&c.description);
+            let described: BTreeSet<String> = text::keywords(&c.description);
+            // "v3.8.1", "misc fixes", "ramp to 100%": a description too terse to share words
+            // with anything says nothing against the change.
+            let terse = described.len() <= 2;
+            let mut terms = described;
             for f in &c.files {
                 terms.extend(text::keywords(f));
             }
@@ -178,6 +182,22 @@ pub fn score_all(cands: &[Candidate], ctx: &Context<'_>) -> Vec<Scored> {
                 ((shared.len() as f64) / 3.0).min(1.0) * 0.75 + if family_hit { 0.25 } else { 0.0 };
             // A change that shares nothing with the failure is only weakly suspect, however close in time.
             let mut explains = family_hit || shared.len() >= 2;
+            // On the origin, minutes before its first error: proximity is evidence enough not to
+            // halve the score, and a terse change there starts from neutral content.
+            // Only for failures a change of the service's own code or config explains at all
+            // (a defect, a crash loop, nothing recognised); not when a certificate, DNS, a
+            // dependency, load or the platform is the story.
+            let own_kind = matches!(
+                ctx.family,
+                None | Some(Family::CodeError | Family::CrashLoop)
+            );
+            if own_kind && scope == "origin" && (0.0..=10.0).contains(&gap) {
+                explains = true;
+            }
+            if own_kind && scope == "origin" && terse && gap <= 30.0 {
+                content = content.max(0.5);
+                explains = true;
+            }
             let broke_own = scope == "broke_after";
             // Three reasons are evidence in themselves: the changed service broke right after
             // it, it loads the datastore the origin starves on, it reconfigures calls to the
@@ -427,6 +447,33 @@ mod tests {
             s.iter().find(|x| x.candidate.id == "batch").unwrap().scope,
             "other"
         );
+    }
+
+    #[test]
+    fn a_terse_change_on_the_origin_minutes_before_a_defect_is_suspect() {
+        let cands = vec![cand("d", "deploy", "auth", -1, "v3.8.1")];
+        let terms = text::keywords("jwt kid not found in jwks");
+        let (related, named, datastores) = (BTreeSet::new(), BTreeSet::new(), BTreeSet::new());
+        let failing_since = Default::default();
+        let ctx = Context {
+            origin: "auth",
+            alert_service: "auth",
+            related: &related,
+            first_error: at(0),
+            error_terms: &terms,
+            family: Some(Family::CodeError),
+            metrics: None,
+            named: &named,
+            failing_since: &failing_since,
+            datastores: &datastores,
+        };
+        assert!(score_all(&cands, &ctx)[0].score > 0.5);
+        // Not when the story is a certificate: the change has nothing to say about it.
+        let ctx = Context {
+            family: Some(Family::Certificate),
+            ..ctx
+        };
+        assert!(score_all(&cands, &ctx)[0].score < 0.3);
     }
 
     #[test]

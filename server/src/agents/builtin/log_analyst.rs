@@ -119,11 +119,17 @@ pub fn analyse(
     // Terms of the failure itself: errors, and warnings that began with it or belong to its
     // family. A lone warning from before the failure (a pool housekeeper, a slow vendor) is
     // background; its words would make an unrelated change look relevant.
+    // Likewise a warning of another family that first shows up long after the failure began.
     let failure_began = first_error_at.map(|t| t - chrono::Duration::minutes(2));
+    let at_onset = |t: chrono::DateTime<chrono::Utc>| {
+        first_error_at.is_none_or(|e| {
+            t >= e - chrono::Duration::minutes(2) && t <= e + chrono::Duration::minutes(5)
+        })
+    };
     let mut error_terms = std::collections::BTreeSet::new();
-    for s in sigs.iter().take(8) {
+    for s in sigs.iter().take(16) {
         let part_of_failure = s.level.is_error()
-            || failure_began.is_none_or(|t| s.first_seen >= t)
+            || at_onset(s.first_seen)
             || family.is_some_and(|f| signals::families_of(&s.example).contains(&f));
         if part_of_failure {
             error_terms.extend(text::keywords(&s.example));
