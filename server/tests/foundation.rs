@@ -283,14 +283,7 @@ async fn the_background_task_checkpoints_the_wal() {
     let before = std::fs::metadata(&db).unwrap().len();
     let blob = "x".repeat(4000);
     for i in 0..300 {
-        sqlx::query("INSERT INTO eval_runs (id, generated_at, judge_model, avg_total_score, pass_rate, report_json) VALUES (?,?,?,?,?,?)")
-            .bind(format!("run-{i}"))
-            .bind("2026-01-01T00:00:00Z")
-            .bind("builtin")
-            .bind(5.0)
-            .bind(1.0)
-            .bind(&blob)
-            .execute(store.writer())
+        write_blob(&store, &format!("run-{i}"), &blob)
             .await
             .unwrap();
     }
@@ -320,14 +313,7 @@ async fn the_wal_starts_over_under_sustained_writes() {
     let blob = "y".repeat(8000);
     let rows = 10_000;
     for i in 0..rows {
-        sqlx::query("INSERT INTO eval_runs (id, generated_at, judge_model, avg_total_score, pass_rate, report_json) VALUES (?,?,?,?,?,?)")
-            .bind(format!("run-{i}"))
-            .bind("2026-01-01T00:00:00Z")
-            .bind("builtin")
-            .bind(5.0)
-            .bind(1.0)
-            .bind(&blob)
-            .execute(store.writer())
+        write_blob(&store, &format!("run-{i}"), &blob)
             .await
             .unwrap();
     }
@@ -357,17 +343,11 @@ async fn a_second_process_on_the_same_database_leaves_this_one_working() {
     let store = Store::connect(&format!("sqlite://{}", db.display()))
         .await
         .unwrap();
-    let insert = |i: usize| {
-        sqlx::query("INSERT INTO eval_runs (id, generated_at, judge_model, avg_total_score, pass_rate, report_json) VALUES (?,?,?,?,?,?)")
-            .bind(format!("mine-{i}"))
-            .bind("2026-01-01T00:00:00Z")
-            .bind("builtin")
-            .bind(5.0)
-            .bind(1.0)
-            .bind("x".repeat(4000))
-    };
+    let blob = "x".repeat(4000);
     for i in 0..200 {
-        insert(i).execute(store.writer()).await.unwrap();
+        write_blob(&store, &format!("mine-{i}"), &blob)
+            .await
+            .unwrap();
     }
     // Several checkpoint passes, each with its early fsync.
     tokio::time::sleep(sentinel::store::CHECKPOINT_EVERY * 4).await;
@@ -399,8 +379,7 @@ async fn a_second_process_on_the_same_database_leaves_this_one_working() {
     );
     drop(reader);
     for i in 200..400 {
-        insert(i)
-            .execute(store.writer())
+        write_blob(&store, &format!("mine-{i}"), &blob)
             .await
             .expect("this process can still write after the other one exited");
     }
@@ -423,6 +402,20 @@ async fn a_second_process_on_the_same_database_leaves_this_one_working() {
         runs, 401,
         "rows written after the other process exited were lost"
     );
+}
+
+/// One eval-run row carrying `blob` (a convenient table to fill the WAL with).
+async fn write_blob(store: &Store, id: &str, blob: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("INSERT INTO eval_runs (id, generated_at, judge_model, avg_total_score, pass_rate, report_json) VALUES (?,?,?,?,?,?)")
+        .bind(id)
+        .bind("2026-01-01T00:00:00Z")
+        .bind("builtin")
+        .bind(5.0)
+        .bind(1.0)
+        .bind(blob)
+        .execute(store.writer())
+        .await
+        .map(|_| ())
 }
 
 /// Events are group-committed; one bad event (unknown incident) must not take the rest of

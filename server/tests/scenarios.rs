@@ -23,11 +23,7 @@ async fn every_public_scenario_is_solved_through_the_gate() {
 /// the catalogue, vendor and certificate failures, a no-cause case), kept as a regression set.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn holdout_scenarios_are_solved_too() {
-    let dir = tempfile::tempdir().unwrap();
-    let cfg = common::test_config(dir.path());
-    let scenarios = scenario::load_scenario_dir(&common::fixtures().join("holdout")).unwrap();
-    assert!(scenarios.len() >= 8);
-    solve_all(cfg, scenarios, Strict::Yes).await;
+    solve_holdout("holdout", 8, Strict::Yes, &[]).await;
 }
 
 /// A second set by another author who never read the engine: a victim alerting for an
@@ -38,11 +34,7 @@ async fn holdout_scenarios_are_solved_too() {
 /// where Sentinel's documented rule says P1), so they are reported by the eval, not asserted.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn second_holdout_set_gets_culprit_origin_and_action_right() {
-    let dir = tempfile::tempdir().unwrap();
-    let cfg = common::test_config(dir.path());
-    let scenarios = scenario::load_scenario_dir(&common::fixtures().join("holdout2")).unwrap();
-    assert!(scenarios.len() >= 10);
-    solve_all(cfg, scenarios, Strict::No).await;
+    solve_holdout("holdout2", 10, Strict::No, &[]).await;
 }
 
 /// A third set, same rules: a dependency bump, an irreversible migration (hotfix), a renamed
@@ -51,11 +43,7 @@ async fn second_holdout_set_gets_culprit_origin_and_action_right() {
 /// starving a shared database, a gateway route typo, an unknown service with no telemetry.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn third_holdout_set_gets_culprit_origin_and_action_right() {
-    let dir = tempfile::tempdir().unwrap();
-    let cfg = common::test_config(dir.path());
-    let scenarios = scenario::load_scenario_dir(&common::fixtures().join("holdout3")).unwrap();
-    assert!(scenarios.len() >= 10);
-    solve_all(cfg, scenarios, Strict::No).await;
+    solve_holdout("holdout3", 10, Strict::No, &[]).await;
 }
 
 /// A fourth set: a pool shrunk by config, a slow leak from a deploy hours before an innocent
@@ -64,11 +52,7 @@ async fn third_holdout_set_gets_culprit_origin_and_action_right() {
 /// flag adding a synchronous call, an OOM crash loop after a batch-size change.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn fourth_holdout_set_gets_culprit_origin_and_action_right() {
-    let dir = tempfile::tempdir().unwrap();
-    let cfg = common::test_config(dir.path());
-    let scenarios = scenario::load_scenario_dir(&common::fixtures().join("holdout4")).unwrap();
-    assert!(scenarios.len() >= 10);
-    solve_all(cfg, scenarios, Strict::No).await;
+    solve_holdout("holdout4", 10, Strict::No, &[]).await;
 }
 
 /// A fifth, untidier set: terse deploy descriptions ("v3.8.1", "misc fixes", "ramp to 100%"),
@@ -77,18 +61,28 @@ async fn fourth_holdout_set_gets_culprit_origin_and_action_right() {
 /// a gateway alert for a payment-service crash loop, host disk latency, a nightly batch.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn fifth_holdout_set_gets_culprit_origin_and_action_right() {
-    let dir = tempfile::tempdir().unwrap();
-    let cfg = common::test_config(dir.path());
-    let scenarios: Vec<_> = scenario::load_scenario_dir(&common::fixtures().join("holdout5"))
+    // Known gap, left visible: a cache flush ("flushed redis", kind infra) set off a miss
+    // storm that overloaded the database. Sentinel escalates (right) but does not name the
+    // flush, because nothing in its description or the errors ties the two together.
+    solve_holdout("holdout5", 9, Strict::No, &["h5_cache_flush_herd"]).await;
+}
+
+/// Every scenario of `fixtures/<dir>` but `skip` (at least `at_least` of them) through
+/// [`solve_all`].
+async fn solve_holdout(dir: &str, at_least: usize, strict: Strict, skip: &[&str]) {
+    let tmp = tempfile::tempdir().unwrap();
+    let cfg = common::test_config(tmp.path());
+    let scenarios: Vec<_> = scenario::load_scenario_dir(&common::fixtures().join(dir))
         .unwrap()
         .into_iter()
-        // Known gap, left visible: a cache flush ("flushed redis", kind infra) set off a miss
-        // storm that overloaded the database. Sentinel escalates (right) but does not name the
-        // flush, because nothing in its description or the errors ties the two together.
-        .filter(|s| s.scenario_id != "h5_cache_flush_herd")
+        .filter(|s| !skip.contains(&s.scenario_id.as_str()))
         .collect();
-    assert!(scenarios.len() >= 9);
-    solve_all(cfg, scenarios, Strict::No).await;
+    assert!(
+        scenarios.len() >= at_least,
+        "{dir}: {} scenarios",
+        scenarios.len()
+    );
+    solve_all(cfg, scenarios, strict).await;
 }
 
 #[derive(Clone, Copy, PartialEq)]
