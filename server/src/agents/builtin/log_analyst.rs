@@ -116,59 +116,9 @@ pub fn analyse(
         .map(|l| l.ts)
         .min()
         .or_else(|| origin_lines.iter().map(|l| l.ts).min());
-    // Terms of the failure itself: errors, and warnings that began with it or belong to its
-    // family. A lone warning from before the failure (a pool housekeeper, a slow vendor) is
-    // background; its words would make an unrelated change look relevant.
-    // Likewise a warning of another family that first shows up long after the failure began.
-    let failure_began = first_error_at.map(|t| t - chrono::Duration::minutes(2));
-    let at_onset = |t: chrono::DateTime<chrono::Utc>| {
-        first_error_at.is_none_or(|e| {
-            t >= e - chrono::Duration::minutes(2) && t <= e + chrono::Duration::minutes(5)
-        })
-    };
-    let mut error_terms = std::collections::BTreeSet::new();
-    for s in sigs.iter().take(16) {
-        let part_of_failure = s.level.is_error()
-            || at_onset(s.first_seen)
-            || family.is_some_and(|f| signals::families_of(&s.example).contains(&f));
-        if part_of_failure {
-            error_terms.extend(text::keywords(&s.example));
-        }
-    }
-    // Services the errors name (a caller in `caller=order-service/2.31`, a datastore): their
-    // own errors during the failure say what they were doing (a flag in `flag.x=on`).
     let named_services = named_services(alert_service, &origin.service, lines, &upstream);
-    for l in lines
-        .iter()
-        .filter(|l| {
-            l.level.is_error()
-                && named_services
-                    .iter()
-                    .any(|n| l.service.eq_ignore_ascii_case(n))
-                && failure_began.is_none_or(|t| l.ts >= t)
-        })
-        .take(20)
-    {
-        error_terms.extend(text::keywords(&l.message));
-    }
-    // Services failing on their own: a service whose errors name the origin or the alerting
-    // service is its victim (`upstream=payment-service status=500`), not a cause.
-    let victim_of = |service: &str| {
-        let (a, o) = (alert_service.to_lowercase(), origin.service.to_lowercase());
-        lines.iter().any(|l| {
-            l.service.eq_ignore_ascii_case(service)
-                && l.level >= crate::telemetry::LogLevel::WARNING
-                && {
-                    let m = l.message.to_lowercase();
-                    m.contains(&a) || m.contains(&o)
-                }
-        })
-    };
-    let failing_since = profiles
-        .iter()
-        .filter(|(s, _)| !victim_of(s))
-        .filter_map(|(s, p)| Some((s.to_lowercase(), p.first_error?)))
-        .collect();
+    let error_terms = failure_terms(&sigs, family, first_error_at, lines, &named_services);
+    let failing_since = failing_on_their_own(&profiles, lines, alert_service, &origin.service);
     let mut evidence: Vec<String> = sigs
         .iter()
         .filter(|s| s.level >= crate::telemetry::LogLevel::WARNING)
@@ -237,7 +187,7 @@ pub fn analyse(
                 first_seen: s.first_seen,
             })
             .collect(),
-        error_terms: error_terms.into_iter().collect(),
+        error_terms,
         external_suspects: origin.external_suspects,
         logs_available,
         upstream,
@@ -246,6 +196,75 @@ pub fn analyse(
         evidence,
         family_strength,
     }
+}
+
+/// Identifiers of the failure itself, to match against change descriptions: from errors, and
+/// from warnings that belong to the failure's family or first appear at its onset. A warning of
+/// another kind from before the failure (a pool housekeeper, a slow vendor) or long after it (a
+/// flag lookup) is background; its words would make an unrelated change look relevant. The
+/// errors of services the failure names (a caller's `flag.x=on`) count too.
+fn failure_terms(
+    sigs: &[templates::Signature],
+    family: Option<signals::Family>,
+    first_error_at: Option<chrono::DateTime<chrono::Utc>>,
+    lines: &[LogEntry],
+    named_services: &[String],
+) -> Vec<String> {
+    let minutes = chrono::Duration::minutes;
+    let at_onset = |t: chrono::DateTime<chrono::Utc>| {
+        first_error_at.is_none_or(|e| t >= e - minutes(2) && t <= e + minutes(5))
+    };
+    let mut terms = std::collections::BTreeSet::new();
+    for s in sigs.iter().take(16) {
+        if s.level.is_error()
+            || at_onset(s.first_seen)
+            || family.is_some_and(|f| signals::families_of(&s.example).contains(&f))
+        {
+            terms.extend(text::keywords(&s.example));
+        }
+    }
+    let began = first_error_at.map(|t| t - minutes(2));
+    for l in lines
+        .iter()
+        .filter(|l| {
+            l.level.is_error()
+                && named_services
+                    .iter()
+                    .any(|n| l.service.eq_ignore_ascii_case(n))
+                && began.is_none_or(|t| l.ts >= t)
+        })
+        .take(20)
+    {
+        terms.extend(text::keywords(&l.message));
+    }
+    terms.into_iter().collect()
+}
+
+/// When each service that fails on its own logged its first error. A service whose warnings
+/// name the origin or the alerting service is their victim (`upstream=payment-service
+/// status=500`), not a cause, and is left out.
+fn failing_on_their_own(
+    profiles: &std::collections::BTreeMap<String, blame::ServiceProfile>,
+    lines: &[LogEntry],
+    alert_service: &str,
+    origin: &str,
+) -> std::collections::BTreeMap<String, chrono::DateTime<chrono::Utc>> {
+    let (alert, origin) = (alert_service.to_lowercase(), origin.to_lowercase());
+    let victim = |service: &str| {
+        lines.iter().any(|l| {
+            l.service.eq_ignore_ascii_case(service)
+                && l.level >= crate::telemetry::LogLevel::WARNING
+                && {
+                    let m = l.message.to_lowercase();
+                    m.contains(&alert) || m.contains(&origin)
+                }
+        })
+    };
+    profiles
+        .iter()
+        .filter(|(s, _)| !victim(s))
+        .filter_map(|(s, p)| Some((s.to_lowercase(), p.first_error?)))
+        .collect()
 }
 
 /// Services (seen in the logs or the dependency graph) that the origin's or the alerting
