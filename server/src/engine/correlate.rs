@@ -28,9 +28,42 @@ pub struct Scored {
     pub minutes_before_first_error: f64,
     pub shared_terms: Vec<String>,
     pub why: String,
-    /// Why the change's service is in scope: origin, alert, named, broke_after, related, other.
+    /// Why the change's service is in scope at all.
     #[serde(default)]
-    pub scope: String,
+    pub scope: Scope,
+}
+
+/// Why a change's service is a place to look for the cause.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Scope {
+    /// The service where the failure originates.
+    Origin,
+    /// The service that alerted.
+    Alert,
+    /// Another service's change that loads the origin's datastore, during a database failure.
+    Datastore,
+    /// Another service's change that reconfigures its calls to the origin.
+    Targets,
+    /// A service the errors name (a caller, a datastore).
+    Named,
+    /// A service that began failing on its own right after its change.
+    BrokeAfter,
+    /// A service on the dependency path.
+    Related,
+    /// Anywhere else.
+    #[default]
+    Other,
+}
+
+impl Scope {
+    /// A culprit found through this scope is where the failure starts: the origin moves there.
+    pub fn moves_origin(self) -> bool {
+        matches!(
+            self,
+            Scope::Datastore | Scope::Targets | Scope::Named | Scope::BrokeAfter
+        )
+    }
 }
 
 pub struct Context<'a> {
@@ -148,22 +181,22 @@ pub fn score_all(cands: &[Candidate], ctx: &Context<'_>) -> Vec<Scored> {
                 .find(|d| desc_lc.contains(d.as_str()))
                 .filter(|_| matches!(ctx.family, Some(Family::Pool | Family::SlowQuery)));
             let (service, scope) = if c.service.eq_ignore_ascii_case(ctx.origin) {
-                (1.0, "origin")
+                (1.0, Scope::Origin)
             } else if c.service.eq_ignore_ascii_case(ctx.alert_service) {
-                (0.6, "alert")
+                (0.6, Scope::Alert)
             } else if loads_store.is_some() {
-                (0.6, "datastore")
+                (0.6, Scope::Datastore)
             } else if ctx.origin.len() >= 4 && desc_lc.contains(&ctx.origin.to_lowercase()) {
                 // It changed how another service talks to the origin (timeouts, retries).
-                (0.6, "targets")
+                (0.6, Scope::Targets)
             } else if ctx.named.contains(&svc) {
-                (0.6, "named")
+                (0.6, Scope::Named)
             } else if broke_after.is_some() {
-                (0.6, "broke_after")
+                (0.6, Scope::BrokeAfter)
             } else if ctx.related.contains(&c.service) {
-                (0.35, "related")
+                (0.35, Scope::Related)
             } else {
-                (0.08, "other")
+                (0.08, Scope::Other)
             };
             let described: BTreeSet<String> = text::keywords(&c.description);
             // "v3.8.1", "misc fixes", "ramp to 100%": a description too terse to share words
@@ -191,18 +224,17 @@ pub fn score_all(cands: &[Candidate], ctx: &Context<'_>) -> Vec<Scored> {
                 ctx.family,
                 None | Some(Family::CodeError | Family::CrashLoop)
             );
-            if own_kind && scope == "origin" && (0.0..=10.0).contains(&gap) {
+            if own_kind && scope == Scope::Origin && (0.0..=10.0).contains(&gap) {
                 explains = true;
             }
-            if own_kind && scope == "origin" && terse && gap <= 30.0 {
+            if own_kind && scope == Scope::Origin && terse && gap <= 30.0 {
                 content = content.max(0.5);
                 explains = true;
             }
-            let broke_own = scope == "broke_after";
             // Three reasons are evidence in themselves: the changed service broke right after
             // it, it loads the datastore the origin starves on, it reconfigures calls to the
             // origin.
-            if broke_own || scope == "datastore" || scope == "targets" {
+            if matches!(scope, Scope::BrokeAfter | Scope::Datastore | Scope::Targets) {
                 content = content.max(0.75);
                 explains = true;
             }
@@ -232,16 +264,17 @@ pub fn score_all(cands: &[Candidate], ctx: &Context<'_>) -> Vec<Scored> {
                     .map(|v| format!("; but {}", v.reason))
                     .unwrap_or_default()
             );
-            let why = match broke_after {
-                Some(after) if broke_own => format!(
-                    "{why}; {} itself began failing {after:.0} min after it",
-                    c.service
+            let why = match scope {
+                Scope::BrokeAfter => format!(
+                    "{why}; {} itself began failing {:.0} min after it",
+                    c.service,
+                    broke_after.unwrap_or_default()
                 ),
-                _ if scope == "named" => format!("{why}; the errors name {}", c.service),
-                _ if scope == "targets" => {
+                Scope::Named => format!("{why}; the errors name {}", c.service),
+                Scope::Targets => {
                     format!("{why}; it changes how {} calls {}", c.service, ctx.origin)
                 }
-                _ if scope == "datastore" => format!(
+                Scope::Datastore => format!(
                     "{why}; it loads {}, the datastore {} is starving on",
                     loads_store.map(String::as_str).unwrap_or_default(),
                     ctx.origin
@@ -254,7 +287,7 @@ pub fn score_all(cands: &[Candidate], ctx: &Context<'_>) -> Vec<Scored> {
                 minutes_before_first_error: gap,
                 shared_terms: shared,
                 why,
-                scope: scope.to_string(),
+                scope,
             })
         })
         .collect();
@@ -406,14 +439,8 @@ mod tests {
             datastores: &datastores,
         };
         let s = score_all(&cands, &ctx);
-        let scope = |id: &str| {
-            s.iter()
-                .find(|x| x.candidate.id == id)
-                .unwrap()
-                .scope
-                .clone()
-        };
-        assert_eq!(scope("flag"), "named");
+        let scope = |id: &str| s.iter().find(|x| x.candidate.id == id).unwrap().scope;
+        assert_eq!(scope("flag"), Scope::Named);
         // A change elsewhere that configures calls to the origin is in scope too.
         let retry = cand(
             "retry",
@@ -422,19 +449,19 @@ mod tests {
             -9,
             "routes.payments upstream timeout 2000ms -> 200ms, retries 0 -> 3",
         );
-        assert_eq!(score_all(&[retry], &ctx)[0].scope, "targets");
+        assert_eq!(score_all(&[retry], &ctx)[0].scope, Scope::Targets);
         assert_eq!(
             scope("dns"),
-            "broke_after",
+            Scope::BrokeAfter,
             "its own service failed a minute after it"
         );
         assert_eq!(
             scope("batch"),
-            "datastore",
+            Scope::Datastore,
             "it loads the origin's datastore"
         );
         // billing failed only after the origin did: no reason to suspect its change.
-        assert_eq!(scope("quiet"), "other");
+        assert_eq!(scope("quiet"), Scope::Other);
         let score = |id: &str| s.iter().find(|x| x.candidate.id == id).unwrap().score;
         assert!(score("flag") > 0.4 && score("quiet") < 0.1, "{s:?}");
         // Without a database failure the datastore is no reason.
@@ -445,7 +472,7 @@ mod tests {
         let s = score_all(&cands, &ctx);
         assert_eq!(
             s.iter().find(|x| x.candidate.id == "batch").unwrap().scope,
-            "other"
+            Scope::Other
         );
     }
 

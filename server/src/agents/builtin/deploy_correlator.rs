@@ -172,14 +172,7 @@ pub fn correlate_findings(
     // A culprit on a service the errors name, or one that broke right after it, moves the
     // origin there: that is where the failure starts and where the fix goes.
     let origin_service = match culprit {
-        Some(c)
-            if matches!(
-                c.scope.as_str(),
-                "named" | "broke_after" | "datastore" | "targets"
-            ) =>
-        {
-            c.candidate.service.clone()
-        }
+        Some(c) if c.scope.moves_origin() => c.candidate.service.clone(),
         _ => f.origin_service.clone(),
     };
     let origin_is_alert = origin_service.eq_ignore_ascii_case(b.alert.service.as_str());

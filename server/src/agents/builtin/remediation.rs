@@ -167,6 +167,6 @@ fn culprit_of(c: &crate::agents::conclusions::CorrelationFindings) -> Option<Sco
         minutes_before_first_error: c.culprit_minutes_before.unwrap_or(0.0),
         shared_terms: vec![],
         why: String::new(),
-        scope: String::new(),
+        scope: Default::default(),
     })
 }
