@@ -270,9 +270,7 @@ async fn server_function_round_trip_through_the_running_server() {
 async fn the_background_task_checkpoints_the_wal() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("ckpt.db");
-    let store = Store::connect(&format!("sqlite://{}", db.display()))
-        .await
-        .unwrap();
+    let store = file_store(&db).await;
     let auto: i64 = sqlx::query_scalar("PRAGMA wal_autocheckpoint")
         .fetch_one(store.writer())
         .await
@@ -307,9 +305,7 @@ async fn the_background_task_checkpoints_the_wal() {
 async fn the_wal_starts_over_under_sustained_writes() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("restart.db");
-    let store = Store::connect(&format!("sqlite://{}", db.display()))
-        .await
-        .unwrap();
+    let store = file_store(&db).await;
     let blob = "y".repeat(8000);
     let rows = 10_000;
     for i in 0..rows {
@@ -340,9 +336,7 @@ async fn the_wal_starts_over_under_sustained_writes() {
 async fn a_second_process_on_the_same_database_leaves_this_one_working() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("sentinel.db");
-    let store = Store::connect(&format!("sqlite://{}", db.display()))
-        .await
-        .unwrap();
+    let store = file_store(&db).await;
     let blob = "x".repeat(4000);
     for i in 0..200 {
         write_blob(&store, &format!("mine-{i}"), &blob)
@@ -391,9 +385,7 @@ async fn a_second_process_on_the_same_database_leaves_this_one_working() {
     // And durably: a fresh open (another process would see the same) finds them all.
     store.close().await;
     drop(store);
-    let reopened = Store::connect(&format!("sqlite://{}", db.display()))
-        .await
-        .unwrap();
+    let reopened = file_store(&db).await;
     let runs: i64 = sqlx::query_scalar("SELECT count(*) FROM eval_runs")
         .fetch_one(reopened.pool())
         .await
@@ -402,6 +394,13 @@ async fn a_second_process_on_the_same_database_leaves_this_one_working() {
         runs, 401,
         "rows written after the other process exited were lost"
     );
+}
+
+/// A store on the SQLite file `db` (WAL mode, with the background checkpointer).
+async fn file_store(db: &Path) -> Store {
+    Store::connect(&format!("sqlite://{}", db.display()))
+        .await
+        .unwrap()
 }
 
 /// One eval-run row carrying `blob` (a convenient table to fill the WAL with).
