@@ -3,8 +3,18 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 
-// Each run starts the real `sentinel serve` on its own port with a fresh data directory.
-const port = Number(process.env.SENTINEL_E2E_PORT ?? 8123);
+import { execFileSync } from 'child_process';
+
+// Each run starts the real `sentinel serve` on a free port with a fresh data directory. The
+// port is chosen once by the main process (the OS hands out a free one for port 0) and
+// inherited by the workers through the environment; SENTINEL_E2E_PORT overrides it.
+if (!process.env.SENTINEL_E2E_PORT) {
+  process.env.SENTINEL_E2E_PORT = execFileSync(process.execPath, [
+    '-e',
+    "const s=require('net').createServer();s.listen(0,'127.0.0.1',()=>{process.stdout.write(String(s.address().port));s.close();});",
+  ]).toString().trim();
+}
+const port = Number(process.env.SENTINEL_E2E_PORT);
 // Created once by the main process; workers inherit it through the environment.
 if (!process.env.SENTINEL_E2E_DATA_DIR) {
   process.env.SENTINEL_E2E_DATA_DIR = fs.mkdtempSync(path.join(os.tmpdir(), 'sentinel-e2e-'));

@@ -25,7 +25,12 @@ pub enum BackendError {
 #[async_trait::async_trait]
 pub trait Backend: Send + Sync + 'static {
     async fn list_scenarios(&self) -> Result<Vec<ScenarioSummary>, BackendError>;
-    async fn fire_scenario(&self, scenario_id: &str) -> Result<String, BackendError>;
+    /// Operator only (checked against `creds`).
+    async fn fire_scenario(
+        &self,
+        scenario_id: &str,
+        creds: Credentials,
+    ) -> Result<String, BackendError>;
     /// The incident a live dashboard should show: `pin` if given, else the newest one
     /// awaiting approval, else the newest.
     async fn live_snapshot(&self, pin: Option<String>) -> Result<LiveSnapshot, BackendError>;

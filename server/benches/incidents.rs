@@ -28,6 +28,7 @@ fn main() {
             approval_timeout: Duration::from_secs(900),
             operator_token: None,
             alert_retention_days: 30,
+            http: Default::default(),
         };
         let s = sentinel::cli::build_sentinel(cfg).await.unwrap();
         let scenarios = s.scenarios().unwrap();

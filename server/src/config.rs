@@ -52,6 +52,86 @@ pub struct Config {
     /// `SENTINEL_ALERT_RETENTION_DAYS` (default 30, 0 = keep forever): raw alerts of finished
     /// incidents older than this are pruned hourly by `sentinel serve`.
     pub alert_retention_days: u32,
+    /// Bounds on what HTTP clients may hold (connections, timeouts, streams, body size).
+    pub http: HttpLimits,
+}
+
+/// What one HTTP client, or all of them together, may hold. Defaults suit one Sentinel
+/// serving a team; every value has a `SENTINEL_*` variable.
+#[derive(Debug, Clone)]
+pub struct HttpLimits {
+    /// `SENTINEL_MAX_CONNECTIONS` (default 1024): open connections; more are closed at once.
+    pub max_connections: usize,
+    /// `SENTINEL_MAX_CONNECTIONS_PER_IP` (default 128): open connections from one address.
+    pub max_connections_per_ip: usize,
+    /// `SENTINEL_HEADER_TIMEOUT_SECS` (default 10): time to send a request's headers.
+    pub header_timeout: Duration,
+    /// `SENTINEL_BODY_TIMEOUT_SECS` (default 30): time to send a whole request body.
+    pub body_timeout: Duration,
+    /// `SENTINEL_IDLE_TIMEOUT_SECS` (default 60): a connection with no traffic either way
+    /// for this long is closed (event streams send a keep-alive every 15 s).
+    pub idle_timeout: Duration,
+    /// `SENTINEL_MAX_EVENT_STREAMS` (default 512): SSE subscribers at once.
+    pub max_event_streams: usize,
+    /// `SENTINEL_EVENT_REPLAYS` (default 4): replay pages read from the log at once.
+    pub event_replays: usize,
+    /// `SENTINEL_MAX_BODY_BYTES` (default 1 MiB): largest request body.
+    pub max_body_bytes: usize,
+    /// `SENTINEL_ALLOWED_HOSTS` (comma-separated): `Host` names the webhook routes accept
+    /// when no webhook token is set, besides loopback names (DNS-rebinding guard).
+    pub allowed_hosts: Vec<String>,
+    /// `SENTINEL_SIGNED_WEBHOOK_MAX_AGE_SECS` (default 3600): a signed delivery (PagerDuty)
+    /// whose `occurred_at` is older than this, or more than 5 minutes ahead, is refused.
+    pub signed_webhook_max_age: Duration,
+}
+
+impl Default for HttpLimits {
+    fn default() -> Self {
+        Self {
+            max_connections: 1024,
+            max_connections_per_ip: 128,
+            header_timeout: Duration::from_secs(10),
+            body_timeout: Duration::from_secs(30),
+            idle_timeout: Duration::from_secs(60),
+            max_event_streams: 512,
+            event_replays: 4,
+            max_body_bytes: 1024 * 1024,
+            allowed_hosts: Vec::new(),
+            signed_webhook_max_age: Duration::from_secs(3600),
+        }
+    }
+}
+
+impl HttpLimits {
+    pub fn from_env() -> Self {
+        let d = Self::default();
+        let secs = |k: &str, d: Duration| env_parse::<u64>(k).map(Duration::from_secs).unwrap_or(d);
+        Self {
+            max_connections: env_parse("SENTINEL_MAX_CONNECTIONS").unwrap_or(d.max_connections),
+            max_connections_per_ip: env_parse("SENTINEL_MAX_CONNECTIONS_PER_IP")
+                .unwrap_or(d.max_connections_per_ip),
+            header_timeout: secs("SENTINEL_HEADER_TIMEOUT_SECS", d.header_timeout),
+            body_timeout: secs("SENTINEL_BODY_TIMEOUT_SECS", d.body_timeout),
+            idle_timeout: secs("SENTINEL_IDLE_TIMEOUT_SECS", d.idle_timeout),
+            max_event_streams: env_parse("SENTINEL_MAX_EVENT_STREAMS")
+                .unwrap_or(d.max_event_streams),
+            event_replays: env_parse("SENTINEL_EVENT_REPLAYS").unwrap_or(d.event_replays),
+            max_body_bytes: env_parse("SENTINEL_MAX_BODY_BYTES").unwrap_or(d.max_body_bytes),
+            allowed_hosts: std::env::var("SENTINEL_ALLOWED_HOSTS")
+                .ok()
+                .map(|v| {
+                    v.split(',')
+                        .map(|h| h.trim().to_ascii_lowercase())
+                        .filter(|h| !h.is_empty())
+                        .collect()
+                })
+                .unwrap_or_default(),
+            signed_webhook_max_age: secs(
+                "SENTINEL_SIGNED_WEBHOOK_MAX_AGE_SECS",
+                d.signed_webhook_max_age,
+            ),
+        }
+    }
 }
 
 impl Config {
@@ -78,6 +158,7 @@ impl Config {
                 .ok()
                 .filter(|t| !t.trim().is_empty()),
             alert_retention_days: env_parse("SENTINEL_ALERT_RETENTION_DAYS").unwrap_or(30),
+            http: HttpLimits::from_env(),
             data_dir,
         }
     }

@@ -15,6 +15,8 @@ pub mod ingest;
 pub mod llm;
 pub mod memory;
 pub mod queue;
+pub mod redact;
+pub mod runs;
 pub mod scenario;
 pub mod service;
 pub mod store;

@@ -2,20 +2,19 @@
 //! so ingestion never spawns a run per alert: it queues the incident id here (capacity
 //! `SENTINEL_QUEUE_CAPACITY`, default 1024) and a fixed set of workers (`SENTINEL_QUEUE_WORKERS`,
 //! default 2) run them. When the queue is full the incident is already persisted (status
-//! `open`, with its alert rows); the webhook answers 429 + Retry-After and a re-drive sweep
-//! queues such deferred incidents once there is room — also after a restart, since it finds
-//! them in the database (ingested incidents still `open`). Scenario firing keeps its own
-//! direct spawn (`Sentinel::fire_scenario`).
+//! `open`, with its alert rows); the webhook answers 429 + Retry-After.
+//!
+//! The same queue carries recovery: a sweep (at start, then every [`runs::RECOVERY_EVERY`])
+//! asks the service for incidents nobody is running (`Sentinel::orphans`: deferred by a full
+//! queue, interrupted by a crash, decided but not yet continued) and queues them, so
+//! recovery is bounded by the same workers as ingestion. Scenario firing keeps its own direct
+//! spawn (`Sentinel::fire_scenario`).
 
+use crate::runs;
 use crate::service::Sentinel;
 use std::collections::HashSet;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 use tokio::sync::mpsc;
-
-/// How often the re-drive sweep looks for deferred incidents (when some may exist).
-const REDRIVE_EVERY: Duration = Duration::from_secs(1);
 
 #[derive(Clone)]
 pub struct InvestigationQueue {
@@ -25,16 +24,14 @@ pub struct InvestigationQueue {
 struct Inner {
     tx: mpsc::Sender<String>,
     capacity: usize,
-    /// Ids ever queued by this process (never queued twice).
-    queued: Mutex<HashSet<String>>,
-    /// Set when an enqueue was refused (and at start): the sweep has work to look for.
-    maybe_deferred: AtomicBool,
+    /// Ids in the channel, not yet taken by a worker (never queued twice at once).
+    pending: Mutex<HashSet<String>>,
     /// Kept here so the channel stays open even with zero workers.
     rx: Arc<tokio::sync::Mutex<mpsc::Receiver<String>>>,
 }
 
 impl InvestigationQueue {
-    /// Starts `workers` investigation workers and the re-drive sweep.
+    /// Starts `workers` investigation workers and the recovery sweep.
     pub fn start(sentinel: Sentinel, capacity: usize, workers: usize) -> Self {
         let capacity = capacity.max(1);
         let (tx, rx) = mpsc::channel::<String>(capacity);
@@ -43,18 +40,18 @@ impl InvestigationQueue {
             inner: Arc::new(Inner {
                 tx,
                 capacity,
-                queued: Mutex::new(HashSet::new()),
-                maybe_deferred: AtomicBool::new(true),
+                pending: Mutex::new(HashSet::new()),
                 rx,
             }),
         };
         for _ in 0..workers {
-            let rx = q.inner.rx.clone();
+            let q = q.clone();
             let sentinel = sentinel.clone();
             tokio::spawn(async move {
                 loop {
-                    let next = rx.lock().await.recv().await;
+                    let next = q.inner.rx.lock().await.recv().await;
                     let Some(id) = next else { break };
+                    q.pending().remove(&id);
                     if let Err(e) = sentinel.run_incident(&id, None).await {
                         tracing::error!(incident = %id, error = %e, "queued investigation failed");
                     }
@@ -63,33 +60,33 @@ impl InvestigationQueue {
         }
         let sweeper = q.clone();
         tokio::spawn(async move {
-            let mut tick = tokio::time::interval(REDRIVE_EVERY);
+            let mut tick = tokio::time::interval(runs::RECOVERY_EVERY);
             loop {
                 tick.tick().await;
-                if let Err(e) = sweeper.redrive(&sentinel).await {
-                    sweeper.inner.maybe_deferred.store(true, Ordering::Relaxed);
-                    tracing::warn!(error = %e, "investigation re-drive failed");
+                if let Err(e) = sweeper.recover(&sentinel).await {
+                    tracing::warn!(error = %e, "recovery sweep failed");
                 }
             }
         });
         q
     }
 
+    fn pending(&self) -> std::sync::MutexGuard<'_, HashSet<String>> {
+        self.inner.pending.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
     /// Queues an investigation; false when the queue is full (the caller reports it deferred).
     pub fn try_enqueue(&self, id: &str) -> bool {
-        let mut queued = self.inner.queued.lock().unwrap_or_else(|e| e.into_inner());
-        if queued.contains(id) {
+        let mut pending = self.pending();
+        if pending.contains(id) {
             return true;
         }
         match self.inner.tx.try_send(id.to_string()) {
             Ok(()) => {
-                queued.insert(id.to_string());
+                pending.insert(id.to_string());
                 true
             }
-            Err(_) => {
-                self.inner.maybe_deferred.store(true, Ordering::Relaxed);
-                false
-            }
+            Err(_) => false,
         }
     }
 
@@ -106,24 +103,20 @@ impl InvestigationQueue {
         self.inner.capacity
     }
 
-    /// Queues ingested incidents that are still `open` and were never queued here.
-    async fn redrive(&self, sentinel: &Sentinel) -> Result<(), sqlx::Error> {
-        if self.inner.tx.capacity() == 0
-            || !self.inner.maybe_deferred.swap(false, Ordering::Relaxed)
-        {
+    /// Queues incidents nobody is running, while there is room.
+    async fn recover(&self, sentinel: &Sentinel) -> Result<(), crate::service::ServiceError> {
+        let room = self.inner.tx.capacity();
+        if room == 0 {
             return Ok(());
         }
-        let ids: Vec<String> = sqlx::query_scalar(
-            "SELECT i.id FROM incidents i WHERE i.status = 'open' \
-             AND EXISTS (SELECT 1 FROM incident_alerts a WHERE a.incident_id = i.id) \
-             ORDER BY i.created_at LIMIT 5000",
-        )
-        .fetch_all(sentinel.store.pool())
-        .await?;
-        for id in ids {
-            if !self.try_enqueue(&id) {
-                break; // full again: maybe_deferred is set, next tick continues
+        for id in sentinel.orphans(room as i64 + 64).await? {
+            if self.pending().contains(&id) {
+                continue;
             }
+            if !self.try_enqueue(&id) {
+                break; // full again: the next sweep continues
+            }
+            tracing::info!(incident = %id, "continuing an incident nobody was running");
         }
         Ok(())
     }

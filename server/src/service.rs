@@ -10,6 +10,7 @@ use crate::memory::minilm;
 use crate::memory::semantic::Catalogue;
 use crate::scenario::{self, Scenario};
 use crate::store::{IncidentRecord, Store};
+use crate::runs::{self, RunClaims};
 use crate::telemetry::{NoTelemetry, TelemetrySource};
 use crate::tools::{Registry, ToolContext};
 use app::model::*;
@@ -46,6 +47,8 @@ pub struct Sentinel {
     pub catalogue: Arc<Catalogue>,
     pub memory: Option<EpisodicMemory>,
     pub runner: Runner,
+    /// Runs under way in this process and this process's lease-owner id.
+    pub claims: Arc<RunClaims>,
 }
 
 impl Sentinel {
@@ -83,6 +86,7 @@ impl Sentinel {
             catalogue,
             memory,
             runner,
+            claims: Arc::default(),
         })
     }
 
@@ -201,7 +205,99 @@ impl Sentinel {
     }
 
     /// Runs (or continues) an incident until it finishes or suspends for approval.
+    ///
+    /// One run per incident at a time: in this process through [`RunClaims`] (a run asked
+    /// for meanwhile is done right after this one, so a decision or a recovery is never
+    /// dropped), across processes through the incident's lease. Returns
+    /// [`RunOutcome::Running`] when someone else is running it.
     pub async fn run_incident(
+        &self,
+        id: &str,
+        telemetry: Option<Arc<dyn TelemetrySource>>,
+    ) -> Result<RunOutcome, ServiceError> {
+        if !self.claims.begin(id) {
+            return Ok(RunOutcome::Running);
+        }
+        let mut telemetry = telemetry;
+        loop {
+            let out = self.run_leased(id, telemetry.take()).await;
+            if !self.claims.end(id) {
+                if let Ok(RunOutcome::Suspended(req)) = &out {
+                    self.schedule_expiry(req);
+                }
+                return out;
+            }
+            if let Err(e) = &out {
+                tracing::warn!(incident = %id, error = %e, "run failed; running again as asked");
+            }
+        }
+    }
+
+    /// One run under the incident's lease (renewed while it works, released after).
+    async fn run_leased(
+        &self,
+        id: &str,
+        telemetry: Option<Arc<dyn TelemetrySource>>,
+    ) -> Result<RunOutcome, ServiceError> {
+        let me = self.claims.owner.clone();
+        if !self.take_lease(id, &me).await? {
+            return Ok(RunOutcome::Running);
+        }
+        let heartbeat = {
+            let store = self.store.clone();
+            let (id, me) = (id.to_string(), me.clone());
+            tokio::spawn(async move {
+                let mut tick = tokio::time::interval(runs::HEARTBEAT);
+                tick.tick().await;
+                loop {
+                    tick.tick().await;
+                    match store.claim_lease(&id, &me, runs::LEASE_TTL, None).await {
+                        Ok(true) => {}
+                        Ok(false) => {
+                            tracing::warn!(incident = %id, "run lease lost to another runner");
+                            break;
+                        }
+                        Err(e) => tracing::warn!(incident = %id, error = %e, "lease renewal failed"),
+                    }
+                }
+            })
+        };
+        let out = self.run_once(id, telemetry).await;
+        heartbeat.abort();
+        if let Err(e) = self.store.release_lease(id, &me).await {
+            tracing::warn!(incident = %id, error = %e, "could not release the run lease");
+        }
+        match out {
+            Err(ServiceError::Run(RunError::Corrupt(_))) => {
+                // Re-running cannot mend a checkpoint that does not parse: end it visibly.
+                self.runner
+                    .abandon(id, "the run checkpoint is corrupt; investigate by hand")
+                    .await?;
+                Ok(RunOutcome::Finished(IncidentStatus::Failed))
+            }
+            other => other,
+        }
+    }
+
+    /// Takes the lease if it is free, expired, ours, or held by a process of this machine
+    /// that no longer exists.
+    async fn take_lease(&self, id: &str, me: &str) -> Result<bool, ServiceError> {
+        if self.store.claim_lease(id, me, runs::LEASE_TTL, None).await? {
+            return Ok(true);
+        }
+        let holder = self.store.lease_owner(id).await?;
+        match holder {
+            Some(h) if runs::owner_is_dead(&h, me) => Ok(self
+                .store
+                .claim_lease(id, me, runs::LEASE_TTL, Some(&h))
+                .await?),
+            // Gone between the two statements (finished or released): try once more.
+            None => Ok(self.store.claim_lease(id, me, runs::LEASE_TTL, None).await?),
+            Some(_) => Ok(false),
+        }
+    }
+
+    async fn run_once(
         &self,
         id: &str,
         telemetry: Option<Arc<dyn TelemetrySource>>,
@@ -214,6 +310,46 @@ impl Sentinel {
         let telemetry = telemetry.unwrap_or_else(|| self.telemetry_for(&rec));
         let ctx = self.tool_context(&rec, telemetry);
         Ok(self.runner.run(ctx).await?)
+    }
+
+    /// Incidents nobody is running — interrupted by a crash (lease expired, or its owner is a
+    /// process of this machine that is gone), decided but not yet continued, or ingested
+    /// while the queue was full — that this process should continue. Excludes runs under way
+    /// here.
+    pub async fn orphans(&self, limit: i64) -> Result<Vec<String>, ServiceError> {
+        let me = &self.claims.owner;
+        let rows = self
+            .store
+            .orphaned_incidents(me, runs::OPEN_GRACE, limit)
+            .await?;
+        Ok(rows
+            .into_iter()
+            .filter(|o| !self.claims.is_active(&o.id))
+            .filter(|o| o.lease_owner.as_deref().is_none_or(|h| runs::owner_is_dead(h, me)))
+            .map(|o| o.id)
+            .collect())
+    }
+
+    /// Expires `req` at its deadline (the periodic sweep is the backstop after a restart).
+    fn schedule_expiry(&self, req: &ApprovalRequest) {
+        let this = self.clone();
+        let (incident, approval, at) = (
+            req.incident_id.clone(),
+            req.approval_id.clone(),
+            req.expires_at,
+        );
+        tokio::spawn(async move {
+            let wait = (at - Utc::now()).to_std().unwrap_or_default();
+            tokio::time::sleep(wait).await;
+            match this.store.get_approval(&approval).await {
+                Ok(Some(a)) if a.status == "pending" => {
+                    if let Err(e) = this.time_out(&incident).await {
+                        tracing::warn!(incident = %incident, error = %e, "could not expire approval");
+                    }
+                }
+                _ => {}
+            }
+        });
     }
 
     /// Opens an incident for a scenario (its alert, its telemetry).
@@ -270,11 +406,9 @@ impl Sentinel {
         by: &str,
         comment: &str,
     ) -> Result<RunOutcome, ServiceError> {
-        let rec = self
-            .store
-            .get_incident(incident_id)
-            .await?
-            .ok_or_else(|| ServiceError::NotFound(format!("incident {incident_id}")))?;
+        if self.store.get_incident(incident_id).await?.is_none() {
+            return Err(ServiceError::NotFound(format!("incident {incident_id}")));
+        }
         let pending = self
             .store
             .pending_approval(incident_id)
@@ -282,6 +416,8 @@ impl Sentinel {
             .ok_or_else(|| {
                 ServiceError::Conflict(format!("incident {incident_id} has no pending approval"))
             })?;
+        // The decision and the incident's move back to `investigating` commit together; from
+        // here a crash cannot lose it (the recovery sweep continues the run).
         if !self
             .store
             .decide_approval(&pending.request.approval_id, outcome, by, comment)
@@ -291,9 +427,17 @@ impl Sentinel {
                 "the approval was already decided".into(),
             ));
         }
-        let telemetry = self.telemetry_for(&rec);
-        let ctx = self.tool_context(&rec, telemetry);
-        Ok(self.runner.resume(ctx, outcome, by, comment).await?)
+        self.run_incident(incident_id, None).await
+    }
+
+    async fn time_out(&self, incident_id: &str) -> Result<RunOutcome, ServiceError> {
+        self.apply_decision(
+            incident_id,
+            ApprovalOutcome::TimedOut,
+            "sentinel (timeout)",
+            "no decision before the deadline",
+        )
+        .await
     }
 
     /// Escalates every approval whose deadline passed. Returns how many.
@@ -301,15 +445,7 @@ impl Sentinel {
         let expired = self.store.expired_approvals(Utc::now()).await?;
         let mut n = 0;
         for a in expired {
-            match self
-                .apply_decision(
-                    &a.request.incident_id,
-                    ApprovalOutcome::TimedOut,
-                    "sentinel (timeout)",
-                    "no decision before the deadline",
-                )
-                .await
-            {
+            match self.time_out(&a.request.incident_id).await {
                 Ok(_) => n += 1,
                 Err(ServiceError::Conflict(_)) => {}
                 Err(e) => {

@@ -30,5 +30,6 @@ pub fn test_config(dir: &std::path::Path) -> Config {
         approval_timeout: Duration::from_secs(900),
         operator_token: Some("test-operator-token".into()),
         alert_retention_days: 30,
+        http: Default::default(),
     }
 }

@@ -25,13 +25,18 @@ pub enum Decision {
 }
 
 impl Decision {
+    /// Exactly `approve` or `reject`: a decision that changes production is not guessed from
+    /// a near miss (`" approve"`, `"APPROVED"`, `"approved"` are refused).
     pub fn parse(raw: &str) -> Result<Self, FieldError> {
-        match raw.trim().to_ascii_lowercase().as_str() {
-            "approve" | "approved" => Ok(Self::Approve),
-            "reject" | "rejected" => Ok(Self::Reject),
+        match raw {
+            "approve" => Ok(Self::Approve),
+            "reject" => Ok(Self::Reject),
             other => Err(FieldError::new(
                 "decision",
-                format!("{other:?} is not approve or reject"),
+                format!(
+                    "{:?} is not \"approve\" or \"reject\"",
+                    other.chars().take(40).collect::<String>()
+                ),
             )),
         }
     }

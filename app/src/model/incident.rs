@@ -128,6 +128,19 @@ impl ApprovalOutcome {
             Self::Pending => "pending",
         }
     }
+
+    pub fn parse(raw: &str) -> Result<Self, FieldError> {
+        [
+            Self::Approved,
+            Self::Rejected,
+            Self::TimedOut,
+            Self::NotRequired,
+            Self::Pending,
+        ]
+        .into_iter()
+        .find(|o| o.as_str() == raw)
+        .ok_or_else(|| FieldError::new("approval", format!("unknown approval outcome {raw:?}")))
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -17,6 +17,8 @@ use std::time::Instant;
 pub enum RunOutcome {
     Finished(IncidentStatus),
     Suspended(ApprovalRequest),
+    /// Another runner (in this process or another) holds the incident; it will carry on.
+    Running,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -25,8 +27,6 @@ pub enum RunError {
     Store(#[from] StoreError),
     #[error("incident {0} not found")]
     NotFound(String),
-    #[error("incident {0} is not awaiting approval")]
-    NotAwaiting(String),
     #[error("corrupt checkpoint for incident {0}")]
     Corrupt(String),
 }
@@ -59,95 +59,126 @@ enum AgentEnd {
 }
 
 impl Runner {
-    /// Runs the pipeline from the start (or from the checkpoint's next agent).
+    /// Runs the pipeline from the start, or continues it from the checkpoint: after a crash,
+    /// after a decision, or both. A checkpoint that still names its approval tells which: if
+    /// the approval is pending the incident keeps waiting; if it was decided, the decision is
+    /// applied first (once: a decision already in the log is not recorded again).
     #[tracing::instrument(skip(self, ctx), fields(incident = %ctx.incident_id))]
     pub async fn run(&self, ctx: ToolContext) -> Result<RunOutcome, RunError> {
-        let rec = self
-            .store
-            .get_incident(&ctx.incident_id)
-            .await?
-            .ok_or_else(|| RunError::NotFound(ctx.incident_id.clone()))?;
-        let mut state: RunState = match rec.state_json.as_deref() {
-            Some(s) => {
-                serde_json::from_str(s).map_err(|_| RunError::Corrupt(ctx.incident_id.clone()))?
-            }
-            None => RunState {
-                next: Some(AgentRole::Triage),
-                ..Default::default()
-            },
-        };
-        if state.next.is_none() {
-            return Ok(RunOutcome::Finished(rec.status));
-        }
-        self.set_status(&ctx.incident_id, IncidentStatus::Investigating, &state)
-            .await?;
-        self.drive(ctx, &mut state).await
-    }
-
-    /// Applies a human decision to a suspended incident and runs it to the end.
-    #[tracing::instrument(skip(self, ctx, comment), fields(incident = %ctx.incident_id))]
-    pub async fn resume(
-        &self,
-        ctx: ToolContext,
-        outcome: ApprovalOutcome,
-        by: &str,
-        comment: &str,
-    ) -> Result<RunOutcome, RunError> {
         let id = ctx.incident_id.clone();
         let rec = self
             .store
             .get_incident(&id)
             .await?
             .ok_or_else(|| RunError::NotFound(id.clone()))?;
-        if rec.status != IncidentStatus::AwaitingApproval {
-            return Err(RunError::NotAwaiting(id));
+        if rec.status.is_terminal() {
+            return Ok(RunOutcome::Finished(rec.status));
         }
-        let mut state: RunState = serde_json::from_str(rec.state_json.as_deref().unwrap_or("null"))
-            .map_err(|_| RunError::Corrupt(id.clone()))?;
-        let plan = state
-            .plan
-            .clone()
-            .ok_or_else(|| RunError::Corrupt(id.clone()))?;
-        self.events
-            .emit(
-                &id,
-                AgentRole::Remediation,
-                RunEventKind::ApprovalDecided {
-                    outcome,
-                    by: by.to_string(),
-                    comment: comment.to_string(),
-                },
-            )
-            .await?;
-        state.approval = Some(outcome);
-        state.pending_approval = None;
-        state.remediation = Some(remediation_report(&plan, outcome, Some(by), Some(comment)));
-        self.events
-            .emit(
-                &id,
-                AgentRole::Remediation,
-                RunEventKind::AgentCompleted {
-                    conclusion: serde_json::to_value(&state.remediation).unwrap_or_default(),
-                    summary: format!(
-                        "{} {} — {}",
-                        plan.action,
-                        plan.target.clone().unwrap_or_default(),
-                        outcome.as_str()
-                    ),
-                },
-            )
-            .await?;
-        self.handoff(
-            &id,
-            AgentRole::Remediation,
-            AgentRole::Comms,
-            "remediation decided",
-        )
-        .await?;
-        state.next = Some(AgentRole::Comms);
+        let mut state: RunState = match rec.state_json.as_deref() {
+            Some(s) => serde_json::from_str(s).map_err(|_| RunError::Corrupt(id.clone()))?,
+            None => RunState {
+                next: Some(AgentRole::Triage),
+                ..Default::default()
+            },
+        };
+        if let Some(approval_id) = state.pending_approval.clone() {
+            let approval = self
+                .store
+                .get_approval(&approval_id)
+                .await?
+                .ok_or_else(|| RunError::Corrupt(id.clone()))?;
+            match ApprovalOutcome::parse(&approval.status) {
+                Ok(ApprovalOutcome::Pending) | Err(_) => {
+                    if rec.status != IncidentStatus::AwaitingApproval {
+                        self.set_status(&id, IncidentStatus::AwaitingApproval, &state)
+                            .await?;
+                    }
+                    return Ok(RunOutcome::Suspended(approval.request));
+                }
+                Ok(outcome) => {
+                    self.apply_decision(
+                        &id,
+                        &mut state,
+                        outcome,
+                        approval.decided_by.as_deref().unwrap_or("unknown"),
+                        approval.comment.as_deref().unwrap_or(""),
+                    )
+                    .await?;
+                }
+            }
+        }
+        if state.next.is_none() {
+            // The run ended but the crash came before its final status was saved.
+            let (status, reason) = final_status(&state);
+            return self.finish(&id, status, &mut state, &reason).await;
+        }
         self.set_status(&id, IncidentStatus::Investigating, &state)
             .await?;
         self.drive(ctx, &mut state).await
+    }
+
+    /// Folds a committed decision into the run state and hands over to Comms.
+    async fn apply_decision(
+        &self,
+        id: &str,
+        state: &mut RunState,
+        outcome: ApprovalOutcome,
+        by: &str,
+        comment: &str,
+    ) -> Result<(), RunError> {
+        let plan = state
+            .plan
+            .clone()
+            .ok_or_else(|| RunError::Corrupt(id.to_string()))?;
+        if !self.store.has_event(id, "approval_decided").await? {
+            self.events
+                .emit(
+                    id,
+                    AgentRole::Remediation,
+                    RunEventKind::ApprovalDecided {
+                        outcome,
+                        by: by.to_string(),
+                        comment: comment.to_string(),
+                    },
+                )
+                .await?;
+            let report = remediation_report(&plan, outcome, Some(by), Some(comment));
+            self.events
+                .emit(
+                    id,
+                    AgentRole::Remediation,
+                    RunEventKind::AgentCompleted {
+                        conclusion: serde_json::to_value(&report).unwrap_or_default(),
+                        summary: format!(
+                            "{} {} — {}",
+                            plan.action,
+                            plan.target.clone().unwrap_or_default(),
+                            outcome.as_str()
+                        ),
+                    },
+                )
+                .await?;
+            self.handoff(
+                id,
+                AgentRole::Remediation,
+                AgentRole::Comms,
+                "remediation decided",
+            )
+            .await?;
+        }
+        state.approval = Some(outcome);
+        state.pending_approval = None;
+        state.remediation = Some(remediation_report(&plan, outcome, Some(by), Some(comment)));
+        state.next = Some(AgentRole::Comms);
+        Ok(())
+    }
+
+    /// Ends an incident that cannot be continued (its checkpoint does not parse).
+    pub async fn abandon(&self, id: &str, reason: &str) -> Result<(), RunError> {
+        let mut state = RunState::default();
+        self.fail(id, AgentRole::Orchestrator, &mut state, reason.to_string())
+            .await?;
+        Ok(())
     }
 
     async fn drive(
@@ -245,7 +276,7 @@ impl Runner {
                         let action = RemediationAction::parse(&plan.action)
                             .unwrap_or(RemediationAction::Escalate);
                         if action.is_destructive() && state.approval.is_none() {
-                            let req = self.gate(&ctx, &plan, action).await?;
+                            let req = self.gate(&ctx, &plan, action);
                             return self.suspend(&id, state, req).await;
                         }
                     }
@@ -497,28 +528,23 @@ impl Runner {
         }
     }
 
-    async fn gate(
+    fn gate(
         &self,
         ctx: &ToolContext,
         plan: &RemediationPlan,
         action: RemediationAction,
-    ) -> Result<ApprovalRequest, RunError> {
-        let now = chrono::Utc::now();
-        let req = ApprovalRequest {
-            approval_id: format!("apr-{}", &uuid::Uuid::new_v4().simple().to_string()[..12]),
-            incident_id: ctx.incident_id.clone(),
-            action,
-            target: plan.target.clone(),
-            risk: plan.risk.clone(),
-            evidence: vec![plan.rationale.clone()],
-            proposer: "orchestrator (gate enforced)".into(),
-            requested_at: now,
-            expires_at: now
-                + chrono::Duration::from_std(ctx.approval_timeout)
-                    .unwrap_or(chrono::Duration::minutes(15)),
-        };
-        self.store.insert_approval(&req).await?;
-        Ok(req)
+    ) -> ApprovalRequest {
+        super::gate::approval_request(
+            super::gate::Proposal {
+                incident_id: ctx.incident_id.clone(),
+                action,
+                target: plan.target.clone(),
+                risk: plan.risk.clone(),
+                evidence: vec![plan.rationale.clone()],
+                proposer: "orchestrator (gate enforced)".into(),
+            },
+            ctx.approval_timeout,
+        )
     }
 
     async fn suspend(
@@ -547,7 +573,17 @@ impl Runner {
                 },
             )
             .await?;
-        self.set_status(id, IncidentStatus::AwaitingApproval, state)
+        // The approval row and the incident's status commit together (see the store).
+        self.events.flush().await?;
+        let report = build_report(id, IncidentStatus::AwaitingApproval, state);
+        let state_json = serde_json::to_string(state).ok();
+        self.store
+            .suspend_for_approval(
+                &req,
+                state.triage.as_ref().map(|t| t.severity),
+                &report,
+                state_json.as_deref(),
+            )
             .await?;
         Ok(RunOutcome::Suspended(req))
     }

@@ -7,7 +7,6 @@ use super::{
 use crate::store::IncidentFilter;
 use app::model::*;
 use axum::Json;
-use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::IntoResponse;
@@ -37,10 +36,13 @@ pub async fn list_scenarios(
     ))
 }
 
+/// Firing a scenario opens an incident and runs agents: an operator act.
 pub async fn fire_scenario(
     State(s): State<AppState>,
     Path(id): Path<String>,
+    headers: HeaderMap,
 ) -> Result<impl IntoResponse, ApiError> {
+    s.auth.operator(&headers).await?;
     let incident_id = s.sentinel.fire_scenario(&id).await?;
     Ok((
         StatusCode::ACCEPTED,
@@ -109,10 +111,22 @@ pub struct DecisionBody {
 pub async fn decide(
     State(s): State<AppState>,
     Path(id): Path<String>,
-    headers: HeaderMap,
-    body: Bytes,
+    req: axum::extract::Request,
 ) -> Result<impl IntoResponse, ApiError> {
-    let who = s.auth.operator(&headers)?;
+    // Who is asking, before a byte of the body is read.
+    let (parts, body) = req.into_parts();
+    let who = s.auth.operator(&parts.headers).await?;
+    let body = axum::body::to_bytes(body, usize::MAX).await.map_err(|e| {
+        if super::guard::is_deadline(&e) {
+            ApiError::Timeout(e.to_string())
+        } else if e.to_string().contains("length limit")
+            || std::error::Error::source(&e).is_some_and(|s| s.to_string().contains("length limit"))
+        {
+            ApiError::TooLarge("request body too large".into())
+        } else {
+            ApiError::BadRequest(format!("cannot read the request body: {e}"))
+        }
+    })?;
     let b: DecisionBody = parse_json(&body)?;
     let d = ApprovalDecision::parse(&b.decision, &b.comment, &who)
         .map_err(|e| ApiError::Unprocessable(e.to_string()))?;

@@ -71,7 +71,16 @@ impl Backend for HttpBackend {
             .collect())
     }
 
-    async fn fire_scenario(&self, scenario_id: &str) -> Result<String, BackendError> {
+    async fn fire_scenario(
+        &self,
+        scenario_id: &str,
+        creds: Credentials,
+    ) -> Result<String, BackendError> {
+        self.state
+            .auth
+            .operator(&headers(&creds))
+            .await
+            .map_err(|_| BackendError::Unauthorized("log in as the operator to fire scenarios".into()))?;
         self.state
             .sentinel
             .fire_scenario(scenario_id)
@@ -161,7 +170,7 @@ impl Backend for HttpBackend {
         comment: &str,
         creds: Credentials,
     ) -> Result<IncidentStatus, BackendError> {
-        let who = self.state.auth.operator(&headers(&creds)).map_err(|_| {
+        let who = self.state.auth.operator(&headers(&creds)).await.map_err(|_| {
             BackendError::Unauthorized("log in as the operator to approve or reject".into())
         })?;
         let d = ApprovalDecision::parse(decision, comment, &who)
@@ -182,7 +191,7 @@ impl Backend for HttpBackend {
     }
 
     async fn is_operator(&self, creds: Credentials) -> bool {
-        self.state.auth.operator(&headers(&creds)).is_ok()
+        self.state.auth.operator(&headers(&creds)).await.is_ok()
     }
 
     async fn settings(&self) -> Result<SettingsView, BackendError> {
@@ -213,10 +222,12 @@ impl Backend for HttpBackend {
                 key_present: p
                     .key_env()
                     .is_some_and(|k| std::env::var(k).is_ok_and(|v| !v.trim().is_empty())),
+                // Credentials in a base URL (`user:pass@`, `?api-key=`) are never shown.
                 base_url: p
                     .base_url_env()
                     .and_then(|k| std::env::var(k).ok())
-                    .or_else(|| p.default_base_url().map(String::from)),
+                    .or_else(|| p.default_base_url().map(String::from))
+                    .map(|u| crate::redact::url(&u)),
             })
             .collect();
         Ok(SettingsView {

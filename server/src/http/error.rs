@@ -14,6 +14,9 @@ pub enum ApiError {
     NotFound(String),
     Conflict(String),
     TooLarge(String),
+    UnsupportedMedia(String),
+    Timeout(String),
+    Unavailable(String),
     Busy(String),
     Internal(String),
 }
@@ -28,6 +31,18 @@ impl IntoResponse for ApiError {
             ApiError::NotFound(m) => (StatusCode::NOT_FOUND, m),
             ApiError::Conflict(m) => (StatusCode::CONFLICT, m),
             ApiError::TooLarge(m) => (StatusCode::PAYLOAD_TOO_LARGE, m),
+            ApiError::UnsupportedMedia(m) => (StatusCode::UNSUPPORTED_MEDIA_TYPE, m),
+            ApiError::Timeout(m) => (StatusCode::REQUEST_TIMEOUT, m),
+            ApiError::Unavailable(m) => {
+                let mut r = (
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    Json(serde_json::json!({ "error": m })),
+                )
+                    .into_response();
+                r.headers_mut()
+                    .insert("retry-after", axum::http::HeaderValue::from_static("2"));
+                return r;
+            }
             ApiError::Busy(m) => {
                 let mut r = (
                     StatusCode::TOO_MANY_REQUESTS,
@@ -57,9 +72,6 @@ impl From<crate::service::ServiceError> for ApiError {
             E::NotFound(m) => ApiError::NotFound(m),
             E::Conflict(m) => ApiError::Conflict(m),
             E::Invalid(f) => ApiError::Unprocessable(f.to_string()),
-            E::Run(crate::agents::runner::RunError::NotAwaiting(m)) => {
-                ApiError::Conflict(format!("incident {m} is not awaiting approval"))
-            }
             E::Run(crate::agents::runner::RunError::NotFound(m)) => {
                 ApiError::NotFound(format!("incident {m}"))
             }

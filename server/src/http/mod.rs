@@ -6,6 +6,8 @@ mod api;
 mod auth;
 mod backend;
 mod error;
+pub mod guard;
+mod serve;
 mod sse;
 
 pub use auth::OperatorAuth;
@@ -33,6 +35,8 @@ pub struct Shared {
     pub leptos_options: LeptosOptions,
     /// The alert webhooks' pipeline (writer, investigation queue, webhook secrets).
     pub ingest: Arc<crate::ingest::Ingest>,
+    /// Bounds of the event streams.
+    pub sse: sse::SseLimits,
 }
 
 impl std::ops::Deref for AppState {
@@ -55,14 +59,6 @@ pub struct Application {
     pub state: AppState,
 }
 
-/// Largest accepted request body (webhooks included).
-pub fn body_limit() -> usize {
-    std::env::var("SENTINEL_MAX_BODY_BYTES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(1024 * 1024)
-}
-
 impl Application {
     pub async fn build(config: Config, addr: SocketAddr) -> Result<Self, String> {
         Self::build_with(config, addr, crate::ingest::IngestConfig::from_env()).await
@@ -74,9 +70,14 @@ impl Application {
         addr: SocketAddr,
         ingest: crate::ingest::IngestConfig,
     ) -> Result<Self, String> {
-        let auth = Arc::new(OperatorAuth::from_config(&config)?);
         let site_root = config.site_root.display().to_string();
         let sentinel = crate::cli::build_sentinel(config).await?;
+        let auth = Arc::new(OperatorAuth::from_config(
+            &sentinel.config,
+            sentinel.store.clone(),
+        )?);
+        let limits = &sentinel.config.http;
+        let sse = sse::SseLimits::new(limits.max_event_streams, limits.event_replays);
         let listener = tokio::net::TcpListener::bind(addr)
             .await
             .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
@@ -92,6 +93,7 @@ impl Application {
             sentinel,
             auth,
             ingest,
+            sse,
             leptos_options: leptos_options.clone(),
         }));
         let router = router(state.clone());
@@ -124,7 +126,9 @@ impl Application {
         }
         let sentinel = self.state.sentinel.clone();
         tokio::spawn(async move {
-            let mut tick = tokio::time::interval(Duration::from_secs(5));
+            // Each approval also has its own timer, set when the gate opens; this sweep
+            // catches those whose timer died with an earlier process.
+            let mut tick = tokio::time::interval(Duration::from_secs(1));
             loop {
                 tick.tick().await;
                 if let Err(e) = sentinel.expire_approvals().await {
@@ -132,16 +136,24 @@ impl Application {
                 }
             }
         });
-        axum::serve(
-            self.listener,
-            self.router
-                .into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(async {
+        let limits = self.state.sentinel.config.http.clone();
+        let store = self.state.sentinel.store.clone();
+        let max_age = limits.signed_webhook_max_age;
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_secs(600));
+            loop {
+                tick.tick().await;
+                let before = chrono::Utc::now()
+                    - chrono::Duration::from_std(max_age * 2).unwrap_or(chrono::Duration::hours(2));
+                if let Err(e) = store.prune_security_state(before).await {
+                    tracing::warn!(error = %e, "session/delivery pruning failed");
+                }
+            }
+        });
+        serve::serve(self.listener, self.router, limits, async {
             let _ = tokio::signal::ctrl_c().await;
         })
         .await
-        .map_err(|e| e.to_string())
     }
 }
 
@@ -186,25 +198,29 @@ pub fn router(state: AppState) -> Router {
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(
             app::shell,
         ))
-        .layer(RequestBodyLimitLayer::new(body_limit()))
-        .layer(axum::middleware::map_response(json_413))
-        .layer(tower_http::trace::TraceLayer::new_for_http())
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            guard::server_fn_guard,
+        ))
+        .layer(RequestBodyLimitLayer::new(state.sentinel.config.http.max_body_bytes))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            guard::deadline_body,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            guard::json_errors,
+        ))
+        .layer(axum::middleware::from_fn(guard::security_headers))
+        .layer(
+            // Spans name the path only: a query string can carry the login token.
+            tower_http::trace::TraceLayer::new_for_http().make_span_with(
+                |req: &axum::http::Request<axum::body::Body>| {
+                    tracing::debug_span!("request", method = %req.method(), path = %req.uri().path())
+                },
+            ),
+        )
         .with_state(state)
-}
-
-/// The body-limit layer answers 413 with an empty or plain-text body; the API promises JSON.
-async fn json_413(r: axum::response::Response) -> axum::response::Response {
-    use axum::response::IntoResponse;
-    let is_json = r
-        .headers()
-        .get(axum::http::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/json"));
-    if r.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE && !is_json {
-        return ApiError::TooLarge(format!("request body larger than {} bytes", body_limit()))
-            .into_response();
-    }
-    r
 }
 
 pub async fn serve(config: Config, addr: SocketAddr) -> Result<(), String> {

@@ -2,8 +2,8 @@
 //!
 //! It goes through the same pipeline as the native sources: persisted before the 202,
 //! deduplicated by a hash of source, service, metric and sorted labels, investigated through
-//! the bounded queue. It stays open to any caller when `SENTINEL_WEBHOOK_TOKEN` is unset (as
-//! it always was); with a token set it requires it like the other webhooks.
+//! the bounded queue. Authenticated like the other webhooks: the token when
+//! `SENTINEL_WEBHOOK_TOKEN` is set, otherwise loopback callers only.
 
 use super::{AlertState, NormalisedAlert, labels_fingerprint};
 use crate::http::{ApiError, AppState};
@@ -50,10 +50,15 @@ pub async fn receive(State(s): State<AppState>, req: Request) -> Response {
 
 async fn receive_inner(s: &AppState, req: Request) -> Result<Response, ApiError> {
     let (parts, body) = req.into_parts();
-    if let Some(token) = s.ingest.config.webhook_token.as_deref() {
-        super::check_token(Some(token), &parts.headers, None)?;
-    }
-    let body = super::read_body(body).await?;
+    super::check_sender(s, &parts.headers)?;
+    // The same rule as every other webhook: the token when one is set, else loopback only.
+    super::check_token(
+        s.ingest.config.webhook_token.as_deref(),
+        &parts.headers,
+        super::peer(&parts),
+    )?;
+    super::check_json_type(&parts.headers)?;
+    let body = super::read_body(s, body).await?;
     let raw: ScenarioAlert = super::parse_json(&body).map_err(ApiError::from)?;
     let alert = normalise(raw)?;
     let na = NormalisedAlert {

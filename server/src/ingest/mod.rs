@@ -284,9 +284,91 @@ fn peer(parts: &Parts) -> Option<SocketAddr> {
         .map(|c| c.0)
 }
 
-/// Reads the body under the router's limit; an oversized body is a JSON 413.
-async fn read_body(body: axum::body::Body) -> Result<Bytes, ApiError> {
+/// Refuses what a browser can send cross-site or after DNS rebinding, before any credential
+/// or body is looked at: a request carrying `Origin` or a cross-site `Sec-Fetch-Site`
+/// (alert senders are servers, never web pages), a body that is not JSON (a cross-site form
+/// or `text/plain` POST needs no CORS preflight), and — when no webhook token is set, so
+/// loopback callers are trusted — a `Host` that is not a loopback name or listed in
+/// `SENTINEL_ALLOWED_HOSTS`.
+pub fn check_sender(s: &AppState, headers: &HeaderMap) -> Result<(), ApiError> {
+    if let Some(origin) = headers.get(header::ORIGIN) {
+        return Err(ApiError::Forbidden(format!(
+            "webhooks do not accept browser requests (Origin: {})",
+            origin.to_str().unwrap_or("?").chars().take(100).collect::<String>()
+        )));
+    }
+    if headers
+        .get("sec-fetch-site")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v != "none" && v != "same-origin")
+    {
+        return Err(ApiError::Forbidden(
+            "webhooks do not accept cross-site browser requests".into(),
+        ));
+    }
+    if s.ingest.config.webhook_token.is_none() {
+        let host = headers
+            .get(header::HOST)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default();
+        if !host_allowed(host, &s.sentinel.config.http.allowed_hosts) {
+            return Err(ApiError::Forbidden(format!(
+                "unknown Host {:?}: without SENTINEL_WEBHOOK_TOKEN only loopback names (or SENTINEL_ALLOWED_HOSTS) are accepted",
+                host.chars().take(100).collect::<String>()
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// The body must be declared JSON (`application/json`, `application/*+json`).
+pub fn check_json_type(headers: &HeaderMap) -> Result<(), ApiError> {
+    let ct = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    let mime = ct.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
+    if mime == "application/json" || (mime.starts_with("application/") && mime.ends_with("+json"))
+    {
+        Ok(())
+    } else {
+        Err(ApiError::UnsupportedMedia(format!(
+            "Content-Type must be application/json (got {:?})",
+            ct.chars().take(100).collect::<String>()
+        )))
+    }
+}
+
+/// A `Host` header naming this machine's loopback interface, or an allowed name.
+pub fn host_allowed(host: &str, allowed: &[String]) -> bool {
+    let host = host.trim().to_ascii_lowercase();
+    let name = if let Some(rest) = host.strip_prefix('[') {
+        rest.split(']').next().unwrap_or_default().to_string()
+    } else {
+        host.rsplit_once(':')
+            .filter(|(_, port)| port.chars().all(|c| c.is_ascii_digit()))
+            .map(|(h, _)| h.to_string())
+            .unwrap_or(host.clone())
+    };
+    if name == "localhost" || name.ends_with(".localhost") {
+        return true;
+    }
+    if let Ok(ip) = name.parse::<std::net::IpAddr>() {
+        return ip.is_loopback();
+    }
+    allowed.iter().any(|a| *a == name || *a == host)
+}
+
+/// Reads the body under the router's limit and the body deadline; an oversized body is a
+/// JSON 413, a body that does not arrive in time a 408.
+async fn read_body(s: &AppState, body: axum::body::Body) -> Result<Bytes, ApiError> {
     axum::body::to_bytes(body, usize::MAX).await.map_err(|e| {
+        if crate::http::guard::is_deadline(&e) {
+            return ApiError::Timeout(format!(
+                "request body not received within {} s",
+                s.sentinel.config.http.body_timeout.as_secs()
+            ));
+        }
         let too_large = std::error::Error::source(&e)
             .map(|s| s.to_string().contains("length limit"))
             .unwrap_or(false)
@@ -294,7 +376,7 @@ async fn read_body(body: axum::body::Body) -> Result<Bytes, ApiError> {
         if too_large {
             ApiError::TooLarge(format!(
                 "request body larger than {} bytes",
-                crate::http::body_limit()
+                s.sentinel.config.http.max_body_bytes
             ))
         } else {
             ApiError::BadRequest(format!("cannot read the request body: {e}"))
@@ -326,17 +408,74 @@ async fn handle_inner(
     let cfg = &s.ingest.config;
     let (parts, body) = req.into_parts();
     let peer = peer(&parts);
+    check_sender(s, &parts.headers)?;
     if verify == Verify::Token || cfg.pagerduty_secret.is_none() {
         check_token(cfg.webhook_token.as_deref(), &parts.headers, peer)?;
     }
-    let body = read_body(body).await?;
+    check_json_type(&parts.headers)?;
+    let body = read_body(s, body).await?;
     if verify == Verify::PagerDuty
         && let Some(secret) = &cfg.pagerduty_secret
     {
         pagerduty::verify_signature(secret, &parts.headers, &body)?;
     }
     let alerts = normalise(cfg, &body)?;
-    accept(s, source, alerts).await
+    let delivery = match verify {
+        Verify::PagerDuty => fresh_delivery(s, source, &body).await?,
+        Verify::Token => None,
+    };
+    let Some(delivery) = delivery else {
+        return accept(s, source, alerts).await;
+    };
+    let out = accept(s, source, alerts).await;
+    if out.is_err() {
+        // Not stored: the sender's retry of this delivery must get through.
+        let _ = s.sentinel.store.forget_delivery(source, &delivery).await;
+    }
+    out
+}
+
+/// The replay guard of signed deliveries: `occurred_at` inside the freshness window, and an
+/// `event.id` not seen before (recorded here). Returns the id to forget if storing fails; a
+/// replay is refused with 409.
+async fn fresh_delivery(
+    s: &AppState,
+    source: &'static str,
+    body: &[u8],
+) -> Result<Option<String>, ApiError> {
+    let (id, occurred) = pagerduty::delivery_stamp(body)?;
+    let max_age = s.sentinel.config.http.signed_webhook_max_age;
+    if let Some(t) = occurred {
+        let now = Utc::now();
+        let age = now - t;
+        let max = chrono::Duration::from_std(max_age).unwrap_or(chrono::Duration::hours(1));
+        if age > max || age < -chrono::Duration::minutes(5) {
+            return Err(ApiError::Unprocessable(format!(
+                "event.occurred_at: {t} is outside the accepted window ({} s old at most, 5 min ahead); \
+                 a stale or replayed delivery is refused",
+                max_age.as_secs()
+            )));
+        }
+    } else if s.ingest.config.pagerduty_secret.is_some() {
+        return Err(ApiError::Unprocessable(
+            "event.occurred_at: required on signed deliveries".into(),
+        ));
+    }
+    let Some(id) = id else {
+        if s.ingest.config.pagerduty_secret.is_some() {
+            return Err(ApiError::Unprocessable(
+                "event.id: required on signed deliveries".into(),
+            ));
+        }
+        return Ok(None);
+    };
+    if !s.sentinel.store.record_delivery(source, &id).await? {
+        return Err(ApiError::Conflict(format!(
+            "delivery {} was already accepted (replay refused)",
+            id.chars().take(64).collect::<String>()
+        )));
+    }
+    Ok(Some(id))
 }
 
 /// Persists (group commit), dedups, queues investigations and builds the reply:

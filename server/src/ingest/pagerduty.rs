@@ -198,6 +198,16 @@ pub fn normalise_payload(p: &Payload) -> Result<Vec<NormalisedAlert>, IngestErro
     }])
 }
 
+/// The id and time of a delivery, for the replay guard: an id seen before, or a time outside
+/// the freshness window, is a replay.
+pub fn delivery_stamp(
+    body: &[u8],
+) -> Result<(Option<String>, Option<chrono::DateTime<chrono::Utc>>), IngestError> {
+    let p: Payload = super::parse_json(body)?;
+    let occurred = parse_time("event.occurred_at", p.event.occurred_at.as_deref())?;
+    Ok((p.event.id.filter(|i| !i.trim().is_empty()), occurred))
+}
+
 /// Parses and normalises a PagerDuty V3 body (the signature is checked before).
 pub fn normalise(body: &[u8]) -> Result<Vec<NormalisedAlert>, IngestError> {
     normalise_payload(&super::parse_json(body)?)

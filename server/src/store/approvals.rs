@@ -37,7 +37,18 @@ fn row_to_approval(r: &sqlx::sqlite::SqliteRow) -> Result<ApprovalRecord> {
 }
 
 impl Store {
-    pub async fn insert_approval(&self, a: &ApprovalRequest) -> Result<()> {
+    /// The gate, in one transaction: the pending approval row and the incident's move to
+    /// `awaiting_approval` (with its checkpoint) commit together. A decision can only find a
+    /// pending approval once the incident is waiting for it, so no decision falls into a
+    /// window where the run could not take it.
+    pub async fn suspend_for_approval(
+        &self,
+        a: &ApprovalRequest,
+        severity: Option<app::model::Priority>,
+        report: &app::model::RunReport,
+        state_json: Option<&str>,
+    ) -> Result<()> {
+        let mut tx = self.writer.begin().await?;
         sqlx::query(
             "INSERT INTO approvals (id, incident_id, action, target, risk, evidence_json, proposer, requested_at, expires_at) \
              VALUES (?,?,?,?,?,?,?,?,?)",
@@ -51,9 +62,28 @@ impl Store {
         .bind(&a.proposer)
         .bind(ts(a.requested_at))
         .bind(ts(a.expires_at))
-        .execute(&self.writer)
+        .execute(&mut *tx)
         .await?;
+        sqlx::query(
+            "UPDATE incidents SET status = 'awaiting_approval', severity = ?, report_json = ?, state_json = ?, updated_at = ? WHERE id = ?",
+        )
+        .bind(severity.map(|p| p.as_str()))
+        .bind(to_json(report))
+        .bind(state_json)
+        .bind(ts(Utc::now()))
+        .bind(&a.incident_id)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
         Ok(())
+    }
+
+    pub async fn get_approval(&self, approval_id: &str) -> Result<Option<ApprovalRecord>> {
+        let row = sqlx::query("SELECT * FROM approvals WHERE id = ?")
+            .bind(approval_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(row_to_approval).transpose()
     }
 
     pub async fn pending_approval(&self, incident_id: &str) -> Result<Option<ApprovalRecord>> {
@@ -74,7 +104,11 @@ impl Store {
         row.as_ref().map(row_to_approval).transpose()
     }
 
-    /// Records a decision if the approval is still pending. Returns false if it was not.
+    /// Records a decision if the approval is still pending, and in the same transaction moves
+    /// its incident from `awaiting_approval` to `investigating`: from this commit on the
+    /// incident is a run to continue (its checkpoint still names the approval, which tells the
+    /// runner to apply the decision first), and the recovery sweep finds it after a crash.
+    /// Returns false if the approval was not pending (another decision won).
     pub async fn decide_approval(
         &self,
         approval_id: &str,
@@ -82,6 +116,7 @@ impl Store {
         by: &str,
         comment: &str,
     ) -> Result<bool> {
+        let mut tx = self.writer.begin().await?;
         let res = sqlx::query(
             "UPDATE approvals SET status = ?, decided_by = ?, decided_at = ?, comment = ? WHERE id = ? AND status = 'pending'",
         )
@@ -90,9 +125,21 @@ impl Store {
         .bind(ts(Utc::now()))
         .bind(comment)
         .bind(approval_id)
-        .execute(&self.writer)
+        .execute(&mut *tx)
         .await?;
-        Ok(res.rows_affected() == 1)
+        if res.rows_affected() != 1 {
+            return Ok(false);
+        }
+        sqlx::query(
+            "UPDATE incidents SET status = 'investigating', updated_at = ? \
+             WHERE id = (SELECT incident_id FROM approvals WHERE id = ?) AND status = 'awaiting_approval'",
+        )
+        .bind(ts(Utc::now()))
+        .bind(approval_id)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(true)
     }
 
     /// Pending approvals whose deadline has passed.

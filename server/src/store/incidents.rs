@@ -153,21 +153,6 @@ impl Store {
         rows.iter().map(row_to_record).collect()
     }
 
-    /// The newest incident for `fingerprint` that is still open (not terminal).
-    pub async fn open_incident_by_fingerprint(
-        &self,
-        fingerprint: &str,
-    ) -> Result<Option<IncidentRecord>> {
-        let row = sqlx::query(&format!(
-            "SELECT {SELECT_COLUMNS} FROM incidents WHERE fingerprint = ? AND status NOT IN ('resolved','escalated','failed') \
-             ORDER BY created_at DESC LIMIT 1"
-        ))
-        .bind(fingerprint)
-        .fetch_optional(&self.pool)
-        .await?;
-        row.as_ref().map(row_to_record).transpose()
-    }
-
     /// Open (non-terminal) incidents on `service` created since `since`, excluding `except`.
     pub async fn open_incidents_on(
         &self,
@@ -185,5 +170,122 @@ impl Store {
         .fetch_all(&self.pool)
         .await?;
         rows.iter().map(row_to_record).collect()
+    }
+}
+
+/// An incident the recovery sweep may have to continue: not final, and nobody (alive) holds
+/// its run lease.
+#[derive(Debug, Clone)]
+pub struct Orphan {
+    pub id: String,
+    pub status: IncidentStatus,
+    pub lease_owner: Option<String>,
+}
+
+impl Store {
+    /// Takes the run lease of an incident for `owner` until `now + ttl`, if it is free,
+    /// expired, already `owner`'s, or held by `dead` (a process known to be gone). Returns
+    /// whether `owner` holds it now. One conditional UPDATE: two runners cannot both win.
+    pub async fn claim_lease(
+        &self,
+        id: &str,
+        owner: &str,
+        ttl: Duration,
+        dead: Option<&str>,
+    ) -> Result<bool> {
+        let now = Utc::now();
+        let until = now + chrono::Duration::from_std(ttl).unwrap_or(chrono::Duration::seconds(30));
+        let res = sqlx::query(
+            "UPDATE incidents SET lease_owner = ?1, lease_expires = ?2 WHERE id = ?3 \
+             AND (lease_owner IS NULL OR lease_owner = ?1 OR lease_expires < ?4 OR lease_owner = ?5)",
+        )
+        .bind(owner)
+        .bind(ts(until))
+        .bind(id)
+        .bind(ts(now))
+        .bind(dead)
+        .execute(&self.writer)
+        .await?;
+        Ok(res.rows_affected() == 1)
+    }
+
+    /// Who holds the incident's run lease (expired or not).
+    pub async fn lease_owner(&self, id: &str) -> Result<Option<String>> {
+        Ok(
+            sqlx::query_scalar("SELECT lease_owner FROM incidents WHERE id = ?")
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await?
+                .flatten(),
+        )
+    }
+
+    /// Gives the lease back (only if `owner` still holds it).
+    pub async fn release_lease(&self, id: &str, owner: &str) -> Result<()> {
+        sqlx::query(
+            "UPDATE incidents SET lease_owner = NULL, lease_expires = NULL WHERE id = ? AND lease_owner = ?",
+        )
+        .bind(id)
+        .bind(owner)
+        .execute(&self.writer)
+        .await?;
+        Ok(())
+    }
+
+    /// Incidents that need a runner: `open` or `investigating`, plus `awaiting_approval` ones
+    /// with no pending approval left (a decision committed but not yet applied), whose lease
+    /// is free or expired, or held by someone other than `me` (the caller checks whether that
+    /// holder is alive). Unleased `open` incidents younger than `grace` are left to whoever
+    /// just created them.
+    pub async fn orphaned_incidents(
+        &self,
+        me: &str,
+        grace: Duration,
+        limit: i64,
+    ) -> Result<Vec<Orphan>> {
+        let now = Utc::now();
+        let young = now - chrono::Duration::from_std(grace).unwrap_or_default();
+        let rows = sqlx::query(
+            "SELECT id, status, lease_owner, lease_expires FROM incidents i \
+             WHERE (status IN ('open', 'investigating') \
+                    OR (status = 'awaiting_approval' AND NOT EXISTS \
+                        (SELECT 1 FROM approvals a WHERE a.incident_id = i.id AND a.status = 'pending'))) \
+             AND (lease_owner IS NULL OR lease_owner != ?1) \
+             AND NOT (lease_owner IS NULL AND status = 'open' AND created_at > ?2) \
+             ORDER BY created_at LIMIT ?3",
+        )
+        .bind(me)
+        .bind(ts(young))
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for r in rows {
+            let expires: Option<String> = r.get("lease_expires");
+            let owner: Option<String> = r.get("lease_owner");
+            // An unexpired lease of another owner stays a candidate only so the caller can
+            // check whether that owner is still alive.
+            let expired = expires.as_deref().is_none_or(|e| parse_ts(e) < now);
+            out.push(Orphan {
+                id: r.get("id"),
+                status: IncidentStatus::parse(r.get::<&str, _>("status"))
+                    .unwrap_or(IncidentStatus::Failed),
+                lease_owner: if expired { None } else { owner },
+            });
+        }
+        Ok(out)
+    }
+
+    /// Whether the incident's log already holds an event of `kind` (e.g. `approval_decided`),
+    /// so a run continued after a crash does not record a decision twice.
+    pub async fn has_event(&self, incident_id: &str, kind: &str) -> Result<bool> {
+        let n: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM events WHERE incident_id = ? AND kind = ?",
+        )
+        .bind(incident_id)
+        .bind(kind)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(n > 0)
     }
 }

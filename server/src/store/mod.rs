@@ -30,6 +30,7 @@ mod eval_runs;
 mod events;
 mod incidents;
 mod memories;
+mod sessions;
 
 pub use alerts::PRUNE_BATCH;
 pub use approvals::*;
@@ -78,6 +79,11 @@ pub const CHECKPOINT_EVERY: Duration = Duration::from_millis(100);
 /// WAL size (pages) after a passive checkpoint above which a RESTART checkpoint starts the WAL
 /// over (16 MiB).
 pub const WAL_RESTART_PAGES: i64 = 4 * 1024;
+/// `journal_size_limit`: the size the WAL file is truncated back to after it starts over. A
+/// writer faster than the checkpoint period can grow the WAL past [`WAL_RESTART_PAGES`]
+/// between two passes (a fast disk writes 80 MB in well under a second); without the limit
+/// the file keeps its high-water size forever even though SQLite reuses it from the start.
+pub const WAL_SIZE_LIMIT_BYTES: i64 = WAL_RESTART_PAGES * 4096;
 
 /// A handle to the database; cheap to clone.
 #[derive(Clone, Debug)]
@@ -129,8 +135,9 @@ impl Drop for Checkpointer {
 impl Store {
     /// Opens (creating if needed) the database at `url` and runs pending migrations.
     pub async fn connect(url: &str) -> Result<Self> {
+        check_url(url)?;
         let opts = SqliteConnectOptions::from_str(url).map_err(|e| StoreError::BadUrl {
-            url: url.to_string(),
+            url: crate::redact::url(url),
             message: e.to_string(),
         })?;
         let path = opts.get_filename().to_path_buf();
@@ -151,6 +158,9 @@ impl Store {
         } else {
             opts.journal_mode(SqliteJournalMode::Wal)
                 .pragma("wal_autocheckpoint", "0")
+                // After a RESTART the next commit truncates the WAL file back to this size, so a
+                // burst that outran the checkpointer does not leave a large file behind.
+                .pragma("journal_size_limit", WAL_SIZE_LIMIT_BYTES.to_string())
                 .pragma("mmap_size", "268435456")
         };
         // No ping before each acquire: a local SQLite connection does not go stale, and the
@@ -292,6 +302,34 @@ async fn early_fsync(sync: impl FnOnce() -> std::io::Result<()> + Send + 'static
         } else {
             tracing::debug!(error = %e, file = what, "early fsync failed");
         }
+    }
+}
+
+/// Refuses URLs this build cannot open, before sqlx gets a chance to treat them as a file
+/// name (`postgres://…` used to become a SQLite file called `postgres:` in the working
+/// directory). The message never repeats a password.
+fn check_url(url: &str) -> Result<()> {
+    let bad = |message: String| {
+        Err(StoreError::BadUrl {
+            url: crate::redact::url(url),
+            message,
+        })
+    };
+    let url = url.trim();
+    if url.is_empty() {
+        return bad("SENTINEL_DATABASE_URL is empty".into());
+    }
+    match url.split_once(':').map(|(scheme, _)| scheme.to_ascii_lowercase()) {
+        Some(scheme) if scheme == "sqlite" => Ok(()),
+        Some(scheme) if scheme == "postgres" || scheme == "postgresql" => bad(
+            "PostgreSQL is not supported by this build yet; use a sqlite:// URL (the default is \
+             sqlite://<SENTINEL_DATA_DIR>/sentinel.db)"
+                .into(),
+        ),
+        Some(scheme) if !scheme.is_empty() && scheme.chars().all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c)) => {
+            bad(format!("unsupported database URL scheme {scheme:?}; use sqlite://PATH"))
+        }
+        _ => bad("not a database URL; use sqlite://PATH".into()),
     }
 }
 

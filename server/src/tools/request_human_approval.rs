@@ -1,6 +1,7 @@
-//! `request_human_approval`: the gate. Persists a pending approval and asks the runner to
-//! suspend the incident until a person decides. No other tool changes production, and no
-//! remediation is final without passing through here.
+//! `request_human_approval`: the gate. Builds the approval request and asks the runner to
+//! suspend the incident until a person decides; the runner persists the request and the
+//! suspension in one transaction. No other tool changes production, and no remediation is
+//! final without passing through here.
 
 use super::*;
 use app::model::RemediationAction;
@@ -46,24 +47,17 @@ impl Tool for RequestHumanApproval {
         if a.risk.trim().is_empty() {
             return Err(ToolError::InvalidArgs("risk: must not be empty".into()));
         }
-        let now = chrono::Utc::now();
-        let request = ApprovalRequest {
-            approval_id: format!("apr-{}", &uuid::Uuid::new_v4().simple().to_string()[..12]),
-            incident_id: ctx.incident_id.clone(),
-            action,
-            target: a.target,
-            risk: a.risk,
-            evidence: a.evidence.into_iter().take(20).collect(),
-            proposer: ctx.agent.as_str().to_string(),
-            requested_at: now,
-            expires_at: now
-                + chrono::Duration::from_std(ctx.approval_timeout)
-                    .unwrap_or(chrono::Duration::minutes(15)),
-        };
-        ctx.store
-            .insert_approval(&request)
-            .await
-            .map_err(|e| ToolError::Failed(e.to_string()))?;
+        let request = crate::agents::gate::approval_request(
+            crate::agents::gate::Proposal {
+                incident_id: ctx.incident_id.clone(),
+                action,
+                target: a.target,
+                risk: a.risk,
+                evidence: a.evidence,
+                proposer: ctx.agent.as_str().to_string(),
+            },
+            ctx.approval_timeout,
+        );
         Ok(ToolOutput {
             value: serde_json::json!({
                 "approval_id": request.approval_id, "status": "pending",
