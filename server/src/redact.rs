@@ -34,6 +34,8 @@ fn is_secret_param(name: &str) -> bool {
         || norm.ends_with("secret")
         || norm.ends_with("password")
         || norm.ends_with("key")
+        || norm.ends_with("signature")
+        || norm.ends_with("credential")
 }
 
 /// The URL with any userinfo password (and a user name that came with one) replaced by

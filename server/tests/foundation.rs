@@ -241,7 +241,8 @@ async fn server_function_round_trip_through_the_running_server() {
     };
     let res = decide(None, "inc-nope").await.unwrap();
     assert_eq!(res.status(), 401);
-    assert!(res.text().await.unwrap().contains("not authorised"));
+    let v: serde_json::Value = res.json().await.unwrap();
+    assert!(v["error"].as_str().unwrap().contains("operator token"), "{v}");
     // …and an operator deciding an unknown incident gets a 404.
     let login = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())

@@ -317,7 +317,7 @@ fn check_url(url: &str) -> Result<()> {
     };
     let url = url.trim();
     if url.is_empty() {
-        return bad("SENTINEL_DATABASE_URL is empty".into());
+        return bad("SENTINEL_DATABASE_URL is empty; use sqlite://PATH".into());
     }
     match url.split_once(':').map(|(scheme, _)| scheme.to_ascii_lowercase()) {
         Some(scheme) if scheme == "sqlite" => Ok(()),
