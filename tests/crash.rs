@@ -76,13 +76,25 @@ struct Acked {
     incidents: BTreeSet<String>,
 }
 
-async fn round(base: &str, rng: &mut StdRng, acked: &Arc<Mutex<Acked>>, kill_after: Duration, n: usize) {
+async fn round(
+    base: &str,
+    rng: &mut StdRng,
+    acked: &Arc<Mutex<Acked>>,
+    kill_after: Duration,
+    n: usize,
+) {
     let http = reqwest::Client::builder()
         .timeout(Duration::from_secs(5))
         .build()
         .unwrap();
     let deadline = Instant::now() + kill_after;
-    let scenarios = ["bad_deploy_01", "db_pool_01", "memory_leak_01", "config_regression_01", "downstream_outage_01"];
+    let scenarios = [
+        "bad_deploy_01",
+        "db_pool_01",
+        "memory_leak_01",
+        "config_regression_01",
+        "downstream_outage_01",
+    ];
     let mut tasks = Vec::new();
     for i in 0..3 {
         let (http, base, acked) = (http.clone(), base.to_string(), acked.clone());
@@ -101,7 +113,9 @@ async fn round(base: &str, rng: &mut StdRng, acked: &Arc<Mutex<Acked>>, kill_aft
             if r.status() != 202 {
                 return;
             }
-            let Ok(v) = r.json::<Value>().await else { return };
+            let Ok(v) = r.json::<Value>().await else {
+                return;
+            };
             let id = v["incident_id"].as_str().unwrap().to_string();
             acked.lock().unwrap().incidents.insert(id.clone());
             if alert {
@@ -147,7 +161,11 @@ async fn round(base: &str, rng: &mut StdRng, acked: &Arc<Mutex<Acked>>, kill_aft
                     }
                     Ok(r) if r.status() == 409 => {
                         let v: Value = r.json().await.unwrap_or_default();
-                        if v["error"].as_str().unwrap_or("").contains("already decided") {
+                        if v["error"]
+                            .as_str()
+                            .unwrap_or("")
+                            .contains("already decided")
+                        {
                             return;
                         }
                         // Not pending yet (or the scenario escalates without a gate).
@@ -183,7 +201,9 @@ async fn every_incident_survives_kill_minus_nine_at_random_moments() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or_else(|| rand::rng().random());
-    eprintln!("crash test: {rounds} kill timings, seed {seed} (SENTINEL_CRASH_SEED={seed} replays it)");
+    eprintln!(
+        "crash test: {rounds} kill timings, seed {seed} (SENTINEL_CRASH_SEED={seed} replays it)"
+    );
     let mut rng = StdRng::seed_from_u64(seed);
     let dir = tempfile::tempdir().unwrap();
     let acked = Arc::new(Mutex::new(Acked::default()));
@@ -238,16 +258,28 @@ async fn every_incident_survives_kill_minus_nine_at_random_moments() {
     // Every acknowledged alert's incident exists; every acknowledged decision took effect.
     let mut lost = Vec::new();
     for id in acked.alert_incidents.iter().chain(acked.decisions.keys()) {
-        if get(&http, &format!("{base}/api/incidents/{id}")).await.is_none() {
+        if get(&http, &format!("{base}/api/incidents/{id}"))
+            .await
+            .is_none()
+        {
             lost.push(id.clone());
         }
     }
     let mut wrong = Vec::new();
     for (id, decision) in &acked.decisions {
-        let d = get(&http, &format!("{base}/api/incidents/{id}")).await.unwrap_or_default();
-        let want = if decision == "approve" { ("approved", "resolved") } else { ("rejected", "escalated") };
+        let d = get(&http, &format!("{base}/api/incidents/{id}"))
+            .await
+            .unwrap_or_default();
+        let want = if decision == "approve" {
+            ("approved", "resolved")
+        } else {
+            ("rejected", "escalated")
+        };
         if d["remediation"]["approval"] != want.0 || d["status"] != want.1 {
-            wrong.push(format!("{id}: decided {decision}, now {} / {}", d["status"], d["remediation"]["approval"]));
+            wrong.push(format!(
+                "{id}: decided {decision}, now {} / {}",
+                d["status"], d["remediation"]["approval"]
+            ));
         }
     }
     server.kill();
@@ -279,11 +311,32 @@ async fn every_incident_survives_kill_minus_nine_at_random_moments() {
         acked.alert_incidents.len(),
         acked.decisions.len()
     );
-    assert!(unsettled.is_empty(), "seed {seed}: incidents wedged after restart: {unsettled:?}");
-    assert!(lost.is_empty(), "seed {seed}: acknowledged work lost: {lost:?}");
-    assert!(wrong.is_empty(), "seed {seed}: decisions not applied: {wrong:?}");
-    assert!(twice.is_empty(), "seed {seed}: decisions recorded twice: {twice:?}");
-    assert!(decided_twice.is_empty(), "seed {seed}: approvals decided twice: {decided_twice:?}");
-    assert!(total as usize >= rounds, "the workload opened too few incidents ({total})");
-    assert!(!acked.decisions.is_empty(), "no decision was ever acknowledged: the test exercised nothing");
+    assert!(
+        unsettled.is_empty(),
+        "seed {seed}: incidents wedged after restart: {unsettled:?}"
+    );
+    assert!(
+        lost.is_empty(),
+        "seed {seed}: acknowledged work lost: {lost:?}"
+    );
+    assert!(
+        wrong.is_empty(),
+        "seed {seed}: decisions not applied: {wrong:?}"
+    );
+    assert!(
+        twice.is_empty(),
+        "seed {seed}: decisions recorded twice: {twice:?}"
+    );
+    assert!(
+        decided_twice.is_empty(),
+        "seed {seed}: approvals decided twice: {decided_twice:?}"
+    );
+    assert!(
+        total as usize >= rounds,
+        "the workload opened too few incidents ({total})"
+    );
+    assert!(
+        !acked.decisions.is_empty(),
+        "no decision was ever acknowledged: the test exercised nothing"
+    );
 }

@@ -111,9 +111,15 @@ mod tests {
         assert!(!r.contains("t0k") && !r.contains("s1g"), "{r}");
         assert!(r.contains("user=me") && r.ends_with("#frag"), "{r}");
         // A user name alone (no password) is hidden too: it may be a token (`https://TOKEN@host`).
-        assert_eq!(url("https://ghp_abc@github.example/x"), "https://***@github.example/x");
+        assert_eq!(
+            url("https://ghp_abc@github.example/x"),
+            "https://***@github.example/x"
+        );
         // Plain URLs and non-URLs pass through.
-        assert_eq!(url("https://api.openai.com/v1"), "https://api.openai.com/v1");
+        assert_eq!(
+            url("https://api.openai.com/v1"),
+            "https://api.openai.com/v1"
+        );
         assert_eq!(url("not a url"), "not a url");
     }
 }

@@ -8,9 +8,9 @@ use crate::config::Config;
 use crate::memory::episodic::EpisodicMemory;
 use crate::memory::minilm;
 use crate::memory::semantic::Catalogue;
+use crate::runs::{self, RunClaims};
 use crate::scenario::{self, Scenario};
 use crate::store::{IncidentRecord, Store};
-use crate::runs::{self, RunClaims};
 use crate::telemetry::{NoTelemetry, TelemetrySource};
 use crate::tools::{Registry, ToolContext};
 use app::model::*;
@@ -257,7 +257,9 @@ impl Sentinel {
                             tracing::warn!(incident = %id, "run lease lost to another runner");
                             break;
                         }
-                        Err(e) => tracing::warn!(incident = %id, error = %e, "lease renewal failed"),
+                        Err(e) => {
+                            tracing::warn!(incident = %id, error = %e, "lease renewal failed")
+                        }
                     }
                 }
             })
@@ -282,7 +284,11 @@ impl Sentinel {
     /// Takes the lease if it is free, expired, ours, or held by a process of this machine
     /// that no longer exists.
     async fn take_lease(&self, id: &str, me: &str) -> Result<bool, ServiceError> {
-        if self.store.claim_lease(id, me, runs::LEASE_TTL, None).await? {
+        if self
+            .store
+            .claim_lease(id, me, runs::LEASE_TTL, None)
+            .await?
+        {
             return Ok(true);
         }
         let holder = self.store.lease_owner(id).await?;
@@ -292,7 +298,10 @@ impl Sentinel {
                 .claim_lease(id, me, runs::LEASE_TTL, Some(&h))
                 .await?),
             // Gone between the two statements (finished or released): try once more.
-            None => Ok(self.store.claim_lease(id, me, runs::LEASE_TTL, None).await?),
+            None => Ok(self
+                .store
+                .claim_lease(id, me, runs::LEASE_TTL, None)
+                .await?),
             Some(_) => Ok(false),
         }
     }
@@ -325,7 +334,11 @@ impl Sentinel {
         Ok(rows
             .into_iter()
             .filter(|o| !self.claims.is_active(&o.id))
-            .filter(|o| o.lease_owner.as_deref().is_none_or(|h| runs::owner_is_dead(h, me)))
+            .filter(|o| {
+                o.lease_owner
+                    .as_deref()
+                    .is_none_or(|h| runs::owner_is_dead(h, me))
+            })
             .map(|o| o.id)
             .collect())
     }

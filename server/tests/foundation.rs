@@ -242,7 +242,10 @@ async fn server_function_round_trip_through_the_running_server() {
     let res = decide(None, "inc-nope").await.unwrap();
     assert_eq!(res.status(), 401);
     let v: serde_json::Value = res.json().await.unwrap();
-    assert!(v["error"].as_str().unwrap().contains("operator token"), "{v}");
+    assert!(
+        v["error"].as_str().unwrap().contains("operator token"),
+        "{v}"
+    );
     // …and an operator deciding an unknown incident gets a 404.
     let login = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
@@ -327,7 +330,9 @@ async fn the_wal_starts_over_under_sustained_writes() {
     let mut tick = 0;
     let wal_len = loop {
         // A commit after the RESTART is what starts the WAL over (and truncates it).
-        write_blob(&store, &format!("tick-{tick}"), "t").await.unwrap();
+        write_blob(&store, &format!("tick-{tick}"), "t")
+            .await
+            .unwrap();
         tick += 1;
         let len = std::fs::metadata(&wal).unwrap().len();
         if len <= limit + 64 * 1024 || std::time::Instant::now() > deadline {
@@ -367,7 +372,11 @@ async fn unsupported_database_urls_are_refused_clearly() {
         .unwrap()
         .flatten()
         .map(|e| e.file_name().to_string_lossy().to_string())
-        .filter(|n| ["postgres", "mysql", "just-a-path"].iter().any(|p| n.starts_with(p)))
+        .filter(|n| {
+            ["postgres", "mysql", "just-a-path"]
+                .iter()
+                .any(|p| n.starts_with(p))
+        })
         .collect();
     assert!(stray.is_empty(), "stray files created: {stray:?}");
     // sqlite URLs still work.

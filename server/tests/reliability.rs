@@ -24,7 +24,10 @@ struct Srv {
     http: reqwest::Client,
 }
 
-async fn start_with(ingest: IngestConfig, tweak: impl FnOnce(&mut sentinel::config::Config)) -> Srv {
+async fn start_with(
+    ingest: IngestConfig,
+    tweak: impl FnOnce(&mut sentinel::config::Config),
+) -> Srv {
     let dir = tempfile::tempdir().unwrap();
     let mut cfg = common::test_config(dir.path());
     tweak(&mut cfg);
@@ -51,7 +54,10 @@ async fn start() -> Srv {
 }
 
 /// Polls `f` until it is true or `within` passes (generous: never a timing assertion).
-async fn eventually<F: std::future::Future<Output = bool>>(within: Duration, mut f: impl FnMut() -> F) -> bool {
+async fn eventually<F: std::future::Future<Output = bool>>(
+    within: Duration,
+    mut f: impl FnMut() -> F,
+) -> bool {
     let end = Instant::now() + within;
     loop {
         if f().await {
@@ -99,7 +105,11 @@ async fn a_decision_racing_the_gate_is_never_lost() {
             status_of(&s, &id).await == "resolved"
         })
         .await;
-        assert!(settled, "incident {id} is {} after its approval", status_of(&s, &id).await);
+        assert!(
+            settled,
+            "incident {id} is {} after its approval",
+            status_of(&s, &id).await
+        );
         let pending = sentinel.store.pending_approval(&id).await.unwrap();
         assert!(pending.is_none());
     }
@@ -112,7 +122,12 @@ async fn a_slow_event_subscriber_misses_nothing() {
     let s = start().await;
     let sentinel = &s.state.sentinel;
     let id = sentinel.fire_scenario("memory_leak_01").await.unwrap();
-    assert!(eventually(Duration::from_secs(30), || async { status_of(&s, &id).await != "investigating" && status_of(&s, &id).await != "open" }).await);
+    assert!(
+        eventually(Duration::from_secs(30), || async {
+            status_of(&s, &id).await != "investigating" && status_of(&s, &id).await != "open"
+        })
+        .await
+    );
     let start_seq = sentinel.store.max_event_seq().await.unwrap();
     // Subscribe, then do not read.
     let mut sock = TcpStream::connect(s.addr).await.unwrap();
@@ -127,7 +142,9 @@ async fn a_slow_event_subscriber_misses_nothing() {
             .emit(
                 &id,
                 app::model::AgentRole::Orchestrator,
-                app::model::RunEventKind::AgentSkipped { reason: format!("filler {i}") },
+                app::model::RunEventKind::AgentSkipped {
+                    reason: format!("filler {i}"),
+                },
             )
             .await
             .unwrap();
@@ -152,13 +169,23 @@ async fn a_slow_event_subscriber_misses_nothing() {
         buf.clear();
         while let Some(pos) = tail.find('\n') {
             let line: String = tail.drain(..=pos).collect();
-            if let Some(v) = line.trim_end().strip_prefix("id: ").or_else(|| line.trim_end().strip_prefix("id:")) {
+            if let Some(v) = line
+                .trim_end()
+                .strip_prefix("id: ")
+                .or_else(|| line.trim_end().strip_prefix("id:"))
+            {
                 seqs.push(v.trim().parse().unwrap());
             }
         }
     }
     let want: Vec<i64> = (start_seq + 1..=last).collect();
-    assert_eq!(seqs.len(), want.len(), "received {} of {} events", seqs.len(), want.len());
+    assert_eq!(
+        seqs.len(),
+        want.len(),
+        "received {} of {} events",
+        seqs.len(),
+        want.len()
+    );
     assert!(seqs == want, "events out of order or with gaps");
 }
 
@@ -180,15 +207,22 @@ async fn slow_and_idle_clients_are_bounded() {
     let mut held = Vec::new();
     for _ in 0..40 {
         let mut c = TcpStream::connect(s.addr).await.unwrap();
-        c.write_all(b"GET /health HTTP/1.1\r\nHost: x\r\nX-Slow: ").await.unwrap();
+        c.write_all(b"GET /health HTTP/1.1\r\nHost: x\r\nX-Slow: ")
+            .await
+            .unwrap();
         held.push(c);
     }
     // Over the cap: closed without an answer.
     let mut over = TcpStream::connect(s.addr).await.unwrap();
-    let _ = over.write_all(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n").await;
+    let _ = over
+        .write_all(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await;
     let mut b = [0u8; 64];
     let r = tokio::time::timeout(Duration::from_secs(10), over.read(&mut b)).await;
-    assert!(matches!(r, Ok(Ok(0)) | Ok(Err(_))), "a connection over the cap was served: {r:?}");
+    assert!(
+        matches!(r, Ok(Ok(0)) | Ok(Err(_))),
+        "a connection over the cap was served: {r:?}"
+    );
     // The held ones are closed once their header timeout passes.
     for c in &mut held {
         let r = tokio::time::timeout(Duration::from_secs(15), c.read(&mut b)).await;
@@ -203,9 +237,16 @@ async fn slow_and_idle_clients_are_bounded() {
     }
     drop(held);
     // Served again once they are gone.
-    assert!(eventually(Duration::from_secs(10), || async {
-        s.http.get(format!("{}/health", s.base)).send().await.is_ok_and(|r| r.status() == 200)
-    }).await);
+    assert!(
+        eventually(Duration::from_secs(10), || async {
+            s.http
+                .get(format!("{}/health", s.base))
+                .send()
+                .await
+                .is_ok_and(|r| r.status() == 200)
+        })
+        .await
+    );
     // A body shorter than its Content-Length: 408, not a hang.
     let mut c = TcpStream::connect(s.addr).await.unwrap();
     c.write_all(
@@ -220,7 +261,9 @@ async fn slow_and_idle_clients_are_bounded() {
     assert!(text.contains("\"error\""), "{text}");
     // An idle keep-alive connection is closed.
     let mut c = TcpStream::connect(s.addr).await.unwrap();
-    c.write_all(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n").await.unwrap();
+    c.write_all(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await
+        .unwrap();
     let mut first = vec![0u8; 4096];
     let k = c.read(&mut first).await.unwrap();
     assert!(String::from_utf8_lossy(&first[..k]).starts_with("HTTP/1.1 200"));
@@ -238,28 +281,76 @@ async fn webhooks_refuse_what_a_browser_can_send_and_firing_needs_the_operator()
     let alert = r#"{"source":"x","service":"checkout","metric":"m","threshold":1,"current_value":2,"severity":"high"}"#;
     for route in ["alert", "alertmanager", "grafana", "datadog", "pagerduty"] {
         let url = format!("{}/webhooks/{route}", s.base);
-        let r = s.http.post(&url).header("content-type", "text/plain").body(alert).send().await.unwrap();
+        let r = s
+            .http
+            .post(&url)
+            .header("content-type", "text/plain")
+            .body(alert)
+            .send()
+            .await
+            .unwrap();
         assert_eq!(r.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE, "{route}");
-        let r = s.http.post(&url).header("content-type", "application/json")
-            .header("origin", "http://evil.example").body(alert).send().await.unwrap();
+        let r = s
+            .http
+            .post(&url)
+            .header("content-type", "application/json")
+            .header("origin", "http://evil.example")
+            .body(alert)
+            .send()
+            .await
+            .unwrap();
         assert_eq!(r.status(), StatusCode::FORBIDDEN, "{route}");
         let v: Value = r.json().await.unwrap();
         assert!(v["error"].as_str().unwrap().contains("browser"), "{v}");
-        let r = s.http.post(&url).header("content-type", "application/json")
-            .header("host", "evil.example").body(alert).send().await.unwrap();
+        let r = s
+            .http
+            .post(&url)
+            .header("content-type", "application/json")
+            .header("host", "evil.example")
+            .body(alert)
+            .send()
+            .await
+            .unwrap();
         assert_eq!(r.status(), StatusCode::FORBIDDEN, "{route}");
     }
-    let n: i64 = sqlx::query_scalar("SELECT count(*) FROM alerts").fetch_one(s.state.sentinel.store.pool()).await.unwrap();
+    let n: i64 = sqlx::query_scalar("SELECT count(*) FROM alerts")
+        .fetch_one(s.state.sentinel.store.pool())
+        .await
+        .unwrap();
     assert_eq!(n, 0);
-    let r = s.http.post(format!("{}/webhooks/alert", s.base)).header("content-type", "application/json").body(alert).send().await.unwrap();
+    let r = s
+        .http
+        .post(format!("{}/webhooks/alert", s.base))
+        .header("content-type", "application/json")
+        .body(alert)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::ACCEPTED);
 
     let fire = format!("{}/api/scenarios/bad_deploy_01/fire", s.base);
-    assert_eq!(s.http.post(&fire).send().await.unwrap().status(), StatusCode::UNAUTHORIZED);
-    assert_eq!(s.http.post(&fire).bearer_auth(OPERATOR).send().await.unwrap().status(), StatusCode::ACCEPTED);
-    let r = s.http.post(format!("{}/api/fire_scenario", s.base))
+    assert_eq!(
+        s.http.post(&fire).send().await.unwrap().status(),
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        s.http
+            .post(&fire)
+            .bearer_auth(OPERATOR)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::ACCEPTED
+    );
+    let r = s
+        .http
+        .post(format!("{}/api/fire_scenario", s.base))
         .header("content-type", "application/x-www-form-urlencoded")
-        .body("scenario_id=bad_deploy_01").send().await.unwrap();
+        .body("scenario_id=bad_deploy_01")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
 }
 
@@ -268,7 +359,10 @@ async fn webhooks_refuse_what_a_browser_can_send_and_firing_needs_the_operator()
 async fn signed_deliveries_cannot_be_replayed() {
     let secret = "pd-secret";
     let s = start_with(
-        IngestConfig { pagerduty_secret: Some(secret.into()), ..IngestConfig::default() },
+        IngestConfig {
+            pagerduty_secret: Some(secret.into()),
+            ..IngestConfig::default()
+        },
         |_| {},
     )
     .await;
@@ -278,13 +372,17 @@ async fn signed_deliveries_cannot_be_replayed() {
     let body = serde_json::to_vec(&v).unwrap();
     let send = |b: Vec<u8>| {
         let sig = sentinel::ingest::pagerduty::sign(secret, &b);
-        s.http.post(format!("{}/webhooks/pagerduty", s.base))
+        s.http
+            .post(format!("{}/webhooks/pagerduty", s.base))
             .header("content-type", "application/json")
             .header("x-pagerduty-signature", sig)
             .body(b)
             .send()
     };
-    assert_eq!(send(body.clone()).await.unwrap().status(), StatusCode::ACCEPTED);
+    assert_eq!(
+        send(body.clone()).await.unwrap().status(),
+        StatusCode::ACCEPTED
+    );
     let r = send(body.clone()).await.unwrap();
     assert_eq!(r.status(), StatusCode::CONFLICT);
     let e: Value = r.json().await.unwrap();
@@ -294,7 +392,10 @@ async fn signed_deliveries_cannot_be_replayed() {
     v["event"]["occurred_at"] = json!("2019-01-01T00:00:00Z");
     let r = send(serde_json::to_vec(&v).unwrap()).await.unwrap();
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    let n: i64 = sqlx::query_scalar("SELECT count(*) FROM incidents").fetch_one(s.state.sentinel.store.pool()).await.unwrap();
+    let n: i64 = sqlx::query_scalar("SELECT count(*) FROM incidents")
+        .fetch_one(s.state.sentinel.store.pool())
+        .await
+        .unwrap();
     assert_eq!(n, 1, "one incident from one delivery");
 }
 
@@ -303,27 +404,61 @@ async fn signed_deliveries_cannot_be_replayed() {
 async fn logout_revokes_the_session_and_cookies_are_secure_over_tls() {
     let s = start().await;
     let login = |tls: bool| {
-        let mut r = s.http.get(format!("{}/login?token={OPERATOR}&next=/\\evil.example", s.base));
+        let mut r = s.http.get(format!(
+            "{}/login?token={OPERATOR}&next=/\\evil.example",
+            s.base
+        ));
         if tls {
             r = r.header("x-forwarded-proto", "https");
         }
         r.send()
     };
     let r = login(false).await.unwrap();
-    assert_eq!(r.headers()["location"], "/", "a bent redirect is replaced by /");
+    assert_eq!(
+        r.headers()["location"],
+        "/",
+        "a bent redirect is replaced by /"
+    );
     let set = r.headers()["set-cookie"].to_str().unwrap().to_string();
     assert!(set.contains("HttpOnly") && set.contains("SameSite=Strict") && !set.contains("Secure"));
     let cookie = set.split(';').next().unwrap().to_string();
     assert_ne!(cookie.split('=').nth(1).unwrap(), OPERATOR);
     let fire = format!("{}/api/scenarios/memory_leak_01/fire", s.base);
-    let r = s.http.post(&fire).header("cookie", &cookie).send().await.unwrap();
+    let r = s
+        .http
+        .post(&fire)
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::ACCEPTED);
-    let r = s.http.post(format!("{}/logout", s.base)).header("cookie", &cookie).send().await.unwrap();
+    let r = s
+        .http
+        .post(format!("{}/logout", s.base))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
     assert!(r.status().is_redirection());
-    let r = s.http.post(&fire).header("cookie", &cookie).send().await.unwrap();
-    assert_eq!(r.status(), StatusCode::UNAUTHORIZED, "the copied cookie still works after logout");
+    let r = s
+        .http
+        .post(&fire)
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        r.status(),
+        StatusCode::UNAUTHORIZED,
+        "the copied cookie still works after logout"
+    );
     let r = login(true).await.unwrap();
-    assert!(r.headers()["set-cookie"].to_str().unwrap().contains("Secure"));
+    assert!(
+        r.headers()["set-cookie"]
+            .to_str()
+            .unwrap()
+            .contains("Secure")
+    );
     assert_eq!(r.headers()["x-frame-options"], "DENY");
 }
 
@@ -339,14 +474,43 @@ async fn server_function_argument_errors_are_400_and_auth_comes_first() {
         ("/api/list_incidents", "status=1&status=2&status[x]=3"),
         ("/api/live_snapshot", "pin[a][b]=%"),
     ] {
-        let r = s.http.post(format!("{}{path}", s.base)).header("content-type", form).body(body).send().await.unwrap();
-        assert!(r.status().is_client_error(), "{path} {body:?}: {}", r.status());
-        let v: Value = r.json().await.unwrap_or_else(|_| panic!("{path}: JSON error body"));
+        let r = s
+            .http
+            .post(format!("{}{path}", s.base))
+            .header("content-type", form)
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        assert!(
+            r.status().is_client_error(),
+            "{path} {body:?}: {}",
+            r.status()
+        );
+        let v: Value = r
+            .json()
+            .await
+            .unwrap_or_else(|_| panic!("{path}: JSON error body"));
         assert!(v["error"].is_string(), "{v}");
     }
-    let r = s.http.post(format!("{}/api/decide_approval", s.base)).header("content-type", form).body("garbage").send().await.unwrap();
+    let r = s
+        .http
+        .post(format!("{}/api/decide_approval", s.base))
+        .header("content-type", form)
+        .body("garbage")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
-    let r = s.http.post(format!("{}/api/decide_approval", s.base)).bearer_auth(OPERATOR).header("content-type", form).body("garbage").send().await.unwrap();
+    let r = s
+        .http
+        .post(format!("{}/api/decide_approval", s.base))
+        .bearer_auth(OPERATOR)
+        .header("content-type", form)
+        .body("garbage")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
 }
 
@@ -354,9 +518,30 @@ async fn server_function_argument_errors_are_400_and_auth_comes_first() {
 /// a human or a restart.
 #[tokio::test]
 async fn an_undecided_approval_times_out_into_an_escalation() {
-    let s = start_with(IngestConfig::default(), |c| c.approval_timeout = Duration::from_secs(1)).await;
-    let id = s.state.sentinel.fire_scenario("bad_deploy_01").await.unwrap();
-    assert!(eventually(Duration::from_secs(30), || async { status_of(&s, &id).await == "escalated" }).await);
-    let v: Value = s.http.get(format!("{}/api/incidents/{id}", s.base)).send().await.unwrap().json().await.unwrap();
+    let s = start_with(IngestConfig::default(), |c| {
+        c.approval_timeout = Duration::from_secs(1)
+    })
+    .await;
+    let id = s
+        .state
+        .sentinel
+        .fire_scenario("bad_deploy_01")
+        .await
+        .unwrap();
+    assert!(
+        eventually(Duration::from_secs(30), || async {
+            status_of(&s, &id).await == "escalated"
+        })
+        .await
+    );
+    let v: Value = s
+        .http
+        .get(format!("{}/api/incidents/{id}", s.base))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(v["remediation"]["approval"], "timed_out");
 }

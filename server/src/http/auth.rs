@@ -133,7 +133,9 @@ impl OperatorAuth {
             .filter_map(|v| v.to_str().ok())
             .flat_map(|v| v.split(';'))
             .filter_map(|kv| kv.trim().split_once('='))
-            .filter(|(k, v)| *k == COOKIE && v.len() == 64 && v.bytes().all(|b| b.is_ascii_hexdigit()))
+            .filter(|(k, v)| {
+                *k == COOKIE && v.len() == 64 && v.bytes().all(|b| b.is_ascii_hexdigit())
+            })
             .map(|(_, v)| v.to_string())
     }
 
@@ -204,7 +206,11 @@ fn over_tls(headers: &HeaderMap) -> bool {
     headers
         .get("x-forwarded-proto")
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.split(',').next().is_some_and(|p| p.trim().eq_ignore_ascii_case("https")))
+        .is_some_and(|v| {
+            v.split(',')
+                .next()
+                .is_some_and(|p| p.trim().eq_ignore_ascii_case("https"))
+        })
 }
 
 /// A local path to go back to after login: `/` followed by printable ASCII without
@@ -274,7 +280,10 @@ mod tests {
 
     #[test]
     fn login_redirects_stay_on_this_site() {
-        assert_eq!(safe_next(Some("/incidents/inc-1?x=1")), "/incidents/inc-1?x=1");
+        assert_eq!(
+            safe_next(Some("/incidents/inc-1?x=1")),
+            "/incidents/inc-1?x=1"
+        );
         for bad in [
             "//evil.example",
             "/\\evil.example",

@@ -80,7 +80,9 @@ impl Backend for HttpBackend {
             .auth
             .operator(&headers(&creds))
             .await
-            .map_err(|_| BackendError::Unauthorized("log in as the operator to fire scenarios".into()))?;
+            .map_err(|_| {
+                BackendError::Unauthorized("log in as the operator to fire scenarios".into())
+            })?;
         self.state
             .sentinel
             .fire_scenario(scenario_id)
@@ -170,9 +172,14 @@ impl Backend for HttpBackend {
         comment: &str,
         creds: Credentials,
     ) -> Result<IncidentStatus, BackendError> {
-        let who = self.state.auth.operator(&headers(&creds)).await.map_err(|_| {
-            BackendError::Unauthorized("log in as the operator to approve or reject".into())
-        })?;
+        let who = self
+            .state
+            .auth
+            .operator(&headers(&creds))
+            .await
+            .map_err(|_| {
+                BackendError::Unauthorized("log in as the operator to approve or reject".into())
+            })?;
         let d = ApprovalDecision::parse(decision, comment, &who)
             .map_err(|e| BackendError::Invalid(e.to_string()))?;
         self.state

@@ -6,7 +6,8 @@
 //! - [`server_fn_guard`]: server functions that act (`decide_approval`, `fire_scenario`)
 //!   check the operator before their arguments are read; malformed arguments are a 400 with
 //!   a JSON message instead of the 500 (and an ERROR log line) server_fn answers.
-//! - [`json_errors`]: under `/api/` and `/webhooks/` every error is JSON, including axum's
+//! - [`json_errors`]: under `/api/` and `/webhooks/` (and `/login`, `/logout`, `/health`)
+//!   every error is JSON, including axum's
 //!   own rejections (bad path or query, wrong method, unknown route, body too large).
 //! - [`security_headers`]: no framing, no MIME sniffing, no referrer (the login URL carries
 //!   the token).
@@ -33,11 +34,7 @@ pub struct BodyDeadline(pub Duration);
 
 impl std::fmt::Display for BodyDeadline {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "request body not received within {} s",
-            self.0.as_secs()
-        )
+        write!(f, "request body not received within {} s", self.0.as_secs())
     }
 }
 
@@ -112,7 +109,9 @@ pub async fn server_fn_guard(State(s): State<AppState>, req: Request, next: Next
         return resp;
     }
     let (parts, body) = resp.into_parts();
-    let bytes = axum::body::to_bytes(body, 64 * 1024).await.unwrap_or_default();
+    let bytes = axum::body::to_bytes(body, 64 * 1024)
+        .await
+        .unwrap_or_default();
     let text = String::from_utf8_lossy(&bytes);
     // server_fn encodes its errors as `Kind|message`; these kinds are the caller's fault.
     if let Some((kind, msg)) = text.split_once('|')
@@ -131,7 +130,9 @@ pub async fn server_fn_guard(State(s): State<AppState>, req: Request, next: Next
 
 pub async fn json_errors(State(s): State<AppState>, req: Request, next: Next) -> Response {
     let path = req.uri().path();
-    let api = path.starts_with("/api/") || path.starts_with("/webhooks/") || path == "/api";
+    let api = path.starts_with("/api/")
+        || path.starts_with("/webhooks/")
+        || matches!(path, "/api" | "/login" | "/logout" | "/health");
     let resp = next.run(req).await;
     let status = resp.status();
     if !api || !(status.is_client_error() || status.is_server_error()) {
@@ -146,7 +147,9 @@ pub async fn json_errors(State(s): State<AppState>, req: Request, next: Next) ->
         return resp;
     }
     let (parts, body) = resp.into_parts();
-    let bytes = axum::body::to_bytes(body, 16 * 1024).await.unwrap_or_default();
+    let bytes = axum::body::to_bytes(body, 16 * 1024)
+        .await
+        .unwrap_or_default();
     let text = String::from_utf8_lossy(&bytes);
     let msg = match status {
         StatusCode::NOT_FOUND => "no such route".to_string(),
@@ -159,7 +162,12 @@ pub async fn json_errors(State(s): State<AppState>, req: Request, next: Next) ->
             .canonical_reason()
             .unwrap_or("error")
             .to_ascii_lowercase(),
-        _ => text.chars().take(300).collect::<String>().trim().to_string(),
+        _ => text
+            .chars()
+            .take(300)
+            .collect::<String>()
+            .trim()
+            .to_string(),
     };
     let mut out = (status, axum::Json(serde_json::json!({ "error": msg }))).into_response();
     for (k, v) in parts.headers.iter() {
@@ -174,7 +182,10 @@ pub async fn security_headers(req: Request, next: Next) -> Response {
     let mut resp = next.run(req).await;
     let h = resp.headers_mut();
     h.insert("x-frame-options", HeaderValue::from_static("DENY"));
-    h.insert("x-content-type-options", HeaderValue::from_static("nosniff"));
+    h.insert(
+        "x-content-type-options",
+        HeaderValue::from_static("nosniff"),
+    );
     h.insert("referrer-policy", HeaderValue::from_static("no-referrer"));
     if !h.contains_key("content-security-policy") {
         h.insert(

@@ -148,10 +148,12 @@ pub async fn serve(
                 epoch,
                 last: last.clone(),
             });
-            let svc = hyper::service::service_fn(move |mut req: hyper::Request<hyper::body::Incoming>| {
-                req.extensions_mut().insert(ConnectInfo(peer));
-                router.clone().oneshot(req.map(axum::body::Body::new))
-            });
+            let svc = hyper::service::service_fn(
+                move |mut req: hyper::Request<hyper::body::Incoming>| {
+                    req.extensions_mut().insert(ConnectInfo(peer));
+                    router.clone().oneshot(req.map(axum::body::Body::new))
+                },
+            );
             let conn = hyper::server::conn::http1::Builder::new()
                 .timer(TokioTimer::new())
                 .header_read_timeout(limits.header_timeout)
@@ -159,7 +161,10 @@ pub async fn serve(
                 .serve_connection(io, svc);
             tokio::pin!(conn);
             let idle = limits.idle_timeout;
-            let mut check = tokio::time::interval(idle.min(Duration::from_secs(5)).max(Duration::from_millis(100)));
+            let mut check = tokio::time::interval(
+                idle.min(Duration::from_secs(5))
+                    .max(Duration::from_millis(100)),
+            );
             check.tick().await;
             let mut closing = false;
             loop {

@@ -124,10 +124,15 @@ async fn catch_up(
     }
 }
 
-fn stream(s: AppState, incident: Option<String>, mut last: i64) -> Result<impl IntoResponse, ApiError> {
-    let permit = s.sse.streams.clone().try_acquire_owned().map_err(|_| {
-        ApiError::Unavailable("too many event streams open; retry shortly".into())
-    })?;
+fn stream(
+    s: AppState,
+    incident: Option<String>,
+    mut last: i64,
+) -> Result<impl IntoResponse, ApiError> {
+    let permit =
+        s.sse.streams.clone().try_acquire_owned().map_err(|_| {
+            ApiError::Unavailable("too many event streams open; retry shortly".into())
+        })?;
     let (tx, rx) = tokio::sync::mpsc::channel::<Result<Event, Infallible>>(256);
     // Subscribe before reading the log so nothing falls between the two.
     let mut live = s.sentinel.events.subscribe();

@@ -294,7 +294,12 @@ pub fn check_sender(s: &AppState, headers: &HeaderMap) -> Result<(), ApiError> {
     if let Some(origin) = headers.get(header::ORIGIN) {
         return Err(ApiError::Forbidden(format!(
             "webhooks do not accept browser requests (Origin: {})",
-            origin.to_str().unwrap_or("?").chars().take(100).collect::<String>()
+            origin
+                .to_str()
+                .unwrap_or("?")
+                .chars()
+                .take(100)
+                .collect::<String>()
         )));
     }
     if headers
@@ -327,9 +332,13 @@ pub fn check_json_type(headers: &HeaderMap) -> Result<(), ApiError> {
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default();
-    let mime = ct.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
-    if mime == "application/json" || (mime.starts_with("application/") && mime.ends_with("+json"))
-    {
+    let mime = ct
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    if mime == "application/json" || (mime.starts_with("application/") && mime.ends_with("+json")) {
         Ok(())
     } else {
         Err(ApiError::UnsupportedMedia(format!(

@@ -279,13 +279,12 @@ impl Store {
     /// Whether the incident's log already holds an event of `kind` (e.g. `approval_decided`),
     /// so a run continued after a crash does not record a decision twice.
     pub async fn has_event(&self, incident_id: &str, kind: &str) -> Result<bool> {
-        let n: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM events WHERE incident_id = ? AND kind = ?",
-        )
-        .bind(incident_id)
-        .bind(kind)
-        .fetch_one(&self.pool)
-        .await?;
+        let n: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM events WHERE incident_id = ? AND kind = ?")
+                .bind(incident_id)
+                .bind(kind)
+                .fetch_one(&self.pool)
+                .await?;
         Ok(n > 0)
     }
 }

@@ -319,15 +319,25 @@ fn check_url(url: &str) -> Result<()> {
     if url.is_empty() {
         return bad("SENTINEL_DATABASE_URL is empty; use sqlite://PATH".into());
     }
-    match url.split_once(':').map(|(scheme, _)| scheme.to_ascii_lowercase()) {
+    match url
+        .split_once(':')
+        .map(|(scheme, _)| scheme.to_ascii_lowercase())
+    {
         Some(scheme) if scheme == "sqlite" => Ok(()),
         Some(scheme) if scheme == "postgres" || scheme == "postgresql" => bad(
             "PostgreSQL is not supported by this build yet; use a sqlite:// URL (the default is \
              sqlite://<SENTINEL_DATA_DIR>/sentinel.db)"
                 .into(),
         ),
-        Some(scheme) if !scheme.is_empty() && scheme.chars().all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c)) => {
-            bad(format!("unsupported database URL scheme {scheme:?}; use sqlite://PATH"))
+        Some(scheme)
+            if !scheme.is_empty()
+                && scheme
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c)) =>
+        {
+            bad(format!(
+                "unsupported database URL scheme {scheme:?}; use sqlite://PATH"
+            ))
         }
         _ => bad("not a database URL; use sqlite://PATH".into()),
     }
