@@ -250,7 +250,7 @@ async fn slow_and_idle_clients_are_bounded() {
     // A body shorter than its Content-Length: 408, not a hang.
     let mut c = TcpStream::connect(s.addr).await.unwrap();
     c.write_all(
-        format!("POST /webhooks/alert HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{{\"source\":").as_bytes(),
+        b"POST /webhooks/alert HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"source\":",
     )
     .await
     .unwrap();

@@ -97,10 +97,11 @@ pub fn is_deadline(e: &(dyn std::error::Error + 'static)) -> bool {
 }
 
 pub async fn server_fn_guard(State(s): State<AppState>, req: Request, next: Next) -> Response {
-    if req.method() == Method::POST && ACTING_SERVER_FNS.contains(&req.uri().path()) {
-        if let Err(e) = s.auth.operator(req.headers()).await {
-            return e.into_response();
-        }
+    if req.method() == Method::POST
+        && ACTING_SERVER_FNS.contains(&req.uri().path())
+        && let Err(e) = s.auth.operator(req.headers()).await
+    {
+        return e.into_response();
     }
     let resp = next.run(req).await;
     if resp.status() != StatusCode::INTERNAL_SERVER_ERROR

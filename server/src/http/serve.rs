@@ -6,6 +6,7 @@
 //! - an idle timeout (no bytes either way for that long closes the connection; event streams
 //!   write a keep-alive every 15 s, so live subscribers stay);
 //! - graceful shutdown on Ctrl-C.
+//!
 //! Body deadlines are per request (`guard::deadline_body`).
 
 use crate::config::HttpLimits;
