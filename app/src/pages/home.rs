@@ -145,11 +145,15 @@ fn LiveDashboard(
                     <option value=s.id.clone() selected=s.id == selected.get_untracked()>{format!("{} — {} ({})", s.id, s.service, s.failure_class)}</option>
                 }).collect_view()}
             </select>
-            <button class="primary" data-testid="fire" on:click=fire>"Fire scenario"</button>
+            // Firing runs agents: an operator act (the server refuses it without a session).
+            <button class="primary" data-testid="fire" on:click=fire disabled=!logged_in
+                title=if logged_in { "Open an incident for this scenario" } else { "Log in as the operator to fire scenarios" }>
+                "Fire scenario"
+            </button>
             {move || fire_error.get().map(|e| view! { <span class="error">{e}</span> })}
             <span class="spacer"></span>
             <span class=move || if logged_in { "muted" } else { "muted warn" } data-testid="session">
-                {if logged_in { "operator session" } else { "read-only (log in to approve)" }}
+                {if logged_in { "operator session" } else { "read-only (log in to fire scenarios and approve)" }}
             </span>
         </section>
         <section class="incident-header panel" data-testid="incident-header">
