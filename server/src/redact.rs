@@ -89,9 +89,47 @@ pub fn url(raw: &str) -> String {
     out
 }
 
+/// `text` with every URL in it (`scheme://…` up to whitespace, a quote or a closing
+/// bracket) passed through [`url`]: for error messages that quote the URL they failed on.
+pub fn urls_in(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(i) = rest.find("://") {
+        // The scheme: the letters right before "://".
+        let start = rest[..i]
+            .rfind(|c: char| !(c.is_ascii_alphanumeric() || "+-.".contains(c)))
+            .map(|p| p + 1)
+            .unwrap_or(0);
+        let end = rest[i..]
+            .find(|c: char| c.is_whitespace() || "\"'()<>[]`".contains(c))
+            .map(|p| i + p)
+            .unwrap_or(rest.len());
+        out.push_str(&rest[..start]);
+        out.push_str(&url(&rest[start..end]));
+        rest = &rest[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
 #[cfg(test)]
 mod tests {
-    use super::url;
+    use super::{url, urls_in};
+
+    #[test]
+    fn urls_inside_messages_are_redacted() {
+        let m = urls_in(
+            "error sending request for url (http://bob:s3cret@llm:8080/v1/chat?api-key=k3y): connection refused",
+        );
+        assert!(!m.contains("s3cret") && !m.contains("k3y"), "{m}");
+        assert!(
+            m.starts_with(
+                "error sending request for url (http://***@llm:8080/v1/chat?api-key=***)"
+            ),
+            "{m}"
+        );
+        assert_eq!(urls_in("no url here"), "no url here");
+    }
 
     #[test]
     fn userinfo_and_secret_parameters_are_hidden() {

@@ -53,7 +53,10 @@ impl AnthropicModel {
     ) -> Result<Self, LanguageModelError> {
         let url = format!("{}/messages", base_url.trim().trim_end_matches('/'));
         reqwest::Url::parse(&url).map_err(|e| {
-            LanguageModelError::Permanent(format!("anthropic: invalid base URL {url:?}: {e}"))
+            LanguageModelError::Permanent(format!(
+                "anthropic: invalid base URL {:?}: {e}",
+                crate::redact::url(&url)
+            ))
         })?;
         let mut key_header = HeaderValue::from_str(api_key.trim()).map_err(|_| {
             LanguageModelError::Permanent(
@@ -369,10 +372,10 @@ fn snippet(body: &str) -> String {
 
 /// `reqwest::Error` plus its sources ("error sending request: … : connection refused").
 fn error_chain(e: &reqwest::Error) -> String {
-    let mut out = e.to_string();
+    let mut out = crate::redact::urls_in(&e.to_string());
     let mut source = std::error::Error::source(e);
     while let Some(s) = source {
-        let s_text = s.to_string();
+        let s_text = crate::redact::urls_in(&s.to_string());
         if !out.contains(&s_text) {
             out.push_str(": ");
             out.push_str(&s_text);

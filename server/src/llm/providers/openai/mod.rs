@@ -96,7 +96,10 @@ impl OpenAiModel {
         model: String,
     ) -> Result<Self, LanguageModelError> {
         reqwest::Url::parse(&url).map_err(|e| {
-            LanguageModelError::Permanent(format!("{provider}: invalid base URL {url:?}: {e}"))
+            LanguageModelError::Permanent(format!(
+                "{provider}: invalid base URL {:?}: {e}",
+                crate::redact::url(&url)
+            ))
         })?;
         let client = client_builder(super::REQUEST_TIMEOUT)
             .build()
@@ -411,10 +414,10 @@ fn snippet(body: &str) -> String {
 
 /// `reqwest::Error` plus its sources ("error sending request: … : connection refused").
 fn error_chain(e: &reqwest::Error) -> String {
-    let mut out = e.to_string();
+    let mut out = crate::redact::urls_in(&e.to_string());
     let mut source = std::error::Error::source(e);
     while let Some(s) = source {
-        let s_text = s.to_string();
+        let s_text = crate::redact::urls_in(&s.to_string());
         if !out.contains(&s_text) {
             out.push_str(": ");
             out.push_str(&s_text);
