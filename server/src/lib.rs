@@ -5,6 +5,7 @@
 #![recursion_limit = "512"]
 
 pub mod agents;
+pub mod bootstrap;
 pub mod cli;
 pub mod config;
 pub mod engine;

@@ -65,7 +65,7 @@ impl Sentinel {
         }
         let catalogue = Arc::new(store.load_catalogue().await?);
         // MiniLM from local files when present, else the hashing embedder (with a warning).
-        let embedder = minilm::local_embedder();
+        let embedder = minilm::local_embedder(&config.embedding);
         let embedder: Arc<dyn crate::memory::embed::Embedder> =
             Arc::new(crate::memory::embed::CachedEmbedder::new(embedder, 4096));
         let memory = Some(EpisodicMemory::load(store.clone(), embedder).await?);

@@ -14,7 +14,11 @@ use sentinel::service::Sentinel;
 
 /// Fails (never skips) when the model is missing: these tests are about the real model.
 fn require_model() -> ModelPaths {
-    let paths = ModelPaths::from_env();
+    let paths = ModelPaths::from_config(
+        &sentinel::config::Config::load(&sentinel::config::Env::from_process(), None)
+            .unwrap()
+            .embedding,
+    );
     let missing = paths.missing();
     assert!(
         missing.is_empty(),

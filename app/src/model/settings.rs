@@ -24,4 +24,10 @@ pub struct SettingsView {
     pub tool_call_cap: u32,
     pub approval_timeout_secs: u64,
     pub embedder: String,
+    /// The configuration file, if one was given.
+    #[serde(default)]
+    pub config_file: Option<String>,
+    /// Its keys: values of non-secrets, `[set]` for secrets.
+    #[serde(default)]
+    pub config_keys: Vec<(String, String)>,
 }

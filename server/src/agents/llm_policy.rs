@@ -6,7 +6,7 @@
 use super::builtin::builtin_policy;
 use super::conclusions::{CorrelationFindings, LogFindings, RemediationPlan};
 use super::policy::*;
-use crate::config::ModelConfig;
+use crate::config::{ModelConfig, ProviderSettings};
 use crate::llm::spec::ModelSpec;
 use crate::llm::{ChatModel, ChatRequest, LanguageModelError, Message, ToolSpec};
 use crate::tools::Registry;
@@ -276,13 +276,17 @@ pub struct ConfiguredBrains {
 }
 
 impl ConfiguredBrains {
-    pub fn from_config(cfg: &ModelConfig, registry: Arc<Registry>) -> Result<Self, String> {
-        let build = |raw: &str| -> Result<Option<Arc<dyn ChatModel>>, String> {
-            let spec = ModelSpec::parse(raw).map_err(|e| e.to_string())?;
+    pub fn from_config(
+        cfg: &ModelConfig,
+        providers: &ProviderSettings,
+        registry: Arc<Registry>,
+    ) -> Result<Self, String> {
+        let build = |spec: &ModelSpec| -> Result<Option<Arc<dyn ChatModel>>, String> {
             if spec.is_builtin() {
                 return Ok(None);
             }
-            let m = crate::llm::providers::from_spec(&spec).map_err(|e| e.to_string())?;
+            let m = crate::llm::providers::from_spec(spec, providers)
+                .map_err(|e| format!("{spec}: {e}"))?;
             Ok(Some(Arc::new(crate::llm::retry::Retrying {
                 inner: m,
                 policy: Default::default(),
@@ -291,7 +295,7 @@ impl ConfiguredBrains {
         Ok(Self {
             triage: build(&cfg.triage)?,
             analysis: build(&cfg.analysis)?,
-            names: (cfg.triage.clone(), cfg.analysis.clone()),
+            names: (cfg.triage.to_string(), cfg.analysis.to_string()),
             registry,
         })
     }

@@ -96,7 +96,9 @@ pub async fn run_scenario_judged(
         uuid::Uuid::new_v4().simple()
     ));
     cfg.database_url = format!("sqlite://{}", db.display());
-    let sentinel = crate::cli::build_sentinel(cfg).await?;
+    let sentinel = crate::bootstrap::sentinel(cfg)
+        .await
+        .map_err(|e| e.to_string())?;
     let (id, telemetry) = sentinel.open_scenario(s).await.map_err(|e| e.to_string())?;
     let outcome = sentinel
         .run_incident(&id, Some(telemetry))
@@ -164,16 +166,17 @@ pub async fn run_cli(config: Config, args: EvalArgs) -> Result<ExitCode, String>
         }
         scenarios.retain(|s| args.scenarios.contains(&s.scenario_id));
     }
-    let judge_model = args
-        .judge
-        .clone()
-        .unwrap_or_else(|| config.models.judge.clone());
-    let spec =
-        crate::llm::spec::ModelSpec::parse(&judge_model).map_err(|e| format!("--judge: {e}"))?;
+    let spec = match &args.judge {
+        Some(raw) => {
+            crate::llm::spec::ModelSpec::parse(raw).map_err(|e| format!("--judge: {e}"))?
+        }
+        None => config.models.judge.clone(),
+    };
+    let judge_model = spec.to_string();
     let llm_judge = if spec.is_builtin() {
         None
     } else {
-        let m = crate::llm::providers::from_spec(&spec)
+        let m = crate::llm::providers::from_spec(&spec, &config.providers)
             .map_err(|e| format!("--judge {judge_model}: {e}"))?;
         let m: std::sync::Arc<dyn crate::llm::ChatModel> =
             std::sync::Arc::new(crate::llm::retry::Retrying {
@@ -182,9 +185,7 @@ pub async fn run_cli(config: Config, args: EvalArgs) -> Result<ExitCode, String>
             });
         Some(super::llm_judge::LlmJudge { model: m })
     };
-    if !spec.is_builtin()
-        && (judge_model == config.models.analysis || judge_model == config.models.triage)
-    {
+    if !spec.is_builtin() && (spec == config.models.analysis || spec == config.models.triage) {
         eprintln!(
             "warning: the judge {judge_model} is also an agent model; it will grade its own work (choose a different --judge)"
         );
@@ -194,7 +195,10 @@ pub async fn run_cli(config: Config, args: EvalArgs) -> Result<ExitCode, String>
     } else {
         format!("{judge_model} + deterministic anchor")
     };
-    let out = args.out.clone().unwrap_or_else(crate::cli::default_out_dir);
+    let out = args
+        .out
+        .clone()
+        .unwrap_or_else(|| std::path::PathBuf::from("reports"));
     let traj_dir = out.join("trajectories");
     std::fs::create_dir_all(&traj_dir).map_err(|e| format!("--out {}: {e}", out.display()))?;
     let work = config.data_dir.join("eval-work");

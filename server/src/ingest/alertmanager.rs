@@ -13,13 +13,10 @@
 //! `severity`. Grafana's unified-alerting webhook shares this shape (see `grafana.rs`).
 
 use super::{
-    AlertState, IngestConfig, IngestError, NormalisedAlert, Verify, labels_fingerprint,
-    parse_number, parse_time, service_slug, severity_or_warning, unknown_service,
+    AlertState, IngestError, NormalisedAlert, labels_fingerprint, parse_number, parse_time,
+    service_slug, severity_or_warning, unknown_service,
 };
-use crate::http::AppState;
 use app::model::Alert;
-use axum::extract::{Request, State};
-use axum::response::Response;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 
@@ -179,17 +176,6 @@ pub fn normalise(
         ));
     }
     normalise_as("alertmanager", &p, service_labels)
-}
-
-pub async fn receive(State(s): State<AppState>, req: Request) -> Response {
-    super::handle(
-        &s,
-        req,
-        "alertmanager",
-        Verify::Token,
-        |cfg: &IngestConfig, body: &[u8]| normalise(body, &cfg.service_labels),
-    )
-    .await
 }
 
 #[cfg(test)]

@@ -6,12 +6,9 @@
 //! every variable as a string, ids included, so numbers are accepted either way.
 
 use super::{
-    AlertState, IngestError, NormalisedAlert, Verify, parse_number, service_slug, unknown_service,
+    AlertState, IngestError, NormalisedAlert, parse_number, service_slug, unknown_service,
 };
-use crate::http::AppState;
 use app::model::{Alert, AlertSeverity};
-use axum::extract::{Request, State};
-use axum::response::Response;
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -185,13 +182,6 @@ pub fn normalise_payload(p: &Payload) -> Result<Vec<NormalisedAlert>, IngestErro
 /// Parses and normalises a Datadog webhook body.
 pub fn normalise(body: &[u8]) -> Result<Vec<NormalisedAlert>, IngestError> {
     normalise_payload(&super::parse_json(body)?)
-}
-
-pub async fn receive(State(s): State<AppState>, req: Request) -> Response {
-    super::handle(&s, req, "datadog", Verify::Token, |_, body: &[u8]| {
-        normalise(body)
-    })
-    .await
 }
 
 #[cfg(test)]

@@ -5,10 +5,7 @@
 //! normaliser with the `grafana` source; the current value falls back to the rule's values.
 
 use super::alertmanager::{Payload, normalise_as};
-use super::{IngestConfig, IngestError, NormalisedAlert, Verify};
-use crate::http::AppState;
-use axum::extract::{Request, State};
-use axum::response::Response;
+use super::{IngestError, NormalisedAlert};
 
 /// Parses and normalises a Grafana webhook body.
 pub fn normalise(
@@ -17,17 +14,6 @@ pub fn normalise(
 ) -> Result<Vec<NormalisedAlert>, IngestError> {
     let p: Payload = super::parse_json(body)?;
     normalise_as("grafana", &p, service_labels)
-}
-
-pub async fn receive(State(s): State<AppState>, req: Request) -> Response {
-    super::handle(
-        &s,
-        req,
-        "grafana",
-        Verify::Token,
-        |cfg: &IngestConfig, body: &[u8]| normalise(body, &cfg.service_labels),
-    )
-    .await
 }
 
 #[cfg(test)]

@@ -6,12 +6,9 @@
 //! signatures while a secret rotates; any match (constant-time) is accepted. Events that are
 //! not about an incident's life (annotations, pings, …) are accepted and ignored.
 
-use super::{AlertState, IngestError, NormalisedAlert, Verify, parse_time, service_slug};
-use crate::http::{ApiError, AppState};
+use super::{AlertState, IngestError, NormalisedAlert, parse_time, service_slug};
 use app::model::{Alert, AlertSeverity};
-use axum::extract::{Request, State};
 use axum::http::HeaderMap;
-use axum::response::Response;
 use hmac::{Hmac, Mac};
 use serde::Deserialize;
 use sha2::Sha256;
@@ -70,16 +67,29 @@ pub struct Reference {
     pub summary: Option<String>,
 }
 
+/// Why a delivery's signature was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SignatureError {
+    #[error("missing X-PagerDuty-Signature")]
+    Missing,
+    #[error("bad PagerDuty signature")]
+    Bad,
+}
+
 /// Checks `X-PagerDuty-Signature` against the raw body.
-pub fn verify_signature(secret: &str, headers: &HeaderMap, body: &[u8]) -> Result<(), ApiError> {
+pub fn verify_signature(
+    secret: &str,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<(), SignatureError> {
     let header = headers
         .get(SIGNATURE_HEADER)
         .and_then(|v| v.to_str().ok())
-        .ok_or_else(|| ApiError::Unauthorized("missing X-PagerDuty-Signature".into()))?;
+        .ok_or(SignatureError::Missing)?;
     if signature_matches(secret, header, body) {
         Ok(())
     } else {
-        Err(ApiError::Unauthorized("bad PagerDuty signature".into()))
+        Err(SignatureError::Bad)
     }
 }
 
@@ -211,13 +221,6 @@ pub fn delivery_stamp(
 /// Parses and normalises a PagerDuty V3 body (the signature is checked before).
 pub fn normalise(body: &[u8]) -> Result<Vec<NormalisedAlert>, IngestError> {
     normalise_payload(&super::parse_json(body)?)
-}
-
-pub async fn receive(State(s): State<AppState>, req: Request) -> Response {
-    super::handle(&s, req, "pagerduty", Verify::PagerDuty, |_, body: &[u8]| {
-        normalise(body)
-    })
-    .await
 }
 
 #[cfg(test)]

@@ -21,9 +21,9 @@
 use super::{AlertState, NormalisedAlert};
 use crate::queue::InvestigationQueue;
 use crate::service::Sentinel;
+use crate::store::AlertRow;
 use app::model::{AgentRole, RunEvent, RunEventKind};
 use chrono::Utc;
-use sqlx::Row;
 use std::collections::HashMap;
 use tokio::sync::{broadcast, mpsc, oneshot};
 
@@ -32,7 +32,6 @@ pub const MAX_BATCH_JOBS: usize = 512;
 /// Fingerprints remembered in memory (the database is asked on a miss).
 const CACHE_LIMIT: usize = 100_000;
 /// Alert rows per INSERT statement (8 parameters each, well under SQLite's 32,766).
-const ROWS_PER_STATEMENT: usize = 1000;
 /// Least time between two `AlertRepeated` events of one incident.
 pub const REPEAT_EVENT_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
 
@@ -155,16 +154,6 @@ struct Task {
     last_repeat_event: HashMap<String, std::time::Instant>,
 }
 
-struct AlertRow {
-    id: String,
-    incident_id: Option<String>,
-    source: &'static str,
-    fingerprint: String,
-    status: &'static str,
-    outcome: Outcome,
-    payload: String,
-}
-
 #[derive(serde::Serialize)]
 struct StoredAlert<'a> {
     alert: &'a app::model::Alert,
@@ -238,30 +227,24 @@ impl Task {
     /// Fills the cache for the batch's fingerprints that it does not know yet.
     async fn refresh(&mut self, jobs: &[Job]) -> Result<(), String> {
         self.apply_resolutions();
-        let pool = self.sentinel.store.pool().clone();
         let mut seen = std::collections::HashSet::new();
         for a in jobs.iter().flat_map(|j| j.alerts.iter()) {
             if self.cache.contains_key(&a.fingerprint) || !seen.insert(a.fingerprint.as_str()) {
                 continue;
             }
-            let row = sqlx::query(
-                "SELECT i.id, i.status, i.alert_count + COALESCE(r.repeats, 0) AS alert_count, r.last_status \
-                 FROM incidents i LEFT JOIN incident_alerts r ON r.incident_id = i.id \
-                 WHERE i.fingerprint = ? ORDER BY i.created_at DESC, i.rowid DESC LIMIT 1",
-            )
-            .bind(&a.fingerprint)
-            .fetch_optional(&pool)
-            .await
-            .map_err(|e| e.to_string())?;
-            let Some(row) = row else { continue };
-            let id: String = row.get("id");
-            let status: String = row.get("status");
-            let last: Option<String> = row.get("last_status");
-            let joinable = status != "resolved" && last.as_deref() != Some("resolved");
+            let head = self
+                .sentinel
+                .store
+                .fingerprint_head(&a.fingerprint)
+                .await
+                .map_err(|e| e.to_string())?;
+            let Some(head) = head else { continue };
+            let joinable =
+                head.status != "resolved" && head.last_status.as_deref() != Some("resolved");
             let entry = Entry {
-                incident_id: id,
+                incident_id: head.incident_id,
                 joinable,
-                count: row.get("alert_count"),
+                count: head.alert_count,
             };
             self.remember(&a.fingerprint, entry);
         }
@@ -355,7 +338,7 @@ impl Task {
                     source: job.source,
                     fingerprint: fp.clone(),
                     status: a.state.as_str(),
-                    outcome,
+                    outcome: outcome.as_str(),
                     payload: serde_json::to_string(&StoredAlert {
                         alert: &a.alert,
                         state: a.state.as_str(),
@@ -373,26 +356,11 @@ impl Task {
             results.push(out);
         }
 
-        // Usually one INSERT (its own atomic commit, counters bumped by the trigger); a batch
-        // larger than one statement is wrapped in a transaction.
-        let pool = self.sentinel.store.writer();
-        if rows.len() <= ROWS_PER_STATEMENT {
-            insert_rows(&rows, &now)
-                .build()
-                .execute(pool)
-                .await
-                .map_err(|e| e.to_string())?;
-        } else {
-            let mut tx = pool.begin().await.map_err(|e| e.to_string())?;
-            for chunk in rows.chunks(ROWS_PER_STATEMENT) {
-                insert_rows(chunk, &now)
-                    .build()
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(|e| e.to_string())?;
-            }
-            tx.commit().await.map_err(|e| e.to_string())?;
-        }
+        self.sentinel
+            .store
+            .insert_alert_rows(&rows, &now)
+            .await
+            .map_err(|e| e.to_string())?;
 
         // Timeline events (after the commit: the alerts are safe whatever happens here).
         let events = &self.sentinel.events;
@@ -457,22 +425,4 @@ impl Task {
         }
         Ok(results)
     }
-}
-
-/// `INSERT INTO alerts … VALUES (…), (…)` for `rows`.
-fn insert_rows<'a>(rows: &'a [AlertRow], now: &'a str) -> sqlx::QueryBuilder<'a, sqlx::Sqlite> {
-    let mut q = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
-        "INSERT INTO alerts (id, incident_id, source, fingerprint, status, outcome, received_at, payload_json) ",
-    );
-    q.push_values(rows, |mut b, r| {
-        b.push_bind(&r.id)
-            .push_bind(&r.incident_id)
-            .push_bind(r.source)
-            .push_bind(&r.fingerprint)
-            .push_bind(r.status)
-            .push_bind(r.outcome.as_str())
-            .push_bind(now)
-            .push_bind(&r.payload);
-    });
-    q
 }

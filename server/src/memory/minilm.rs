@@ -41,18 +41,14 @@ pub struct ModelPaths {
 
 impl ModelPaths {
     /// `SENTINEL_MODEL_DIR` (else `models/all-MiniLM-L6-v2` from the working directory, else the
-    /// same under this repository) and `ORT_DYLIB_PATH` (else `<model dir>/libonnxruntime.so`).
-    pub fn from_env() -> Self {
-        let var = |k: &str| {
-            std::env::var(k)
-                .ok()
-                .map(|v| v.trim().to_string())
-                .filter(|v| !v.is_empty())
-                .map(PathBuf::from)
-        };
-        let model_dir = var("SENTINEL_MODEL_DIR").unwrap_or_else(default_model_dir);
-        let ort_dylib =
-            var("ORT_DYLIB_PATH").unwrap_or_else(|| model_dir.join("libonnxruntime.so"));
+    /// same under this repository) and `ORT_DYLIB_PATH` (else `<model dir>/libonnxruntime.so`),
+    /// as the configuration read them.
+    pub fn from_config(cfg: &crate::config::EmbeddingPaths) -> Self {
+        let model_dir = cfg.model_dir.clone().unwrap_or_else(default_model_dir);
+        let ort_dylib = cfg
+            .ort_dylib
+            .clone()
+            .unwrap_or_else(|| model_dir.join("libonnxruntime.so"));
         Self {
             model_dir,
             ort_dylib,
@@ -216,8 +212,8 @@ impl Embedder for MiniLmEmbedder {
 /// The embedder episodic memory should use: MiniLM when its files are there, otherwise the
 /// hashing embedder, with a warning naming what is missing (Sentinel works without a model, its
 /// similar-incident search only matches shared words then).
-pub fn local_embedder() -> Arc<dyn Embedder> {
-    let paths = ModelPaths::from_env();
+pub fn local_embedder(cfg: &crate::config::EmbeddingPaths) -> Arc<dyn Embedder> {
+    let paths = ModelPaths::from_config(cfg);
     match MiniLmEmbedder::shared(&paths) {
         Ok(e) => {
             tracing::info!(model_dir = %paths.model_dir.display(), embedder = MINILM_NAME, "episodic memory uses the local MiniLM embedder");

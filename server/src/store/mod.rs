@@ -32,7 +32,7 @@ mod incidents;
 mod memories;
 mod sessions;
 
-pub use alerts::PRUNE_BATCH;
+pub use alerts::{AlertRow, FingerprintHead, PRUNE_BATCH, ROWS_PER_STATEMENT};
 pub use approvals::*;
 
 pub use incidents::*;

@@ -9,21 +9,20 @@ pub mod openai;
 
 use super::spec::{ModelSpec, Provider};
 use super::{ChatModel, LanguageModelError};
+use crate::config::ProviderSettings;
 use std::sync::Arc;
 use std::time::Duration;
 
 /// Per-request timeout for every provider call.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
 
-/// Builds the client for a non-builtin model spec from the environment (keys, base URLs).
-pub fn from_spec(spec: &ModelSpec) -> Result<Arc<dyn ChatModel>, LanguageModelError> {
-    let env = |k: Option<&str>| {
-        k.and_then(|k| std::env::var(k).ok())
-            .filter(|v| !v.trim().is_empty())
-    };
-    let key = env(spec.provider.key_env());
-    let base = env(spec.provider.base_url_env())
-        .or_else(|| spec.provider.default_base_url().map(String::from));
+/// Builds the client for a non-builtin model spec from the configured keys and base URLs.
+pub fn from_spec(
+    spec: &ModelSpec,
+    settings: &ProviderSettings,
+) -> Result<Arc<dyn ChatModel>, LanguageModelError> {
+    let key = settings.key(spec.provider).map(String::from);
+    let base = settings.base_url(spec.provider);
     let need_key = |k: Option<String>| {
         k.ok_or_else(|| {
             LanguageModelError::Permanent(format!(
@@ -54,8 +53,10 @@ pub fn from_spec(spec: &ModelSpec) -> Result<Arc<dyn ChatModel>, LanguageModelEr
             spec.model.clone(),
         )?),
         Provider::Azure => {
-            let version =
-                std::env::var("AZURE_OPENAI_API_VERSION").unwrap_or_else(|_| "2024-10-21".into());
+            let version = settings
+                .get(Some(crate::config::AZURE_API_VERSION_ENV))
+                .unwrap_or("2024-10-21")
+                .to_string();
             Arc::new(openai::OpenAiModel::azure(
                 need_base(base)?,
                 need_key(key)?,
