@@ -6,6 +6,7 @@
 use crate::agents::llm_policy::ConfiguredBrains;
 use crate::config::Config;
 use crate::service::{Sentinel, ServiceError};
+use crate::telemetry::Connectors;
 use crate::tools::Registry;
 use std::sync::Arc;
 
@@ -23,7 +24,17 @@ pub async fn sentinel(config: Config) -> Result<Sentinel, BootError> {
     let registry = Arc::new(Registry::standard());
     let brains = ConfiguredBrains::from_config(&config.models, &config.providers, registry.clone())
         .map_err(BootError::Models)?;
-    Ok(Sentinel::build(config, Arc::new(brains), registry).await?)
+    let mut sentinel = Sentinel::build(config, Arc::new(brains), registry).await?;
+    sentinel.connectors = connectors(&sentinel.config);
+    Ok(sentinel)
+}
+
+/// The telemetry backend of each kind, from the configuration. Scenario incidents always read
+/// their scenario's telemetry; these serve every other incident. This build has no backend
+/// connectors yet, so every kind stays unconfigured (and `warn_unused` says so when the file
+/// names one): webhook incidents then report their telemetry as unavailable.
+fn connectors(_config: &Config) -> Connectors {
+    Connectors::default()
 }
 
 /// Says which configuration-file tables this build accepts but does not act on yet, so a

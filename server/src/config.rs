@@ -859,7 +859,7 @@ secret = "whsec"
                 "[metrics]\nkind = \"prometheus\"\nurl = \"localhost:9090\"\n",
                 "metrics.url",
             ),
-            ("[nope]\n", "(top level)"),
+            ("[nope]\n", "nope: unknown field"),
         ] {
             let e = FileConfig::parse(p, text).unwrap_err().to_string();
             assert!(e.contains(key), "{text:?}: {e}");

@@ -11,7 +11,7 @@ use crate::memory::semantic::Catalogue;
 use crate::runs::{self, RunClaims};
 use crate::scenario::{self, Scenario};
 use crate::store::{IncidentRecord, Store};
-use crate::telemetry::{NoTelemetry, TelemetrySource};
+use crate::telemetry::{Connectors, Telemetry};
 use crate::tools::{Registry, ToolContext};
 use app::model::*;
 use chrono::Utc;
@@ -49,6 +49,8 @@ pub struct Sentinel {
     pub runner: Runner,
     /// Runs under way in this process and this process's lease-owner id.
     pub claims: Arc<RunClaims>,
+    /// The telemetry backends chosen from the configuration.
+    pub connectors: Connectors,
 }
 
 impl Sentinel {
@@ -87,6 +89,7 @@ impl Sentinel {
             memory,
             runner,
             claims: Arc::default(),
+            connectors: Connectors::default(),
         })
     }
 
@@ -174,24 +177,22 @@ impl Sentinel {
         Ok(id)
     }
 
-    /// The telemetry an incident's tools read: its scenario's, or none.
-    pub fn telemetry_for(&self, rec: &IncidentRecord) -> Arc<dyn TelemetrySource> {
+    /// The telemetry an incident's tools read: its scenario's (a connector like any other),
+    /// else the configured connectors (a kind with none configured answers "unavailable").
+    pub fn telemetry_for(&self, rec: &IncidentRecord) -> Arc<Telemetry> {
         if let Some(sid) = &rec.scenario_id
             && let Ok(s) = self.scenario(sid)
             && let Ok(input) = s.incident_input()
         {
-            return Arc::new(input.telemetry);
+            return Arc::new(Telemetry::from_scenario(input.telemetry));
         }
-        Arc::new(NoTelemetry {
-            now: rec.alert.fired_at.unwrap_or(rec.created_at),
-        })
+        Arc::new(Telemetry::from_connectors(
+            rec.alert.fired_at.unwrap_or(rec.created_at),
+            &self.connectors,
+        ))
     }
 
-    pub fn tool_context(
-        &self,
-        rec: &IncidentRecord,
-        telemetry: Arc<dyn TelemetrySource>,
-    ) -> ToolContext {
+    pub fn tool_context(&self, rec: &IncidentRecord, telemetry: Arc<Telemetry>) -> ToolContext {
         ToolContext {
             incident_id: rec.id.clone(),
             alert: rec.alert.clone(),
@@ -213,7 +214,7 @@ impl Sentinel {
     pub async fn run_incident(
         &self,
         id: &str,
-        telemetry: Option<Arc<dyn TelemetrySource>>,
+        telemetry: Option<Arc<Telemetry>>,
     ) -> Result<RunOutcome, ServiceError> {
         if !self.claims.begin(id) {
             return Ok(RunOutcome::Running);
@@ -237,7 +238,7 @@ impl Sentinel {
     async fn run_leased(
         &self,
         id: &str,
-        telemetry: Option<Arc<dyn TelemetrySource>>,
+        telemetry: Option<Arc<Telemetry>>,
     ) -> Result<RunOutcome, ServiceError> {
         let me = self.claims.owner.clone();
         if !self.take_lease(id, &me).await? {
@@ -309,7 +310,7 @@ impl Sentinel {
     async fn run_once(
         &self,
         id: &str,
-        telemetry: Option<Arc<dyn TelemetrySource>>,
+        telemetry: Option<Arc<Telemetry>>,
     ) -> Result<RunOutcome, ServiceError> {
         let rec = self
             .store
@@ -369,12 +370,12 @@ impl Sentinel {
     pub async fn open_scenario(
         &self,
         s: &Scenario,
-    ) -> Result<(String, Arc<dyn TelemetrySource>), ServiceError> {
+    ) -> Result<(String, Arc<Telemetry>), ServiceError> {
         let input = s.incident_input()?;
         let id = self
             .open_incident(input.alert, Some(s.scenario_id.clone()), None)
             .await?;
-        Ok((id, Arc::new(input.telemetry)))
+        Ok((id, Arc::new(Telemetry::from_scenario(input.telemetry))))
     }
 
     /// Opens a scenario's incident and runs it in the background. Returns its id at once.
@@ -389,7 +390,7 @@ impl Sentinel {
         Ok(id)
     }
 
-    pub fn spawn_run(&self, id: String, telemetry: Option<Arc<dyn TelemetrySource>>) {
+    pub fn spawn_run(&self, id: String, telemetry: Option<Arc<Telemetry>>) {
         let this = self.clone();
         tokio::spawn(async move {
             if let Err(e) = this.run_incident(&id, telemetry).await {

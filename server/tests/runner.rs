@@ -49,7 +49,7 @@ async fn sentinel_with(
     tweak(&mut cfg);
     let registry = Arc::new(Registry::standard());
     match brains {
-        None => sentinel::cli::build_sentinel(cfg).await.unwrap(),
+        None => sentinel::bootstrap::sentinel(cfg).await.unwrap(),
         Some((model, roles)) => Sentinel::build(
             cfg,
             Arc::new(Mixed {

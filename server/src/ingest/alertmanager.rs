@@ -185,7 +185,7 @@ mod tests {
     use app::model::AlertSeverity;
 
     fn labels() -> Vec<String> {
-        IngestConfig::default().service_labels
+        crate::ingest::IngestConfig::default().service_labels
     }
 
     #[test]

@@ -29,7 +29,11 @@ mod tests {
                 .join("tests/fixtures/webhooks/grafana_firing.json"),
         )
         .unwrap();
-        let out = normalise(&body, &IngestConfig::default().service_labels).unwrap();
+        let out = normalise(
+            &body,
+            &crate::ingest::IngestConfig::default().service_labels,
+        )
+        .unwrap();
         assert_eq!(out.len(), 1);
         let a = &out[0];
         assert_eq!(a.state, AlertState::Firing);

@@ -33,12 +33,15 @@ fn same_service(filter: Option<&str>, service: &str) -> bool {
     filter.is_none_or(|f| f.eq_ignore_ascii_case(service))
 }
 
-#[async_trait::async_trait]
-impl TelemetrySource for ScenarioTelemetry {
-    fn now(&self) -> DateTime<Utc> {
+impl ScenarioTelemetry {
+    /// When the scenario's alert fired.
+    pub fn now(&self) -> DateTime<Utc> {
         self.now
     }
+}
 
+#[async_trait::async_trait]
+impl LogSource for ScenarioTelemetry {
     async fn logs(&self, q: &LogQuery) -> Result<Vec<LogEntry>, TelemetryError> {
         let keyword = q.keyword.as_ref().map(|k| k.to_lowercase());
         Ok(self
@@ -56,7 +59,10 @@ impl TelemetrySource for ScenarioTelemetry {
             .cloned()
             .collect())
     }
+}
 
+#[async_trait::async_trait]
+impl ChangeSource for ScenarioTelemetry {
     async fn deploys(
         &self,
         service: Option<&str>,
@@ -86,7 +92,10 @@ impl TelemetrySource for ScenarioTelemetry {
         v.sort_by_key(|x| std::cmp::Reverse(x.ts));
         Ok(v)
     }
+}
 
+#[async_trait::async_trait]
+impl MetricSource for ScenarioTelemetry {
     async fn metrics(
         &self,
         service: Option<&str>,

@@ -28,7 +28,7 @@ pub use registry::Registry;
 use crate::memory::episodic::EpisodicMemory;
 use crate::memory::semantic::Catalogue;
 use crate::store::Store;
-use crate::telemetry::TelemetrySource;
+use crate::telemetry::Telemetry;
 use app::model::{Alert, ApprovalRequest};
 use schemars::JsonSchema;
 use serde::de::DeserializeOwned;
@@ -40,7 +40,7 @@ use std::time::Duration;
 pub struct ToolContext {
     pub incident_id: String,
     pub alert: Alert,
-    pub telemetry: Arc<dyn TelemetrySource>,
+    pub telemetry: Arc<Telemetry>,
     pub catalogue: Arc<Catalogue>,
     pub memory: Option<EpisodicMemory>,
     pub store: Store,
