@@ -55,7 +55,10 @@ fn is_key_value_with_variable(tok: &str) -> bool {
     }
 }
 
-/// Groups lines into signatures, most frequent (then most severe) first.
+/// Groups lines into signatures: most severe, then most frequent, then earliest first, and
+/// the template text last so equal signatures always come out in the same order (they used
+/// to follow the hash map's random order, so two runs of one incident could quote different
+/// lines).
 pub fn mine(lines: &[LogEntry]) -> Vec<Signature> {
     let mut by: HashMap<String, Signature> = HashMap::new();
     for l in lines {
@@ -81,6 +84,7 @@ pub fn mine(lines: &[LogEntry]) -> Vec<Signature> {
             .cmp(&a.level)
             .then(b.count.cmp(&a.count))
             .then(a.first_seen.cmp(&b.first_seen))
+            .then_with(|| a.template.cmp(&b.template))
     });
     v
 }
@@ -96,5 +100,28 @@ mod tests {
         assert_eq!(a, b);
         assert!(a.contains("user_id=<*>"));
         assert_ne!(template_of("pool exhausted"), template_of("pool resized"));
+    }
+
+    #[test]
+    fn equal_signatures_come_out_in_one_order() {
+        let ts = chrono::DateTime::parse_from_rfc3339("2026-07-22T13:03:02Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        let line = |m: &str| LogEntry {
+            ts,
+            service: "api-gateway".into(),
+            level: LogLevel::WARNING,
+            message: m.into(),
+            trace_id: None,
+        };
+        let lines = vec![line("zeta route missing"), line("alpha route missing")];
+        let mut reversed = lines.clone();
+        reversed.reverse();
+        for _ in 0..20 {
+            let a: Vec<String> = mine(&lines).into_iter().map(|s| s.template).collect();
+            let b: Vec<String> = mine(&reversed).into_iter().map(|s| s.template).collect();
+            assert_eq!(a, vec!["alpha route missing", "zeta route missing"]);
+            assert_eq!(a, b);
+        }
     }
 }
