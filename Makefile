@@ -15,7 +15,7 @@ build:
 
 lint:
 	cargo fmt --all -- --check
-	cargo clippy -p sentinel-app -p sentinel-server --all-targets -- -D warnings
+	cargo clippy -p sentinel-model -p sentinel-app -p sentinel-engine -p sentinel-server --all-targets -- -D warnings
 	cargo clippy -p sentinel-frontend --target wasm32-unknown-unknown -- -D warnings
 
 bench:

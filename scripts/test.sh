@@ -8,12 +8,12 @@ scripts/build-site.sh debug
 
 echo "== lint (fmt, clippy -D warnings) ==" >&2
 cargo fmt --all -- --check
-cargo clippy -p sentinel-app -p sentinel-server --all-targets -- -D warnings
+cargo clippy -p sentinel-model -p sentinel-app -p sentinel-engine -p sentinel-server --all-targets -- -D warnings
 cargo clippy -p sentinel-frontend --target wasm32-unknown-unknown -- -D warnings
 
 echo "== cargo test ==" >&2
 # Not --workspace: that would build `app` with both `ssr` and `hydrate` (see Cargo.toml).
-cargo test -p sentinel-app -p sentinel-server
+cargo test -p sentinel-model -p sentinel-app -p sentinel-engine -p sentinel-server
 
 echo "== offline evaluation gate (avg >= 4.0, every scenario passes) ==" >&2
 EVAL_DIR=$(mktemp -d)

@@ -10,7 +10,8 @@ pub mod api;
 pub mod backend;
 pub mod components;
 pub mod live;
-pub mod model;
+/// The domain and wire types live in their own crate (no Leptos), shared with the engine.
+pub use sentinel_model as model;
 pub mod pages;
 
 use leptos::prelude::*;

@@ -17,20 +17,14 @@ fn main() {
     rt.block_on(async {
         let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf();
         let dir = tempfile::tempdir().unwrap();
-        let cfg = Config {
-            data_dir: dir.path().to_path_buf(),
-            database_url: format!("sqlite://{}", dir.path().join("bench.db").display()),
-            scenarios_dir: root.join("data/scenarios"),
-            services_dir: root.join("data/services"),
-            site_root: root.join("target/site"),
-            models: ModelConfig::builtin(),
-            tool_call_cap: 15,
-            approval_timeout: Duration::from_secs(900),
-            operator_token: None,
-            alert_retention_days: 30,
-            http: Default::default(),
-        };
-        let s = sentinel::cli::build_sentinel(cfg).await.unwrap();
+        let mut cfg = Config::defaults(dir.path());
+        cfg.database_url = format!("sqlite://{}", dir.path().join("bench.db").display());
+        cfg.scenarios_dir = root.join("data/scenarios");
+        cfg.services_dir = root.join("data/services");
+        cfg.site_root = root.join("target/site");
+        cfg.models = ModelConfig::builtin();
+        cfg.approval_timeout = Duration::from_secs(900);
+        let s = sentinel::bootstrap::sentinel(cfg).await.unwrap();
         let scenarios = s.scenarios().unwrap();
         let n: usize = std::env::var("BENCH_INCIDENTS").ok().and_then(|v| v.parse().ok()).unwrap_or(500);
         let concurrency: usize = std::env::var("BENCH_CONCURRENCY").ok().and_then(|v| v.parse().ok()).unwrap_or(4).max(1);

@@ -119,7 +119,11 @@ fn bench_search(n: usize) {
 }
 
 fn bench_embedding() {
-    let paths = ModelPaths::from_env();
+    let paths = ModelPaths::from_config(
+        &sentinel::config::Config::load(&sentinel::config::Env::from_process(), None)
+            .unwrap()
+            .embedding,
+    );
     let t = Instant::now();
     let model = match MiniLmEmbedder::load(&paths) {
         Ok(m) => m,

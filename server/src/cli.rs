@@ -1,16 +1,13 @@
 //! The command line (CONTRACTS.md §3): `serve`, `scenarios`, `run`, `eval`.
 
 use crate::agents::RunOutcome;
-use crate::agents::llm_policy::ConfiguredBrains;
 use crate::config::Config;
 use crate::service::Sentinel;
-use crate::tools::Registry;
 use app::model::*;
 use clap::{Parser, Subcommand};
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::Arc;
 
 #[derive(Parser)]
 #[command(
@@ -19,6 +16,9 @@ use std::sync::Arc;
     about = "Autonomous incident response with a human-approval gate"
 )]
 pub struct Cli {
+    /// A TOML configuration file (docs/CONTRACTS.md §6); also `SENTINEL_CONFIG`.
+    #[arg(long, global = true, value_name = "PATH")]
+    pub config: Option<PathBuf>,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -85,16 +85,15 @@ fn init_tracing(serving: bool) {
         .try_init();
 }
 
-pub async fn build_sentinel(config: Config) -> Result<Sentinel, String> {
-    let registry = Arc::new(Registry::standard());
-    let brains = ConfiguredBrains::from_config(&config.models, registry.clone())?;
-    Sentinel::build(config, Arc::new(brains), registry)
+async fn build_sentinel(config: Config) -> Result<Sentinel, String> {
+    crate::bootstrap::sentinel(config)
         .await
         .map_err(|e| e.to_string())
 }
 
 async fn dispatch(cli: Cli) -> Result<ExitCode, String> {
-    let config = Config::from_env();
+    let config = Config::load(&crate::config::Env::from_process(), cli.config.as_deref())
+        .map_err(|e| e.to_string())?;
     match cli.command {
         Command::Scenarios => {
             let scenarios = crate::scenario::load_scenario_dir(&config.scenarios_dir)
@@ -116,7 +115,7 @@ async fn dispatch(cli: Cli) -> Result<ExitCode, String> {
         } => run(config, &scenario, auto_approve, auto_reject, json).await,
         Command::Serve { addr } => {
             let addr = addr
-                .or_else(|| std::env::var("LEPTOS_SITE_ADDR").ok())
+                .or_else(|| config.site_addr.clone())
                 .unwrap_or_else(|| "127.0.0.1:8000".into());
             let addr: std::net::SocketAddr =
                 addr.parse().map_err(|e| format!("--addr {addr:?}: {e}"))?;
@@ -172,7 +171,7 @@ async fn run(
                     .map_err(|e| e.to_string())?,
             )
         } else {
-            ask(req)?
+            ask(req, sentinel.config.force_prompt, whoami(&sentinel.config))?
         };
         if let Some(d) = decision {
             outcome = sentinel.decide(&id, d).await.map_err(|e| e.to_string())?;
@@ -205,7 +204,11 @@ async fn run(
 }
 
 /// Asks on the terminal. Returns None when there is no terminal to ask (stays pending).
-fn ask(req: &ApprovalRequest) -> Result<Option<ApprovalDecision>, String> {
+fn ask(
+    req: &ApprovalRequest,
+    force_prompt: bool,
+    who: String,
+) -> Result<Option<ApprovalDecision>, String> {
     let stdin = std::io::stdin();
     eprintln!("\n=== Approval requested ===");
     eprintln!(
@@ -218,7 +221,7 @@ fn ask(req: &ApprovalRequest) -> Result<Option<ApprovalDecision>, String> {
     for e in &req.evidence {
         eprintln!("  - {e}");
     }
-    if !stdin.is_terminal() && std::env::var_os("SENTINEL_FORCE_PROMPT").is_none() {
+    if !stdin.is_terminal() && !force_prompt {
         eprintln!(
             "(stdin is not a terminal: leaving the approval pending; use --auto-approve or --auto-reject in scripts)"
         );
@@ -234,7 +237,7 @@ fn ask(req: &ApprovalRequest) -> Result<Option<ApprovalDecision>, String> {
         let line = line.map_err(|e| e.to_string())?;
         match line.trim().to_ascii_lowercase().as_str() {
             "y" | "yes" => {
-                return ApprovalDecision::parse("approve", "approved on the terminal", &whoami())
+                return ApprovalDecision::parse("approve", "approved on the terminal", &who)
                     .map(Some)
                     .map_err(|e| e.to_string());
             }
@@ -251,7 +254,7 @@ fn ask(req: &ApprovalRequest) -> Result<Option<ApprovalDecision>, String> {
                 } else {
                     reason
                 };
-                return ApprovalDecision::parse("reject", &reason, &whoami())
+                return ApprovalDecision::parse("reject", &reason, &who)
                     .map(Some)
                     .map_err(|e| e.to_string());
             }
@@ -260,10 +263,12 @@ fn ask(req: &ApprovalRequest) -> Result<Option<ApprovalDecision>, String> {
     }
 }
 
-fn whoami() -> String {
-    std::env::var("USER")
+fn whoami(config: &Config) -> String {
+    config
+        .user
+        .as_ref()
         .map(|u| format!("{u} (terminal)"))
-        .unwrap_or_else(|_| "terminal".into())
+        .unwrap_or_else(|| "terminal".into())
 }
 
 fn print_human(r: &RunReport) {
@@ -316,8 +321,4 @@ fn print_human(r: &RunReport) {
             .map(|s| format!(" — {s}"))
             .unwrap_or_default()
     );
-}
-
-pub fn default_out_dir() -> PathBuf {
-    PathBuf::from("reports")
 }

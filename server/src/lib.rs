@@ -1,24 +1,14 @@
-//! Sentinel's server side: the engine (agents, tools, LLM providers, memory, evaluation,
-//! ingestion, store) and the HTTP application that serves the Leptos dashboard and the REST API.
-//! The binary in `main.rs` is a thin shell over [`cli`].
+//! Sentinel's server: the HTTP application that serves the Leptos dashboard, the REST API,
+//! the event streams and the webhooks ([`http`]), and the command line ([`cli`]), over the
+//! engine crate (`sentinel-engine`), whose modules are re-exported here under their own
+//! names. The binary in `main.rs` is a thin shell over [`cli`].
 
 #![recursion_limit = "512"]
 
-pub mod agents;
-pub mod cli;
-pub mod config;
-pub mod engine;
+pub use sentinel_engine::{
+    agents, bootstrap, config, engine, eval, ingest, llm, memory, queue, redact, runs, scenario,
+    service, store, telemetry, tools,
+};
 
-pub mod eval;
+pub mod cli;
 pub mod http;
-pub mod ingest;
-pub mod llm;
-pub mod memory;
-pub mod queue;
-pub mod redact;
-pub mod runs;
-pub mod scenario;
-pub mod service;
-pub mod store;
-pub mod telemetry;
-pub mod tools;

@@ -19,17 +19,13 @@ pub fn fixtures() -> PathBuf {
 /// A config pointing at the repo's data and a fresh database in `dir`.
 pub fn test_config(dir: &std::path::Path) -> Config {
     let root = repo_root();
-    Config {
-        data_dir: dir.to_path_buf(),
-        database_url: format!("sqlite://{}", dir.join("test.db").display()),
-        scenarios_dir: root.join("data/scenarios"),
-        services_dir: root.join("data/services"),
-        site_root: root.join("target/site"),
-        models: ModelConfig::builtin(),
-        tool_call_cap: 15,
-        approval_timeout: Duration::from_secs(900),
-        operator_token: Some("test-operator-token".into()),
-        alert_retention_days: 30,
-        http: Default::default(),
-    }
+    let mut c = Config::defaults(dir);
+    c.database_url = format!("sqlite://{}", dir.join("test.db").display());
+    c.scenarios_dir = root.join("data/scenarios");
+    c.services_dir = root.join("data/services");
+    c.site_root = root.join("target/site");
+    c.models = ModelConfig::builtin();
+    c.approval_timeout = Duration::from_secs(900);
+    c.operator_token = Some("test-operator-token".into());
+    c
 }

@@ -154,7 +154,7 @@ async fn migrations_create_every_table_on_an_empty_database() {
 
 /// A fresh Sentinel in `dir` with one scenario incident opened and its opening event logged.
 async fn opened_incident(dir: &Path) -> (sentinel::service::Sentinel, String) {
-    let s = sentinel::cli::build_sentinel(common::test_config(dir))
+    let s = sentinel::bootstrap::sentinel(common::test_config(dir))
         .await
         .unwrap();
     let sc = s.scenario("bad_deploy_01").unwrap();

@@ -571,7 +571,7 @@ async fn chunked_post(s: &Srv, route: &str, body: &[u8]) -> (u16, String) {
 #[tokio::test]
 async fn old_raw_alerts_of_finished_incidents_are_pruned_and_counts_kept() {
     let dir = tempfile::tempdir().unwrap();
-    let s = sentinel::cli::build_sentinel(common::test_config(dir.path()))
+    let s = sentinel::bootstrap::sentinel(common::test_config(dir.path()))
         .await
         .unwrap();
     let sc = s.scenario("bad_deploy_01").unwrap();

@@ -14,7 +14,11 @@ use sentinel::service::Sentinel;
 
 /// Fails (never skips) when the model is missing: these tests are about the real model.
 fn require_model() -> ModelPaths {
-    let paths = ModelPaths::from_env();
+    let paths = ModelPaths::from_config(
+        &sentinel::config::Config::load(&sentinel::config::Env::from_process(), None)
+            .unwrap()
+            .embedding,
+    );
     let missing = paths.missing();
     assert!(
         missing.is_empty(),
@@ -83,7 +87,7 @@ async fn a_repeated_incident_is_remembered_and_survives_a_restart() {
     require_model();
     let dir = tempfile::tempdir().unwrap();
     let cfg = common::test_config(dir.path());
-    let sentinel = sentinel::cli::build_sentinel(cfg.clone()).await.unwrap();
+    let sentinel = sentinel::bootstrap::sentinel(cfg.clone()).await.unwrap();
     assert_eq!(sentinel.embedder_name(), Some(MINILM_NAME));
     let pool = sentinel.scenario("db_pool_01").unwrap();
     let leak = sentinel.scenario("memory_leak_01").unwrap();
@@ -136,7 +140,7 @@ async fn a_repeated_incident_is_remembered_and_survives_a_restart() {
         .unwrap()
         .alert_text();
     drop(sentinel);
-    let restarted = sentinel::cli::build_sentinel(cfg).await.unwrap();
+    let restarted = sentinel::bootstrap::sentinel(cfg).await.unwrap();
     let memory = restarted.memory.as_ref().unwrap();
     assert_eq!(memory.len(), 3);
     let hits = memory.search(&query, 5).unwrap();
@@ -158,7 +162,7 @@ async fn a_repeated_incident_is_remembered_and_survives_a_restart() {
 async fn a_twin_of_an_open_incident_is_its_duplicate() {
     require_model();
     let dir = tempfile::tempdir().unwrap();
-    let sentinel = sentinel::cli::build_sentinel(common::test_config(dir.path()))
+    let sentinel = sentinel::bootstrap::sentinel(common::test_config(dir.path()))
         .await
         .unwrap();
     let pool = sentinel.scenario("db_pool_01").unwrap();

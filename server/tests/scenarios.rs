@@ -109,7 +109,7 @@ async fn solve_all(
             .filter_map(|s| s["name"].as_str().map(String::from))
             .collect()
     };
-    let sentinel = sentinel::cli::build_sentinel(cfg).await.unwrap();
+    let sentinel = sentinel::bootstrap::sentinel(cfg).await.unwrap();
     let mut failures = Vec::new();
     for s in &scenarios {
         let gt = &s.ground_truth;

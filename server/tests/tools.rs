@@ -8,7 +8,7 @@ use sentinel::tools::Registry;
 #[tokio::test]
 async fn runbooks_by_class_then_by_similarity() {
     let dir = tempfile::tempdir().unwrap();
-    let s = sentinel::cli::build_sentinel(common::test_config(dir.path()))
+    let s = sentinel::bootstrap::sentinel(common::test_config(dir.path()))
         .await
         .unwrap();
     let sc = s.scenario("db_pool_01").unwrap();

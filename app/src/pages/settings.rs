@@ -38,6 +38,19 @@ pub fn SettingsPage() -> impl IntoView {
                                 <dt>"Approval timeout"</dt><dd>{format!("{} s", s.approval_timeout_secs)}</dd>
                                 <dt>"Embedder"</dt><dd class="mono">{s.embedder}</dd>
                             </dl>
+                            <h3>"Configuration file"</h3>
+                            {match s.config_file {
+                                None => view! { <p class="muted" data-testid="config-file">"none (SENTINEL_CONFIG or --config names one)"</p> }.into_any(),
+                                Some(f) => view! {
+                                    <p class="mono" data-testid="config-file">{f}</p>
+                                    <table class="table">
+                                        <thead><tr><th>"Key"</th><th>"Value"</th></tr></thead>
+                                        <tbody>{s.config_keys.into_iter().map(|(k, v)| view! {
+                                            <tr data-testid="config-row"><td class="mono">{k}</td><td class="mono">{v}</td></tr>
+                                        }).collect_view()}</tbody>
+                                    </table>
+                                }.into_any(),
+                            }}
                         }.into_any(),
                     }
                 })}

@@ -12,14 +12,13 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::IntoResponse;
 
 pub async fn health(State(s): State<AppState>) -> impl IntoResponse {
-    match sqlx::query("SELECT 1")
-        .execute(s.sentinel.store.pool())
-        .await
-    {
-        Ok(_) => (StatusCode::OK, Json(serde_json::json!({ "status": "ok" }))),
+    match s.sentinel.store.ping().await {
+        Ok(()) => (StatusCode::OK, Json(serde_json::json!({ "status": "ok" }))),
         Err(_) => (
             StatusCode::SERVICE_UNAVAILABLE,
-            Json(serde_json::json!({ "status": "database unavailable" })),
+            Json(
+                serde_json::json!({ "status": "database unavailable", "error": "database unavailable" }),
+            ),
         ),
     }
 }

@@ -207,34 +207,29 @@ impl Backend for HttpBackend {
         let roles = vec![
             RoleModel {
                 role: "triage".into(),
-                model: m.triage.clone(),
+                model: m.triage.to_string(),
                 env_var: "SENTINEL_TRIAGE_MODEL".into(),
             },
             RoleModel {
                 role: "analysis (log analyst, deploy correlator, remediation, comms)".into(),
-                model: m.analysis.clone(),
+                model: m.analysis.to_string(),
                 env_var: "SENTINEL_ANALYSIS_MODEL".into(),
             },
             RoleModel {
                 role: "judge".into(),
-                model: m.judge.clone(),
+                model: m.judge.to_string(),
                 env_var: "SENTINEL_JUDGE_MODEL".into(),
             },
         ];
+        let settings = &s.config.providers;
         let providers = Provider::ALL
             .iter()
             .map(|p| ProviderStatus {
                 provider: p.as_str().into(),
                 key_env: p.key_env().unwrap_or_default().into(),
-                key_present: p
-                    .key_env()
-                    .is_some_and(|k| std::env::var(k).is_ok_and(|v| !v.trim().is_empty())),
+                key_present: settings.key(*p).is_some(),
                 // Credentials in a base URL (`user:pass@`, `?api-key=`) are never shown.
-                base_url: p
-                    .base_url_env()
-                    .and_then(|k| std::env::var(k).ok())
-                    .or_else(|| p.default_base_url().map(String::from))
-                    .map(|u| crate::redact::url(&u)),
+                base_url: settings.base_url(*p).map(|u| crate::redact::url(&u)),
             })
             .collect();
         Ok(SettingsView {
@@ -247,6 +242,8 @@ impl Backend for HttpBackend {
                 .as_ref()
                 .map(|m| m.embedder_name().to_string())
                 .unwrap_or_else(|| "disabled".into()),
+            config_file: s.config.file_path.as_ref().map(|p| p.display().to_string()),
+            config_keys: s.config.file.summary(),
         })
     }
 

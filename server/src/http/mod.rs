@@ -9,6 +9,7 @@ mod error;
 pub mod guard;
 mod serve;
 mod sse;
+pub mod webhooks;
 
 pub use auth::OperatorAuth;
 pub use error::{ApiError, parse_json as error_parse};
@@ -61,17 +62,21 @@ pub struct Application {
 
 impl Application {
     pub async fn build(config: Config, addr: SocketAddr) -> Result<Self, String> {
-        Self::build_with(config, addr, crate::ingest::IngestConfig::from_env()).await
+        let ingest = config.ingest.clone();
+        Self::build_with(config, addr, ingest).await
     }
 
     /// As [`Application::build`], with explicit webhook settings (tests, benchmarks).
     pub async fn build_with(
-        config: Config,
+        mut config: Config,
         addr: SocketAddr,
         ingest: crate::ingest::IngestConfig,
     ) -> Result<Self, String> {
+        config.ingest = ingest.clone();
         let site_root = config.site_root.display().to_string();
-        let sentinel = crate::cli::build_sentinel(config).await?;
+        let sentinel = crate::bootstrap::sentinel(config)
+            .await
+            .map_err(|e| e.to_string())?;
         let auth = Arc::new(OperatorAuth::from_config(
             &sentinel.config,
             sentinel.store.clone(),
@@ -175,17 +180,17 @@ pub fn router(state: AppState) -> Router {
         .route("/api/incidents/{id}/events", get(sse::incident_events))
         .route("/api/events", get(sse::all_events))
         .route("/api/eval-report", get(api::eval_report))
-        .route("/webhooks/alert", post(crate::ingest::generic::receive))
+        .route("/webhooks/alert", post(webhooks::receive::<webhooks::Generic>))
         .route(
             "/webhooks/alertmanager",
-            post(crate::ingest::alertmanager::receive),
+            post(webhooks::receive::<webhooks::Alertmanager>),
         )
         .route(
             "/webhooks/pagerduty",
-            post(crate::ingest::pagerduty::receive),
+            post(webhooks::receive::<webhooks::PagerDuty>),
         )
-        .route("/webhooks/grafana", post(crate::ingest::grafana::receive))
-        .route("/webhooks/datadog", post(crate::ingest::datadog::receive))
+        .route("/webhooks/grafana", post(webhooks::receive::<webhooks::Grafana>))
+        .route("/webhooks/datadog", post(webhooks::receive::<webhooks::Datadog>))
         .leptos_routes_with_context(
             &state,
             routes,

@@ -1,0 +1,172 @@
+//! Remediation: reads the runbook, measures traffic when capacity is in question, chooses the
+//! action, drafts it, and asks a human to approve. Escalation needs no approval.
+
+use crate::agents::conclusions::RemediationPlan;
+use crate::agents::policy::*;
+use crate::engine::correlate::{Candidate, Scored};
+use crate::engine::decide::{self, ActionChoice};
+use sentinel_model::RemediationAction;
+
+#[derive(Default)]
+pub struct Remediation {
+    choice: Option<ActionChoice>,
+}
+
+#[async_trait::async_trait]
+impl Policy for Remediation {
+    async fn next(&mut self, b: &Brief, h: &[Exchange]) -> Result<Step, PolicyError> {
+        let corr = b
+            .correlation
+            .as_ref()
+            .ok_or_else(|| PolicyError::BadAnswer("no diagnosis to act on".into()))?;
+        let d = &corr.diagnosis;
+        let origin = d
+            .origin_service
+            .clone()
+            .unwrap_or_else(|| b.alert.service.to_string());
+        if !called(h, "get_runbook") {
+            return Ok(Step::Call(vec![call(
+                "get_runbook",
+                serde_json::json!({ "service": origin, "failure_class": d.failure_class, "symptoms": d.summary }),
+                1,
+            )]));
+        }
+        // The correlator read the origin's metrics already (unless an LLM played it).
+        let needs_traffic = !corr.metrics_read
+            && d.suspect_deploy.is_none()
+            && d.suspect_change.is_none()
+            && matches!(
+                d.failure_class.as_str(),
+                "db_pool" | "capacity" | "traffic_surge"
+            );
+        if needs_traffic && !called(h, "query_metrics") {
+            return Ok(Step::Call(vec![call(
+                "query_metrics",
+                serde_json::json!({ "service": origin, "hours_back": 6 }),
+                2,
+            )]));
+        }
+        if self.choice.is_none() {
+            let measured = result_of(h, "query_metrics")
+                .and_then(|r| r["series"].as_array())
+                .and_then(|series| {
+                    series
+                        .iter()
+                        .filter(|s| {
+                            let m = s["metric"].as_str().unwrap_or_default().to_lowercase();
+                            ["request", "rps", "traffic", "throughput", "qps"]
+                                .iter()
+                                .any(|k| m.contains(k))
+                        })
+                        .filter_map(|s| s["growth_ratio"].as_f64())
+                        .max_by(f64::total_cmp)
+                });
+            let traffic_growth = if corr.metrics_read {
+                corr.traffic_growth
+            } else {
+                measured
+            };
+            let culprit = culprit_of(corr);
+            let choice = decide::choose_action(&decide::ActionInput {
+                failure_class: &d.failure_class,
+                origin: &origin,
+                confidence: d.confidence,
+                culprit: culprit.as_ref(),
+                traffic_growth,
+                external_suspects: &b
+                    .findings
+                    .as_ref()
+                    .map(|f| f.external_suspects.clone())
+                    .unwrap_or_default(),
+            });
+            let draft = match choice.action {
+                RemediationAction::Rollback if d.suspect_deploy.is_some() => Some(call(
+                    "draft_rollback_pr",
+                    serde_json::json!({ "service": origin, "deploy_id": choice.target, "reason": d.summary }),
+                    3,
+                )),
+                RemediationAction::Rollback | RemediationAction::DisableFlag => Some(call(
+                    "draft_flag_change",
+                    serde_json::json!({ "service": origin, "change_id": choice.target, "reason": d.summary }),
+                    3,
+                )),
+                RemediationAction::Hotfix => Some(call(
+                    "draft_hotfix",
+                    serde_json::json!({ "service": origin, "summary": d.summary, "deploy_id": choice.target, "why_not_rollback": choice.rationale }),
+                    3,
+                )),
+                RemediationAction::Scale => Some(call(
+                    "draft_scaling_plan",
+                    serde_json::json!({ "service": origin, "reason": choice.rationale, "resource": "replicas" }),
+                    3,
+                )),
+                RemediationAction::Restart => Some(call(
+                    "draft_restart_plan",
+                    serde_json::json!({ "service": origin, "reason": choice.rationale }),
+                    3,
+                )),
+                RemediationAction::Escalate => None,
+            };
+            self.choice = Some(choice.clone());
+            if let Some(draft) = draft {
+                return Ok(Step::Call(vec![draft]));
+            }
+        }
+        let choice = self.choice.clone().unwrap_or_else(|| ActionChoice {
+            action: RemediationAction::Escalate,
+            target: None,
+            rationale: "no plan".into(),
+            risk: "none".into(),
+        });
+        let draft = h
+            .iter()
+            .rev()
+            .find(|e| e.tool.starts_with("draft_") && e.ok)
+            .map(|e| &e.result);
+        if choice.action.is_destructive() && !called(h, "request_human_approval") {
+            let mut evidence = vec![choice.rationale.clone()];
+            evidence.extend(d.evidence.iter().take(6).cloned());
+            evidence.push(format!("diagnosis confidence {:.2}", d.confidence));
+            return Ok(Step::Call(vec![call(
+                "request_human_approval",
+                serde_json::json!({ "action": choice.action.as_str(), "target": choice.target, "risk": choice.risk, "evidence": evidence }),
+                4,
+            )]));
+        }
+        let plan = RemediationPlan {
+            action: choice.action.as_str().into(),
+            target: choice.target,
+            rationale: choice.rationale,
+            risk: choice.risk,
+            draft_id: draft.and_then(|r| r["draft_id"].as_str().map(String::from)),
+            draft: draft.and_then(|r| r["body"].as_str().map(String::from)),
+        };
+        Ok(Step::Conclude(
+            serde_json::to_value(plan).unwrap_or_default(),
+        ))
+    }
+}
+
+/// The correlator's culprit as a scored candidate.
+fn culprit_of(c: &crate::agents::conclusions::CorrelationFindings) -> Option<Scored> {
+    let id = c
+        .diagnosis
+        .suspect_deploy
+        .clone()
+        .or_else(|| c.diagnosis.suspect_change.clone())?;
+    Some(Scored {
+        candidate: Candidate {
+            id,
+            kind: c.culprit_kind.clone().unwrap_or_else(|| "deploy".into()),
+            service: c.diagnosis.origin_service.clone().unwrap_or_default(),
+            ts: c.diagnosis.first_error_at.unwrap_or_default(),
+            description: c.culprit_description.clone().unwrap_or_default(),
+            files: vec![],
+        },
+        score: c.diagnosis.confidence,
+        minutes_before_first_error: c.culprit_minutes_before.unwrap_or(0.0),
+        shared_terms: vec![],
+        why: String::new(),
+        scope: Default::default(),
+    })
+}

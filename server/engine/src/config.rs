@@ -1,0 +1,875 @@
+//! The one typed configuration, loaded once at start and passed down, never re-read.
+//!
+//! Two inputs: the process environment (`SENTINEL_*` and the providers' variables) and an
+//! optional TOML file (`SENTINEL_CONFIG=path` or `--config path`; keys in docs/CONTRACTS.md
+//! §6). This is the only module that reads the environment ([`Env::from_process`]); everything
+//! else gets its values from [`Config`]. Bad values are errors that name the variable or the
+//! file key (`SENTINEL_TOOL_CALL_CAP: "ten" is not a whole number`, `sentinel.toml: logs.paths:
+//! required when kind = "files"`), unknown file keys included. Secrets are [`Secret`]s: their
+//! `Debug` says `[set]`, never the value.
+
+use crate::llm::spec::{ModelSpec, Provider};
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// A snapshot of the environment variables Sentinel reads (names and values; empty values
+/// count as unset).
+#[derive(Clone, Default)]
+pub struct Env(BTreeMap<String, String>);
+
+impl std::fmt::Debug for Env {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.0.keys()).finish()
+    }
+}
+
+impl Env {
+    /// The process environment: the one place it is read.
+    pub fn from_process() -> Self {
+        Self(std::env::vars().collect())
+    }
+
+    /// An explicit environment (tests).
+    pub fn from_pairs<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> Self {
+        Self(
+            pairs
+                .into_iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        )
+    }
+
+    /// The trimmed value of `key`, if set and not empty.
+    pub fn get(&self, key: &str) -> Option<&str> {
+        self.0.get(key).map(|v| v.trim()).filter(|v| !v.is_empty())
+    }
+
+    fn path(&self, key: &str) -> Option<PathBuf> {
+        self.get(key).map(PathBuf::from)
+    }
+
+    fn parse<T: std::str::FromStr>(&self, key: &str, what: &str) -> Result<Option<T>, ConfigError> {
+        match self.get(key) {
+            None => Ok(None),
+            Some(v) => v.parse().map(Some).map_err(|_| ConfigError::Env {
+                var: key.to_string(),
+                message: format!("{v:?} is not {what}"),
+            }),
+        }
+    }
+
+    fn secs(&self, key: &str, default: Duration) -> Result<Duration, ConfigError> {
+        Ok(self
+            .parse::<u64>(key, "a whole number of seconds")?
+            .map(Duration::from_secs)
+            .unwrap_or(default))
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{var}: {message}")]
+    Env { var: String, message: String },
+    #[error("{file}: {message}")]
+    File { file: String, message: String },
+    #[error("{file}: {key}: {message}")]
+    Key {
+        file: String,
+        key: String,
+        message: String,
+    },
+}
+
+/// A secret value: usable, never printed.
+#[derive(Clone, PartialEq, Eq, Deserialize)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(s: impl Into<String>) -> Self {
+        Self(s.into())
+    }
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("[set]")
+    }
+}
+
+/// The model of each role, parsed (`provider/model`).
+#[derive(Debug, Clone)]
+pub struct ModelConfig {
+    pub triage: ModelSpec,
+    pub analysis: ModelSpec,
+    pub judge: ModelSpec,
+}
+
+impl ModelConfig {
+    pub const DEFAULT_MODEL: &'static str = "builtin/sentinel-engine";
+
+    pub fn builtin() -> Self {
+        let b = ModelSpec::parse(Self::DEFAULT_MODEL).expect("the default model parses");
+        Self {
+            triage: b.clone(),
+            analysis: b.clone(),
+            judge: b,
+        }
+    }
+
+    fn from_env(env: &Env) -> Result<Self, ConfigError> {
+        let get = |k: &str| -> Result<ModelSpec, ConfigError> {
+            ModelSpec::parse(env.get(k).unwrap_or(Self::DEFAULT_MODEL)).map_err(|e| {
+                ConfigError::Env {
+                    var: k.to_string(),
+                    message: e.to_string(),
+                }
+            })
+        };
+        Ok(Self {
+            triage: get("SENTINEL_TRIAGE_MODEL")?,
+            analysis: get("SENTINEL_ANALYSIS_MODEL")?,
+            judge: get("SENTINEL_JUDGE_MODEL")?,
+        })
+    }
+}
+
+/// The LLM providers' keys and base URLs (the variables each [`Provider`] names).
+#[derive(Clone, Default)]
+pub struct ProviderSettings {
+    values: BTreeMap<&'static str, String>,
+}
+
+impl std::fmt::Debug for ProviderSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.values.keys()).finish()
+    }
+}
+
+/// Azure's API version variable (not a key or a URL, but provider configuration).
+pub const AZURE_API_VERSION_ENV: &str = "AZURE_OPENAI_API_VERSION";
+
+impl ProviderSettings {
+    fn from_env(env: &Env) -> Self {
+        let mut values = BTreeMap::new();
+        let names = Provider::ALL
+            .iter()
+            .flat_map(|p| [p.key_env(), p.base_url_env()])
+            .flatten()
+            .chain([AZURE_API_VERSION_ENV]);
+        for name in names {
+            if let Some(v) = env.get(name) {
+                values.insert(name, v.to_string());
+            }
+        }
+        Self { values }
+    }
+
+    /// Explicit values (tests): variable name → value.
+    pub fn from_pairs(pairs: &[(&'static str, &str)]) -> Self {
+        Self {
+            values: pairs.iter().map(|(k, v)| (*k, v.to_string())).collect(),
+        }
+    }
+
+    pub fn get(&self, var: Option<&str>) -> Option<&str> {
+        var.and_then(|v| self.values.get(v)).map(String::as_str)
+    }
+
+    pub fn key(&self, p: Provider) -> Option<&str> {
+        self.get(p.key_env())
+    }
+
+    /// The configured base URL, else the provider's default.
+    pub fn base_url(&self, p: Provider) -> Option<String> {
+        self.get(p.base_url_env())
+            .map(String::from)
+            .or_else(|| p.default_base_url().map(String::from))
+    }
+}
+
+/// Where the local embedding model and ONNX Runtime are (`SENTINEL_MODEL_DIR`,
+/// `ORT_DYLIB_PATH`); None: the defaults `memory::minilm` knows.
+#[derive(Debug, Clone, Default)]
+pub struct EmbeddingPaths {
+    pub model_dir: Option<PathBuf>,
+    pub ort_dylib: Option<PathBuf>,
+}
+
+/// Webhook settings.
+#[derive(Clone)]
+pub struct IngestConfig {
+    /// `SENTINEL_WEBHOOK_TOKEN`: bearer token (or basic-auth password) for Alertmanager,
+    /// Grafana, Datadog and the generic route. Unset: only loopback callers are accepted.
+    pub webhook_token: Option<String>,
+    /// `SENTINEL_PAGERDUTY_SECRET`: HMAC secret of the PagerDuty V3 subscription. Unset: the
+    /// PagerDuty route falls back to the webhook-token rule above.
+    pub pagerduty_secret: Option<String>,
+    /// `SENTINEL_SERVICE_LABELS` (comma-separated, default `service,job,app`): the labels
+    /// that name the service, first present wins.
+    pub service_labels: Vec<String>,
+    /// `SENTINEL_QUEUE_CAPACITY` (default 1024): investigations waiting to run.
+    pub queue_capacity: usize,
+    /// `SENTINEL_QUEUE_WORKERS` (default 2): investigations running at once.
+    pub queue_workers: usize,
+}
+
+impl std::fmt::Debug for IngestConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IngestConfig")
+            .field(
+                "webhook_token",
+                &self.webhook_token.as_ref().map(|_| "[set]"),
+            )
+            .field(
+                "pagerduty_secret",
+                &self.pagerduty_secret.as_ref().map(|_| "[set]"),
+            )
+            .field("service_labels", &self.service_labels)
+            .field("queue_capacity", &self.queue_capacity)
+            .field("queue_workers", &self.queue_workers)
+            .finish()
+    }
+}
+
+impl Default for IngestConfig {
+    fn default() -> Self {
+        Self {
+            webhook_token: None,
+            pagerduty_secret: None,
+            service_labels: vec!["service".into(), "job".into(), "app".into()],
+            queue_capacity: 1024,
+            queue_workers: 2,
+        }
+    }
+}
+
+impl IngestConfig {
+    fn from_env(env: &Env) -> Result<Self, ConfigError> {
+        let d = Self::default();
+        Ok(Self {
+            webhook_token: env.get("SENTINEL_WEBHOOK_TOKEN").map(String::from),
+            pagerduty_secret: env.get("SENTINEL_PAGERDUTY_SECRET").map(String::from),
+            service_labels: env
+                .get("SENTINEL_SERVICE_LABELS")
+                .map(|v| {
+                    v.split(',')
+                        .map(|s| s.trim().to_string())
+                        .filter(|s| !s.is_empty())
+                        .collect()
+                })
+                .unwrap_or(d.service_labels),
+            queue_capacity: env
+                .parse("SENTINEL_QUEUE_CAPACITY", "a whole number")?
+                .unwrap_or(d.queue_capacity),
+            queue_workers: env
+                .parse("SENTINEL_QUEUE_WORKERS", "a whole number")?
+                .unwrap_or(d.queue_workers),
+        })
+    }
+}
+
+/// What one HTTP client, or all of them together, may hold. Defaults suit one Sentinel
+/// serving a team; every value has a `SENTINEL_*` variable.
+#[derive(Debug, Clone)]
+pub struct HttpLimits {
+    /// `SENTINEL_MAX_CONNECTIONS` (default 1024): open connections; more are closed at once.
+    pub max_connections: usize,
+    /// `SENTINEL_MAX_CONNECTIONS_PER_IP` (default 128): open connections from one address.
+    pub max_connections_per_ip: usize,
+    /// `SENTINEL_HEADER_TIMEOUT_SECS` (default 10): time to send a request's headers.
+    pub header_timeout: Duration,
+    /// `SENTINEL_BODY_TIMEOUT_SECS` (default 30): time to send a whole request body.
+    pub body_timeout: Duration,
+    /// `SENTINEL_IDLE_TIMEOUT_SECS` (default 60): a connection with no traffic either way
+    /// for this long is closed (event streams send a keep-alive every 15 s).
+    pub idle_timeout: Duration,
+    /// `SENTINEL_MAX_EVENT_STREAMS` (default 512): SSE subscribers at once.
+    pub max_event_streams: usize,
+    /// `SENTINEL_EVENT_REPLAYS` (default 4): replay pages read from the log at once.
+    pub event_replays: usize,
+    /// `SENTINEL_MAX_BODY_BYTES` (default 1 MiB): largest request body.
+    pub max_body_bytes: usize,
+    /// `SENTINEL_ALLOWED_HOSTS` (comma-separated): `Host` names the webhook routes accept
+    /// when no webhook token is set, besides loopback names (DNS-rebinding guard).
+    pub allowed_hosts: Vec<String>,
+    /// `SENTINEL_SIGNED_WEBHOOK_MAX_AGE_SECS` (default 3600): a signed delivery (PagerDuty)
+    /// whose `occurred_at` is older than this, or more than 5 minutes ahead, is refused.
+    pub signed_webhook_max_age: Duration,
+}
+
+impl Default for HttpLimits {
+    fn default() -> Self {
+        Self {
+            max_connections: 1024,
+            max_connections_per_ip: 128,
+            header_timeout: Duration::from_secs(10),
+            body_timeout: Duration::from_secs(30),
+            idle_timeout: Duration::from_secs(60),
+            max_event_streams: 512,
+            event_replays: 4,
+            max_body_bytes: 1024 * 1024,
+            allowed_hosts: Vec::new(),
+            signed_webhook_max_age: Duration::from_secs(3600),
+        }
+    }
+}
+
+impl HttpLimits {
+    fn from_env(env: &Env) -> Result<Self, ConfigError> {
+        let d = Self::default();
+        let n = |k: &str, d: usize| -> Result<usize, ConfigError> {
+            Ok(env.parse(k, "a whole number")?.unwrap_or(d))
+        };
+        Ok(Self {
+            max_connections: n("SENTINEL_MAX_CONNECTIONS", d.max_connections)?,
+            max_connections_per_ip: n("SENTINEL_MAX_CONNECTIONS_PER_IP", d.max_connections_per_ip)?,
+            header_timeout: env.secs("SENTINEL_HEADER_TIMEOUT_SECS", d.header_timeout)?,
+            body_timeout: env.secs("SENTINEL_BODY_TIMEOUT_SECS", d.body_timeout)?,
+            idle_timeout: env.secs("SENTINEL_IDLE_TIMEOUT_SECS", d.idle_timeout)?,
+            max_event_streams: n("SENTINEL_MAX_EVENT_STREAMS", d.max_event_streams)?,
+            event_replays: n("SENTINEL_EVENT_REPLAYS", d.event_replays)?,
+            max_body_bytes: n("SENTINEL_MAX_BODY_BYTES", d.max_body_bytes)?,
+            allowed_hosts: env
+                .get("SENTINEL_ALLOWED_HOSTS")
+                .map(|v| {
+                    v.split(',')
+                        .map(|h| h.trim().to_ascii_lowercase())
+                        .filter(|h| !h.is_empty())
+                        .collect()
+                })
+                .unwrap_or_default(),
+            signed_webhook_max_age: env.secs(
+                "SENTINEL_SIGNED_WEBHOOK_MAX_AGE_SECS",
+                d.signed_webhook_max_age,
+            )?,
+        })
+    }
+}
+
+// ---- the TOML file (docs/CONTRACTS.md §6) ----
+
+/// The configuration file's contents. Every table and key is typed; unknown keys are errors.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    #[serde(default)]
+    pub metrics: Option<MetricsConfig>,
+    #[serde(default)]
+    pub logs: Option<LogsConfig>,
+    #[serde(default)]
+    pub changes: ChangesConfig,
+    #[serde(default)]
+    pub services: BTreeMap<String, ServiceConfig>,
+    #[serde(default)]
+    pub operators: Vec<OperatorConfig>,
+    #[serde(default)]
+    pub notify: NotifyConfig,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MetricsKind {
+    /// The Prometheus HTTP API (Prometheus, VictoriaMetrics, Thanos, Mimir).
+    Prometheus,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MetricsConfig {
+    pub kind: MetricsKind,
+    pub url: String,
+    #[serde(default)]
+    pub bearer_token: Option<Secret>,
+    #[serde(default)]
+    pub timeout_secs: Option<u64>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LogsKind {
+    Files,
+    Loki,
+    Postgres,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogsConfig {
+    pub kind: LogsKind,
+    /// `files`: globs of JSON-lines or text files.
+    #[serde(default)]
+    pub paths: Vec<String>,
+    /// `loki`, `postgres`: where.
+    #[serde(default)]
+    pub url: Option<Secret>,
+    /// `postgres`: the table holding (ts, level, service, message).
+    #[serde(default)]
+    pub table: Option<String>,
+    #[serde(default)]
+    pub timeout_secs: Option<u64>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChangesConfig {
+    #[serde(default)]
+    pub git: Vec<GitChanges>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GitChanges {
+    pub service: String,
+    /// A path or a `git://` URL.
+    pub repo: String,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServiceConfig {
+    /// Label matchers added to every metrics query for this service (`{service="x"}`).
+    #[serde(default)]
+    pub metrics_selector: Option<String>,
+    /// The log stream selector for this service (Loki) or its file glob.
+    #[serde(default)]
+    pub log_selector: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OperatorRole {
+    Viewer,
+    Responder,
+    Admin,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OperatorConfig {
+    pub name: String,
+    pub token: Secret,
+    pub role: OperatorRole,
+    #[serde(default)]
+    pub slack_user: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NotifyConfig {
+    #[serde(default)]
+    pub slack: Option<SlackConfig>,
+    #[serde(default)]
+    pub webhook: Option<WebhookNotifyConfig>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SlackConfig {
+    #[serde(default)]
+    pub webhook_url: Option<Secret>,
+    #[serde(default)]
+    pub signing_secret: Option<Secret>,
+    #[serde(default)]
+    pub bot_token: Option<Secret>,
+    #[serde(default)]
+    pub channel: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebhookNotifyConfig {
+    pub url: Secret,
+    #[serde(default)]
+    pub secret: Option<Secret>,
+}
+
+fn http_url(s: &str) -> bool {
+    reqwest::Url::parse(s)
+        .is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some())
+}
+
+impl FileConfig {
+    /// Parses a file's text; errors name the key path.
+    pub fn parse(file: &Path, text: &str) -> Result<Self, ConfigError> {
+        let name = file.display().to_string();
+        let table: toml::Table = toml::from_str(text).map_err(|e| ConfigError::File {
+            file: name.clone(),
+            message: e.to_string().trim().to_string(),
+        })?;
+        let cfg: FileConfig = serde_path_to_error::deserialize(table).map_err(|e| {
+            let key = e.path().to_string();
+            ConfigError::Key {
+                file: name.clone(),
+                key: if key == "." {
+                    "(top level)".into()
+                } else {
+                    key
+                },
+                message: e.into_inner().to_string(),
+            }
+        })?;
+        cfg.validate(&name)?;
+        Ok(cfg)
+    }
+
+    fn validate(&self, file: &str) -> Result<(), ConfigError> {
+        let bad = |key: &str, message: &str| {
+            Err(ConfigError::Key {
+                file: file.to_string(),
+                key: key.to_string(),
+                message: message.to_string(),
+            })
+        };
+        if let Some(m) = &self.metrics
+            && !http_url(&m.url)
+        {
+            return bad("metrics.url", "must be an http(s) URL");
+        }
+        if let Some(l) = &self.logs {
+            match l.kind {
+                LogsKind::Files if l.paths.is_empty() => {
+                    return bad("logs.paths", "required when kind = \"files\"");
+                }
+                LogsKind::Loki if !l.url.as_ref().is_some_and(|u| http_url(u.expose())) => {
+                    return bad(
+                        "logs.url",
+                        "an http(s) URL is required when kind = \"loki\"",
+                    );
+                }
+                LogsKind::Postgres if l.url.is_none() => {
+                    return bad("logs.url", "required when kind = \"postgres\"");
+                }
+                LogsKind::Postgres if l.table.as_deref().is_none_or(str::is_empty) => {
+                    return bad("logs.table", "required when kind = \"postgres\"");
+                }
+                _ => {}
+            }
+        }
+        for (i, g) in self.changes.git.iter().enumerate() {
+            if g.service.trim().is_empty() {
+                return bad(&format!("changes.git[{i}].service"), "must not be empty");
+            }
+            if g.repo.trim().is_empty() {
+                return bad(&format!("changes.git[{i}].repo"), "must not be empty");
+            }
+        }
+        let mut names = std::collections::BTreeSet::new();
+        for (i, o) in self.operators.iter().enumerate() {
+            if o.name.trim().is_empty() {
+                return bad(&format!("operators[{i}].name"), "must not be empty");
+            }
+            if !names.insert(o.name.as_str()) {
+                return bad(
+                    &format!("operators[{i}].name"),
+                    "two operators have this name",
+                );
+            }
+            if o.token.expose().len() < 16 {
+                return bad(
+                    &format!("operators[{i}].token"),
+                    "must be at least 16 characters",
+                );
+            }
+        }
+        if let Some(w) = &self.notify.webhook
+            && !http_url(w.url.expose())
+        {
+            return bad("notify.webhook.url", "must be an http(s) URL");
+        }
+        if let Some(s) = &self.notify.slack
+            && let Some(u) = &s.webhook_url
+            && !http_url(u.expose())
+        {
+            return bad("notify.slack.webhook_url", "must be an http(s) URL");
+        }
+        Ok(())
+    }
+
+    /// Which keys are set, for the settings page: secrets as `[set]`, never their value.
+    pub fn summary(&self) -> Vec<(String, String)> {
+        let mut out = Vec::new();
+        let set = |s: &Option<Secret>| if s.is_some() { "[set]" } else { "[not set]" }.to_string();
+        if let Some(m) = &self.metrics {
+            out.push((
+                "metrics.kind".into(),
+                format!("{:?}", m.kind).to_ascii_lowercase(),
+            ));
+            out.push(("metrics.url".into(), crate::redact::url(&m.url)));
+            out.push(("metrics.bearer_token".into(), set(&m.bearer_token)));
+        }
+        if let Some(l) = &self.logs {
+            out.push((
+                "logs.kind".into(),
+                format!("{:?}", l.kind).to_ascii_lowercase(),
+            ));
+            if !l.paths.is_empty() {
+                out.push(("logs.paths".into(), l.paths.join(", ")));
+            }
+            if l.url.is_some() {
+                out.push(("logs.url".into(), "[set]".into()));
+            }
+        }
+        for g in &self.changes.git {
+            out.push((
+                format!("changes.git[{}]", g.service),
+                crate::redact::url(&g.repo),
+            ));
+        }
+        for (name, s) in &self.services {
+            if let Some(sel) = &s.metrics_selector {
+                out.push((format!("services.{name}.metrics_selector"), sel.clone()));
+            }
+        }
+        for o in &self.operators {
+            out.push((
+                format!("operators.{}", o.name),
+                format!("{:?}, token [set]", o.role).to_ascii_lowercase(),
+            ));
+        }
+        if let Some(s) = &self.notify.slack {
+            out.push(("notify.slack.webhook_url".into(), set(&s.webhook_url)));
+            out.push(("notify.slack.signing_secret".into(), set(&s.signing_secret)));
+        }
+        if self.notify.webhook.is_some() {
+            out.push(("notify.webhook.url".into(), "[set]".into()));
+        }
+        out
+    }
+
+    /// Tables this build reads but does not act on yet (said at start, never silently ignored).
+    pub fn not_yet_used(&self) -> Vec<&'static str> {
+        let mut v = Vec::new();
+        if self.metrics.is_some() {
+            v.push("[metrics]");
+        }
+        if self.logs.is_some() {
+            v.push("[logs]");
+        }
+        if !self.changes.git.is_empty() {
+            v.push("[[changes.git]]");
+        }
+        if !self.services.is_empty() {
+            v.push("[services.*]");
+        }
+        if !self.operators.is_empty() {
+            v.push("[[operators]]");
+        }
+        if self.notify.slack.is_some() || self.notify.webhook.is_some() {
+            v.push("[notify]");
+        }
+        v
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub data_dir: PathBuf,
+    pub database_url: String,
+    pub scenarios_dir: PathBuf,
+    pub services_dir: PathBuf,
+    pub site_root: PathBuf,
+    /// `LEPTOS_SITE_ADDR`: where `serve` listens when `--addr` is not given.
+    pub site_addr: Option<String>,
+    pub models: ModelConfig,
+    pub providers: ProviderSettings,
+    pub tool_call_cap: u32,
+    pub approval_timeout: Duration,
+    pub operator_token: Option<String>,
+    /// `SENTINEL_ALERT_RETENTION_DAYS` (default 30, 0 = keep forever): raw alerts of finished
+    /// incidents older than this are pruned hourly by `sentinel serve`.
+    pub alert_retention_days: u32,
+    /// Bounds on what HTTP clients may hold (connections, timeouts, streams, body size).
+    pub http: HttpLimits,
+    pub ingest: IngestConfig,
+    pub embedding: EmbeddingPaths,
+    /// `SENTINEL_FORCE_PROMPT`: `sentinel run` asks at the gate even without a terminal.
+    pub force_prompt: bool,
+    /// `USER`: who decides on the terminal.
+    pub user: Option<String>,
+    /// The TOML file, when one was given.
+    pub file_path: Option<PathBuf>,
+    pub file: FileConfig,
+}
+
+impl Config {
+    /// Every setting at its default, with the data in `data_dir` (tests start from this).
+    pub fn defaults(data_dir: impl Into<PathBuf>) -> Self {
+        let data_dir = data_dir.into();
+        Self {
+            database_url: format!("sqlite://{}", data_dir.join("sentinel.db").display()),
+            scenarios_dir: PathBuf::from("data/scenarios"),
+            services_dir: PathBuf::from("data/services"),
+            site_root: PathBuf::from("target/site"),
+            site_addr: None,
+            models: ModelConfig::builtin(),
+            providers: ProviderSettings::default(),
+            tool_call_cap: 15,
+            approval_timeout: Duration::from_secs(15 * 60),
+            operator_token: None,
+            alert_retention_days: 30,
+            http: HttpLimits::default(),
+            ingest: IngestConfig::default(),
+            embedding: EmbeddingPaths::default(),
+            force_prompt: false,
+            user: None,
+            file_path: None,
+            file: FileConfig::default(),
+            data_dir,
+        }
+    }
+
+    /// The configuration from `env` and the TOML file (`file`, else `SENTINEL_CONFIG`).
+    pub fn load(env: &Env, file: Option<&Path>) -> Result<Self, ConfigError> {
+        let data_dir = env
+            .path("SENTINEL_DATA_DIR")
+            .unwrap_or_else(|| PathBuf::from(".data"));
+        let mut c = Self::defaults(data_dir);
+        if let Some(url) = env.get("SENTINEL_DATABASE_URL") {
+            c.database_url = url.to_string();
+        }
+        if let Some(p) = env.path("SENTINEL_SCENARIOS_DIR") {
+            c.scenarios_dir = p;
+        }
+        if let Some(p) = env.path("SENTINEL_SERVICES_DIR") {
+            c.services_dir = p;
+        }
+        if let Some(p) = env.path("LEPTOS_SITE_ROOT") {
+            c.site_root = p;
+        }
+        c.site_addr = env.get("LEPTOS_SITE_ADDR").map(String::from);
+        c.models = ModelConfig::from_env(env)?;
+        c.providers = ProviderSettings::from_env(env);
+        if let Some(n) = env.parse("SENTINEL_TOOL_CALL_CAP", "a whole number")? {
+            c.tool_call_cap = n;
+        }
+        c.approval_timeout = env.secs("SENTINEL_APPROVAL_TIMEOUT_SECS", c.approval_timeout)?;
+        c.operator_token = env.get("SENTINEL_OPERATOR_TOKEN").map(String::from);
+        if let Some(d) = env.parse("SENTINEL_ALERT_RETENTION_DAYS", "a whole number of days")? {
+            c.alert_retention_days = d;
+        }
+        c.http = HttpLimits::from_env(env)?;
+        c.ingest = IngestConfig::from_env(env)?;
+        c.embedding = EmbeddingPaths {
+            model_dir: env.path("SENTINEL_MODEL_DIR"),
+            ort_dylib: env.path("ORT_DYLIB_PATH"),
+        };
+        c.force_prompt = env.get("SENTINEL_FORCE_PROMPT").is_some();
+        c.user = env.get("USER").map(String::from);
+        let file = file
+            .map(Path::to_path_buf)
+            .or_else(|| env.path("SENTINEL_CONFIG"));
+        if let Some(path) = file {
+            let text = std::fs::read_to_string(&path).map_err(|e| ConfigError::File {
+                file: path.display().to_string(),
+                message: format!("cannot read the configuration file: {e}"),
+            })?;
+            c.file = FileConfig::parse(&path, &text)?;
+            c.file_path = Some(path);
+        }
+        Ok(c)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn environment_values_are_validated_and_named() {
+        let ok = Config::load(&Env::from_pairs([("SENTINEL_TOOL_CALL_CAP", "20")]), None).unwrap();
+        assert_eq!(ok.tool_call_cap, 20);
+        for (var, val) in [
+            ("SENTINEL_TOOL_CALL_CAP", "ten"),
+            ("SENTINEL_APPROVAL_TIMEOUT_SECS", "-1"),
+            ("SENTINEL_ANALYSIS_MODEL", "gpt-4o"),
+            ("SENTINEL_QUEUE_WORKERS", "2.5"),
+        ] {
+            let e = Config::load(&Env::from_pairs([(var, val)]), None)
+                .unwrap_err()
+                .to_string();
+            assert!(e.starts_with(var), "{e}");
+        }
+        // Empty values are unset.
+        let c = Config::load(&Env::from_pairs([("SENTINEL_TOOL_CALL_CAP", " ")]), None).unwrap();
+        assert_eq!(c.tool_call_cap, 15);
+    }
+
+    #[test]
+    fn the_file_has_the_contract_keys_and_refuses_unknown_ones() {
+        let p = Path::new("sentinel.toml");
+        let good = r#"
+[metrics]
+kind = "prometheus"
+url = "http://127.0.0.1:9090"
+
+[logs]
+kind = "files"
+paths = ["/var/log/fleet/*.log"]
+
+[[changes.git]]
+service = "payment-service"
+repo = "/srv/git/payment-service"
+
+[services.payment-service]
+metrics_selector = '{service="payment-service"}'
+
+[[operators]]
+name = "alice"
+token = "alice-token-0123456789"
+role = "responder"
+slack_user = "U0ALICE"
+
+[notify.slack]
+webhook_url = "https://hooks.slack.com/services/T/B/x"
+signing_secret = "s3cr3t"
+
+[notify.webhook]
+url = "https://example.internal/sentinel-events"
+secret = "whsec"
+"#;
+        let c = FileConfig::parse(p, good).unwrap();
+        assert_eq!(c.metrics.as_ref().unwrap().kind, MetricsKind::Prometheus);
+        assert_eq!(
+            c.services["payment-service"].metrics_selector.as_deref(),
+            Some("{service=\"payment-service\"}")
+        );
+        assert_eq!(c.operators[0].role, OperatorRole::Responder);
+        let shown = format!("{c:?} {:?}", c.summary());
+        for secret in ["alice-token-0123456789", "s3cr3t", "whsec", "T/B/x"] {
+            assert!(!shown.contains(secret), "{secret} leaked: {shown}");
+        }
+        for (text, key) in [
+            (
+                "[metrics]\nkind = \"prometheus\"\nurl = \"http://x:9090\"\nurll = 1\n",
+                "metrics",
+            ),
+            ("[logs]\nkind = \"files\"\n", "logs.paths"),
+            ("[logs]\nkind = \"graylog\"\n", "logs.kind"),
+            (
+                "[[operators]]\nname = \"a\"\ntoken = \"0123456789abcdef\"\nrole = \"god\"\n",
+                "operators[0].role",
+            ),
+            (
+                "[metrics]\nkind = \"prometheus\"\nurl = \"localhost:9090\"\n",
+                "metrics.url",
+            ),
+            ("[nope]\n", "nope: unknown field"),
+        ] {
+            let e = FileConfig::parse(p, text).unwrap_err().to_string();
+            assert!(e.contains(key), "{text:?}: {e}");
+            assert!(e.starts_with("sentinel.toml"), "{e}");
+        }
+        assert!(
+            FileConfig::parse(p, "[metrics\n")
+                .unwrap_err()
+                .to_string()
+                .starts_with("sentinel.toml")
+        );
+    }
+}

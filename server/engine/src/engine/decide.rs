@@ -1,0 +1,299 @@
+//! Decisions: priority from alert severity and service tier, the failure class, the remediation
+//! action, and a calibrated confidence (weak evidence → low confidence → escalate).
+
+use super::correlate::{self, Scored};
+use super::signals::{Family, Signals};
+use sentinel_model::{AlertSeverity, Priority, RemediationAction};
+
+/// Alert urgency, one step more urgent on a tier-1 service, one step less on tier 3+.
+pub fn priority(sev: AlertSeverity, tier: Option<u8>) -> Priority {
+    let base = sev.urgency() as i32;
+    let adj = match tier {
+        Some(1) => -1,
+        Some(t) if t >= 3 => 1,
+        _ => 0,
+    };
+    Priority::from_level((base + adj).clamp(1, 4))
+}
+
+/// The dominant failure family of the origin's evidence. Specific families outrank the
+/// generic "a call failed" family, which is usually a symptom.
+pub fn dominant_family(s: &Signals) -> Option<Family> {
+    let weight = |f: Family| match f {
+        Family::Certificate | Family::Dns | Family::Disk | Family::Platform => 1.5,
+        Family::Memory | Family::Pool => 1.2,
+        Family::CodeError | Family::SlowQuery => 1.0,
+        Family::CrashLoop => 0.9,
+        Family::Upstream => 0.7,
+        Family::Load => 0.5,
+    };
+    s.scores
+        .iter()
+        .filter(|(_, v)| **v >= 0.5)
+        .map(|(f, v)| (*f, v * weight(*f)))
+        .max_by(|a, b| a.1.total_cmp(&b.1))
+        .map(|(f, _)| f)
+}
+
+/// A culprit only when it clearly beats the rest.
+pub fn pick_culprit(scored: &[Scored]) -> Option<&Scored> {
+    let best = scored.first()?;
+    let second = scored.get(1).map(|s| s.score).unwrap_or(0.0);
+    (best.score >= 0.4 && best.score - second >= 0.08).then_some(best)
+}
+
+/// What the failure class is decided from.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ClassInput<'a> {
+    pub origin_is_alert: bool,
+    pub family: Option<Family>,
+    pub culprit: Option<&'a Scored>,
+    /// Pool saturation shows in the evidence (a slow query that starves a pool is `db_pool`).
+    pub pool_evidence: bool,
+    /// A traffic surge began when the symptoms did.
+    pub surge: bool,
+    /// The symptoms are back at their baseline.
+    pub recovered: bool,
+}
+
+pub fn failure_class(i: ClassInput<'_>) -> String {
+    let ClassInput {
+        origin_is_alert,
+        family,
+        culprit,
+        pool_evidence,
+        surge,
+        recovered,
+    } = i;
+    if let Some(c) = culprit {
+        match c.candidate.kind.as_str() {
+            "feature_flag" | "config" => return "config_regression".into(),
+            "dependency" => return "dependency_regression".into(),
+            _ => {}
+        }
+    }
+    // Certificates, name resolution and the platform are their own class wherever they break.
+    match family {
+        Some(Family::Certificate) => return "certificate".into(),
+        Some(Family::Dns) => return "dns".into(),
+        Some(Family::Platform) if culprit.is_none() => return "infra_failure".into(),
+        _ => {}
+    }
+    if !origin_is_alert {
+        return "downstream_outage".into();
+    }
+    match family {
+        Some(Family::Memory) => "memory_leak",
+        Some(Family::Pool) => "db_pool",
+        Some(Family::SlowQuery) if pool_evidence => "db_pool",
+        Some(Family::SlowQuery) => "slow_query",
+        Some(Family::Disk) => "disk_full",
+        Some(Family::Load | Family::Upstream | Family::CrashLoop) | None
+            if surge && culprit.is_none() =>
+        {
+            "traffic_surge"
+        }
+        Some(Family::CrashLoop) => "crash_loop",
+        Some(Family::Certificate) => "certificate",
+        Some(Family::Dns) => "dns",
+        Some(Family::Upstream) if culprit.is_none() => "downstream_outage",
+        Some(Family::Load) if culprit.is_none() => "capacity",
+        _ if culprit.is_some() => "bad_deploy",
+        Some(Family::CodeError) => "application_error",
+        None if recovered => "transient",
+        _ => "unknown",
+    }
+    .into()
+}
+
+pub fn confidence(
+    culprit: Option<&Scored>,
+    scored: &[Scored],
+    family_strength: f64,
+    logs_seen: bool,
+) -> f64 {
+    if !logs_seen {
+        return 0.1;
+    }
+    let c = match culprit {
+        Some(best) => {
+            let second = scored
+                .iter()
+                .find(|s| s.candidate.id != best.candidate.id)
+                .map(|s| s.score)
+                .unwrap_or(0.0);
+            0.35 + 0.5 * best.score + 0.3 * (best.score - second)
+        }
+        None => 0.3 + 0.08 * family_strength.min(6.0),
+    };
+    (c.clamp(0.05, 0.97) * 100.0).round() / 100.0
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ActionChoice {
+    pub action: RemediationAction,
+    pub target: Option<String>,
+    pub rationale: String,
+    pub risk: String,
+}
+
+/// Below this confidence Sentinel proposes nothing destructive and escalates to a human.
+pub const MIN_CONFIDENCE_TO_ACT: f64 = 0.45;
+
+pub struct ActionInput<'a> {
+    pub failure_class: &'a str,
+    pub origin: &'a str,
+    pub confidence: f64,
+    pub culprit: Option<&'a Scored>,
+    /// Peak/baseline of request rate on the origin, if measured.
+    pub traffic_growth: Option<f64>,
+    pub external_suspects: &'a [String],
+}
+
+pub fn choose_action(i: &ActionInput<'_>) -> ActionChoice {
+    let escalate = |why: String| ActionChoice {
+        action: RemediationAction::Escalate,
+        target: None,
+        rationale: why,
+        risk: "none: no production change proposed".into(),
+    };
+    if i.confidence < MIN_CONFIDENCE_TO_ACT {
+        return escalate(format!(
+            "confidence {:.2} is below {MIN_CONFIDENCE_TO_ACT}: a human should investigate before any change",
+            i.confidence
+        ));
+    }
+    if let Some(c) = i.culprit {
+        let cand = &c.candidate;
+        return match cand.kind.as_str() {
+            "feature_flag" => ActionChoice {
+                action: RemediationAction::DisableFlag,
+                target: Some(cand.id.clone()),
+                rationale: format!(
+                    "flag change {} preceded the errors by {:.0} min",
+                    cand.id, c.minutes_before_first_error
+                ),
+                risk: "low: returns the flag to its previous state; users lose the new behaviour"
+                    .into(),
+            },
+            "deploy" if correlate::rollback_unsafe(&cand.description) => ActionChoice {
+                action: RemediationAction::Hotfix,
+                target: Some(cand.id.clone()),
+                rationale: format!(
+                    "{} introduced the failure but ships an irreversible change (\"{}\"), so rolling back is unsafe; fix forward",
+                    cand.id, cand.description
+                ),
+                risk: "medium: a forward fix must be written and shipped under pressure".into(),
+            },
+            _ => ActionChoice {
+                action: RemediationAction::Rollback,
+                target: Some(cand.id.clone()),
+                rationale: format!(
+                    "{} ({}) on {} preceded the errors by {:.0} min",
+                    cand.id, cand.description, cand.service, c.minutes_before_first_error
+                ),
+                risk: "low to medium: reverts the change and anything else it shipped".into(),
+            },
+        };
+    }
+    match i.failure_class {
+        "db_pool" | "capacity" | "traffic_surge" if i.traffic_growth.is_some_and(|g| g >= 1.8) => ActionChoice {
+            action: RemediationAction::Scale,
+            target: Some(i.origin.to_string()),
+            rationale: format!(
+                "no change correlates; traffic is {:.1}x its baseline and {} is saturated",
+                i.traffic_growth.unwrap_or_default(),
+                if i.failure_class == "db_pool" {
+                    "the connection pool"
+                } else {
+                    "the service"
+                }
+            ),
+            risk: "low: more replicas/connections; check database connection headroom".into(),
+        },
+        "memory_leak" | "crash_loop" => ActionChoice {
+            action: RemediationAction::Restart,
+            target: Some(i.origin.to_string()),
+            rationale:
+                "no change correlates; a rolling restart relieves the leak while the cause is found"
+                    .into(),
+            risk: "low: rolling restart; the leak will come back".into(),
+        },
+        "downstream_outage" if !i.external_suspects.is_empty() => escalate(format!(
+            "the failure is in an external dependency ({}); nothing internal to roll back: page the vendor and enable fallbacks",
+            i.external_suspects.join(", ")
+        )),
+        "infra_failure" => escalate(
+            "the platform under the services is failing (nodes not ready, no capacity to reschedule) and no change correlates: page the platform / cloud on-call; nothing in the services to roll back"
+                .into(),
+        ),
+        "disk_full" => escalate(
+            "storage is exhausted and no change correlates: freeing or growing the volume needs a human (a restart does not free a persistent volume)"
+                .into(),
+        ),
+        "transient" => escalate(
+            "the symptoms are already back at their baseline and nothing correlates: no change proposed; the owning team should review the blip"
+                .into(),
+        ),
+        other => escalate(format!(
+            "no change correlates with the {other} failure; escalating to the owning team"
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tier_shifts_priority() {
+        assert_eq!(priority(AlertSeverity::Critical, Some(1)), Priority::P1);
+        assert_eq!(priority(AlertSeverity::High, Some(1)), Priority::P1);
+        assert_eq!(priority(AlertSeverity::High, Some(2)), Priority::P2);
+        assert_eq!(priority(AlertSeverity::High, Some(3)), Priority::P3);
+        assert_eq!(priority(AlertSeverity::Info, Some(3)), Priority::P4);
+        assert_eq!(priority(AlertSeverity::Warning, None), Priority::P3);
+    }
+
+    #[test]
+    fn platform_failures_are_their_own_class_and_escalate() {
+        let class = failure_class(ClassInput {
+            origin_is_alert: false,
+            family: Some(Family::Platform),
+            ..Default::default()
+        });
+        assert_eq!(class, "infra_failure");
+        let a = choose_action(&ActionInput {
+            failure_class: &class,
+            origin: "gw",
+            confidence: 0.8,
+            culprit: None,
+            traffic_growth: None,
+            external_suspects: &[],
+        });
+        assert_eq!(a.action, RemediationAction::Escalate);
+        assert!(a.rationale.contains("platform"), "{}", a.rationale);
+    }
+
+    #[test]
+    fn low_confidence_escalates() {
+        let a = choose_action(&ActionInput {
+            failure_class: "db_pool",
+            origin: "x",
+            confidence: 0.2,
+            culprit: None,
+            traffic_growth: Some(4.0),
+            external_suspects: &[],
+        });
+        assert_eq!(a.action, RemediationAction::Escalate);
+        let b = choose_action(&ActionInput {
+            failure_class: "db_pool",
+            origin: "x",
+            confidence: 0.7,
+            culprit: None,
+            traffic_growth: Some(4.0),
+            external_suspects: &[],
+        });
+        assert_eq!(b.action, RemediationAction::Scale);
+    }
+}

@@ -1,0 +1,185 @@
+//! Where the tools read production telemetry from: logs, deploys, config/flag changes and
+//! metrics. One source trait per kind ([`LogSource`], [`ChangeSource`], [`MetricSource`]), so
+//! each backend plugs in on its own; [`Telemetry`] is what an incident's tools hold, one
+//! source per kind. A scenario file ([`ScenarioTelemetry`]) is one connector among others;
+//! [`Connectors`] holds the ones chosen from the configuration; a kind with nothing
+//! configured answers [`NoTelemetry`]'s "unavailable". Agents never see which.
+
+mod scenario;
+mod types;
+
+pub use scenario::ScenarioTelemetry;
+pub use types::*;
+
+use chrono::{DateTime, Utc};
+use std::sync::Arc;
+
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum TelemetryError {
+    #[error("no telemetry source is configured for {0}")]
+    Unavailable(String),
+    #[error("telemetry backend failed: {0}")]
+    Backend(String),
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct LogQuery {
+    pub service: Option<String>,
+    pub since: Option<DateTime<Utc>>,
+    pub until: Option<DateTime<Utc>>,
+    pub min_level: Option<LogLevel>,
+    pub keyword: Option<String>,
+}
+
+/// Where logs come from (a scenario's recorded lines; a log backend).
+#[async_trait::async_trait]
+pub trait LogSource: Send + Sync {
+    async fn logs(&self, q: &LogQuery) -> Result<Vec<LogEntry>, TelemetryError>;
+}
+
+/// Where deploys and config/flag changes come from (a scenario; change events; git history).
+#[async_trait::async_trait]
+pub trait ChangeSource: Send + Sync {
+    async fn deploys(
+        &self,
+        service: Option<&str>,
+        since: DateTime<Utc>,
+    ) -> Result<Vec<Deploy>, TelemetryError>;
+    async fn changes(
+        &self,
+        service: Option<&str>,
+        since: DateTime<Utc>,
+    ) -> Result<Vec<Change>, TelemetryError>;
+}
+
+/// Where metric samples come from (a scenario; a Prometheus-API backend).
+#[async_trait::async_trait]
+pub trait MetricSource: Send + Sync {
+    async fn metrics(
+        &self,
+        service: Option<&str>,
+        metric: Option<&str>,
+        since: DateTime<Utc>,
+    ) -> Result<Vec<MetricSample>, TelemetryError>;
+}
+
+/// The configured backends, one per kind (None: nothing configured for that kind). Chosen
+/// once from the configuration in the composition root (`bootstrap`); each backend plugs in
+/// on its own.
+#[derive(Clone, Default)]
+pub struct Connectors {
+    pub logs: Option<Arc<dyn LogSource>>,
+    pub changes: Option<Arc<dyn ChangeSource>>,
+    pub metrics: Option<Arc<dyn MetricSource>>,
+}
+
+/// What an incident's tools read: one source per kind, and the incident's "now" (when the
+/// alert fired). Agents never see which backend answers.
+#[derive(Clone)]
+pub struct Telemetry {
+    now: DateTime<Utc>,
+    logs: Arc<dyn LogSource>,
+    changes: Arc<dyn ChangeSource>,
+    metrics: Arc<dyn MetricSource>,
+}
+
+impl Telemetry {
+    /// A scenario file's recorded telemetry for every kind.
+    pub fn from_scenario(s: ScenarioTelemetry) -> Self {
+        let now = s.now();
+        let s = Arc::new(s);
+        Self {
+            now,
+            logs: s.clone(),
+            changes: s.clone(),
+            metrics: s,
+        }
+    }
+
+    /// The configured connectors; a kind with none says so on every query.
+    pub fn from_connectors(now: DateTime<Utc>, c: &Connectors) -> Self {
+        let none = Arc::new(NoTelemetry { now });
+        Self {
+            now,
+            logs: c.logs.clone().unwrap_or_else(|| none.clone()),
+            changes: c.changes.clone().unwrap_or_else(|| none.clone()),
+            metrics: c.metrics.clone().unwrap_or(none),
+        }
+    }
+
+    /// The reference "now" of the incident (when the alert fired).
+    pub fn now(&self) -> DateTime<Utc> {
+        self.now
+    }
+
+    pub async fn logs(&self, q: &LogQuery) -> Result<Vec<LogEntry>, TelemetryError> {
+        self.logs.logs(q).await
+    }
+
+    pub async fn deploys(
+        &self,
+        service: Option<&str>,
+        since: DateTime<Utc>,
+    ) -> Result<Vec<Deploy>, TelemetryError> {
+        self.changes.deploys(service, since).await
+    }
+
+    pub async fn changes(
+        &self,
+        service: Option<&str>,
+        since: DateTime<Utc>,
+    ) -> Result<Vec<Change>, TelemetryError> {
+        self.changes.changes(service, since).await
+    }
+
+    pub async fn metrics(
+        &self,
+        service: Option<&str>,
+        metric: Option<&str>,
+        since: DateTime<Utc>,
+    ) -> Result<Vec<MetricSample>, TelemetryError> {
+        self.metrics.metrics(service, metric, since).await
+    }
+}
+
+/// A source that has nothing: every query says so, so agents report what they could not see.
+pub struct NoTelemetry {
+    pub now: DateTime<Utc>,
+}
+
+#[async_trait::async_trait]
+impl LogSource for NoTelemetry {
+    async fn logs(&self, _: &LogQuery) -> Result<Vec<LogEntry>, TelemetryError> {
+        Err(TelemetryError::Unavailable("logs".into()))
+    }
+}
+
+#[async_trait::async_trait]
+impl ChangeSource for NoTelemetry {
+    async fn deploys(
+        &self,
+        _: Option<&str>,
+        _: DateTime<Utc>,
+    ) -> Result<Vec<Deploy>, TelemetryError> {
+        Err(TelemetryError::Unavailable("deploys".into()))
+    }
+    async fn changes(
+        &self,
+        _: Option<&str>,
+        _: DateTime<Utc>,
+    ) -> Result<Vec<Change>, TelemetryError> {
+        Err(TelemetryError::Unavailable("changes".into()))
+    }
+}
+
+#[async_trait::async_trait]
+impl MetricSource for NoTelemetry {
+    async fn metrics(
+        &self,
+        _: Option<&str>,
+        _: Option<&str>,
+        _: DateTime<Utc>,
+    ) -> Result<Vec<MetricSample>, TelemetryError> {
+        Err(TelemetryError::Unavailable("metrics".into()))
+    }
+}

@@ -1,0 +1,69 @@
+//! `request_human_approval`: the gate. Builds the approval request and asks the runner to
+//! suspend the incident until a person decides; the runner persists the request and the
+//! suspension in one transaction. No other tool changes production, and no remediation is
+//! final without passing through here.
+
+use super::*;
+use sentinel_model::RemediationAction;
+use serde::Deserialize;
+
+#[derive(Deserialize, JsonSchema)]
+pub struct Args {
+    /// rollback, hotfix, scale, restart or disable_flag.
+    pub action: String,
+    /// What the action applies to (deploy id, change id, service).
+    #[serde(default)]
+    pub target: Option<String>,
+    /// Risk assessment shown to the approver.
+    pub risk: String,
+    /// Evidence lines shown to the approver.
+    pub evidence: Vec<String>,
+}
+
+pub struct RequestHumanApproval;
+
+#[async_trait::async_trait]
+impl Tool for RequestHumanApproval {
+    fn name(&self) -> &'static str {
+        "request_human_approval"
+    }
+    fn description(&self) -> &'static str {
+        "Ask a human to approve or reject a remediation (action, target, risk, evidence). The incident pauses until a person decides; this is the only way a remediation can proceed."
+    }
+    fn parameters(&self) -> serde_json::Value {
+        schema_of::<Args>()
+    }
+    fn is_gate(&self) -> bool {
+        true
+    }
+    async fn call(
+        &self,
+        ctx: &ToolContext,
+        args: serde_json::Value,
+    ) -> Result<ToolOutput, ToolError> {
+        let a: Args = parse_args(args)?;
+        let action = RemediationAction::parse(&a.action)
+            .map_err(|e| ToolError::InvalidArgs(e.to_string()))?;
+        if a.risk.trim().is_empty() {
+            return Err(ToolError::InvalidArgs("risk: must not be empty".into()));
+        }
+        let request = crate::agents::gate::approval_request(
+            crate::agents::gate::Proposal {
+                incident_id: ctx.incident_id.clone(),
+                action,
+                target: a.target,
+                risk: a.risk,
+                evidence: a.evidence,
+                proposer: ctx.agent.as_str().to_string(),
+            },
+            ctx.approval_timeout,
+        );
+        Ok(ToolOutput {
+            value: serde_json::json!({
+                "approval_id": request.approval_id, "status": "pending",
+                "note": "waiting for a human decision; the incident is suspended until then",
+            }),
+            suspend: Some(request),
+        })
+    }
+}
