@@ -545,3 +545,40 @@ async fn an_undecided_approval_times_out_into_an_escalation() {
         .unwrap();
     assert_eq!(v["remediation"]["approval"], "timed_out");
 }
+
+/// Event streams are capped: past the limit a subscriber gets a JSON 503 with Retry-After,
+/// and a slot frees up when a stream closes.
+#[tokio::test]
+async fn event_streams_are_capped() {
+    let s = start_with(IngestConfig::default(), |c| {
+        c.http = HttpLimits {
+            max_event_streams: 2,
+            ..HttpLimits::default()
+        }
+    })
+    .await;
+    let url = format!("{}/api/events", s.base);
+    let a = s.http.get(&url).send().await.unwrap();
+    let b = s.http.get(&url).send().await.unwrap();
+    assert_eq!((a.status(), b.status()), (StatusCode::OK, StatusCode::OK));
+    let c = s.http.get(&url).send().await.unwrap();
+    assert_eq!(c.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert!(c.headers().get("retry-after").is_some());
+    let v: Value = c.json().await.unwrap();
+    assert!(
+        v["error"].as_str().unwrap().contains("event streams"),
+        "{v}"
+    );
+    drop(a);
+    assert!(
+        eventually(Duration::from_secs(30), || async {
+            s.http
+                .get(&url)
+                .send()
+                .await
+                .is_ok_and(|r| r.status() == StatusCode::OK)
+        })
+        .await,
+        "a closed stream never gave its slot back"
+    );
+}

@@ -72,3 +72,21 @@ impl ApprovalDecision {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decisions_are_exact_words() {
+        assert_eq!(Decision::parse("approve").unwrap(), Decision::Approve);
+        assert_eq!(Decision::parse("reject").unwrap(), Decision::Reject);
+        for near_miss in [
+            " approve", "APPROVED", "approved", "Approve", "reject ", "yes", "",
+        ] {
+            let e = Decision::parse(near_miss).unwrap_err();
+            assert_eq!(e.field, "decision", "{near_miss:?}");
+        }
+        assert!(ApprovalDecision::parse("reject", " ", "bob").is_err());
+    }
+}

@@ -115,17 +115,7 @@ pub async fn decide(
     // Who is asking, before a byte of the body is read.
     let (parts, body) = req.into_parts();
     let who = s.auth.operator(&parts.headers).await?;
-    let body = axum::body::to_bytes(body, usize::MAX).await.map_err(|e| {
-        if super::guard::is_deadline(&e) {
-            ApiError::Timeout(e.to_string())
-        } else if e.to_string().contains("length limit")
-            || std::error::Error::source(&e).is_some_and(|s| s.to_string().contains("length limit"))
-        {
-            ApiError::TooLarge("request body too large".into())
-        } else {
-            ApiError::BadRequest(format!("cannot read the request body: {e}"))
-        }
-    })?;
+    let body = super::guard::read_body(&s, body).await?;
     let b: DecisionBody = parse_json(&body)?;
     let d = ApprovalDecision::parse(&b.decision, &b.comment, &who)
         .map_err(|e| ApiError::Unprocessable(e.to_string()))?;

@@ -84,6 +84,31 @@ pub async fn deadline_body(State(s): State<AppState>, req: Request, next: Next) 
     next.run(Request::from_parts(parts, body)).await
 }
 
+/// Reads a request body whole, under the router's size limit and the body deadline: an
+/// oversized body is a JSON 413, one that does not arrive in time a 408. Handlers call it
+/// after they checked who is asking.
+pub async fn read_body(s: &AppState, body: Body) -> Result<Bytes, ApiError> {
+    axum::body::to_bytes(body, usize::MAX).await.map_err(|e| {
+        if is_deadline(&e) {
+            return ApiError::Timeout(format!(
+                "request body not received within {} s",
+                s.sentinel.config.http.body_timeout.as_secs()
+            ));
+        }
+        let too_large = std::error::Error::source(&e)
+            .is_some_and(|s| s.to_string().contains("length limit"))
+            || e.to_string().contains("length limit");
+        if too_large {
+            ApiError::TooLarge(format!(
+                "request body larger than {} bytes",
+                s.sentinel.config.http.max_body_bytes
+            ))
+        } else {
+            ApiError::BadRequest(format!("cannot read the request body: {e}"))
+        }
+    })
+}
+
 /// Whether a body read error was our deadline.
 pub fn is_deadline(e: &(dyn std::error::Error + 'static)) -> bool {
     let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(e);

@@ -13,7 +13,6 @@ use crate::ingest::{
     writer,
 };
 use axum::Json;
-use axum::body::Bytes;
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header, request::Parts};
 use axum::response::{IntoResponse, Response};
@@ -183,31 +182,6 @@ pub fn host_allowed(host: &str, allowed: &[String]) -> bool {
     allowed.iter().any(|a| *a == name || *a == host)
 }
 
-/// Reads the body under the router's limit and the body deadline; an oversized body is a
-/// JSON 413, a body that does not arrive in time a 408.
-async fn read_body(s: &AppState, body: axum::body::Body) -> Result<Bytes, ApiError> {
-    axum::body::to_bytes(body, usize::MAX).await.map_err(|e| {
-        if super::guard::is_deadline(&e) {
-            return ApiError::Timeout(format!(
-                "request body not received within {} s",
-                s.sentinel.config.http.body_timeout.as_secs()
-            ));
-        }
-        let too_large = std::error::Error::source(&e)
-            .map(|s| s.to_string().contains("length limit"))
-            .unwrap_or(false)
-            || e.to_string().contains("length limit");
-        if too_large {
-            ApiError::TooLarge(format!(
-                "request body larger than {} bytes",
-                s.sentinel.config.http.max_body_bytes
-            ))
-        } else {
-            ApiError::BadRequest(format!("cannot read the request body: {e}"))
-        }
-    })
-}
-
 /// One alert source behind a webhook route: its name (the `alerts.source` column), how its
 /// caller is verified, and its pure normaliser (in `ingest/<source>.rs`).
 pub trait WebhookSource: Send + Sync + 'static {
@@ -280,7 +254,7 @@ async fn handle<S: WebhookSource>(s: &AppState, req: Request) -> Result<Response
         check_token(cfg.webhook_token.as_deref(), &parts.headers, peer)?;
     }
     check_json_type(&parts.headers)?;
-    let body = read_body(s, body).await?;
+    let body = super::guard::read_body(s, body).await?;
     if signed && let Some(secret) = &cfg.pagerduty_secret {
         pagerduty::verify_signature(secret, &parts.headers, &body)
             .map_err(|e| ApiError::Unauthorized(e.to_string()))?;
