@@ -8,7 +8,7 @@
 //! required when kind = "files"`), unknown file keys included. Secrets are [`Secret`]s: their
 //! `Debug` says `[set]`, never the value.
 
-use crate::llm::spec::{ModelSpec, Provider};
+use crate::llm::spec::ModelSpec;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -139,59 +139,7 @@ impl ModelConfig {
     }
 }
 
-/// The LLM providers' keys and base URLs (the variables each [`Provider`] names).
-#[derive(Clone, Default)]
-pub struct ProviderSettings {
-    values: BTreeMap<&'static str, String>,
-}
-
-impl std::fmt::Debug for ProviderSettings {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_list().entries(self.values.keys()).finish()
-    }
-}
-
-/// Azure's API version variable (not a key or a URL, but provider configuration).
-pub const AZURE_API_VERSION_ENV: &str = "AZURE_OPENAI_API_VERSION";
-
-impl ProviderSettings {
-    fn from_env(env: &Env) -> Self {
-        let mut values = BTreeMap::new();
-        let names = Provider::ALL
-            .iter()
-            .flat_map(|p| [p.key_env(), p.base_url_env()])
-            .flatten()
-            .chain([AZURE_API_VERSION_ENV]);
-        for name in names {
-            if let Some(v) = env.get(name) {
-                values.insert(name, v.to_string());
-            }
-        }
-        Self { values }
-    }
-
-    /// Explicit values (tests): variable name → value.
-    pub fn from_pairs(pairs: &[(&'static str, &str)]) -> Self {
-        Self {
-            values: pairs.iter().map(|(k, v)| (*k, v.to_string())).collect(),
-        }
-    }
-
-    pub fn get(&self, var: Option<&str>) -> Option<&str> {
-        var.and_then(|v| self.values.get(v)).map(String::as_str)
-    }
-
-    pub fn key(&self, p: Provider) -> Option<&str> {
-        self.get(p.key_env())
-    }
-
-    /// The configured base URL, else the provider's default.
-    pub fn base_url(&self, p: Provider) -> Option<String> {
-        self.get(p.base_url_env())
-            .map(String::from)
-            .or_else(|| p.default_base_url().map(String::from))
-    }
-}
+pub use crate::llm::settings::{AZURE_API_VERSION_ENV, ProviderSettings};
 
 /// Where the local embedding model and ONNX Runtime are (`SENTINEL_MODEL_DIR`,
 /// `ORT_DYLIB_PATH`); None: the defaults `memory::minilm` knows.
@@ -744,7 +692,7 @@ impl Config {
         }
         c.site_addr = env.get("LEPTOS_SITE_ADDR").map(String::from);
         c.models = ModelConfig::from_env(env)?;
-        c.providers = ProviderSettings::from_env(env);
+        c.providers = ProviderSettings::from_lookup(|k| env.get(k));
         if let Some(n) = env.parse("SENTINEL_TOOL_CALL_CAP", "a whole number")? {
             c.tool_call_cap = n;
         }

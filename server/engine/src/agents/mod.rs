@@ -7,7 +7,6 @@
 pub mod builtin;
 pub mod conclusions;
 pub mod events;
-pub mod gate;
 pub mod llm_policy;
 pub mod policy;
 pub mod runner;

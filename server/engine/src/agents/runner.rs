@@ -534,8 +534,8 @@ impl Runner {
         plan: &RemediationPlan,
         action: RemediationAction,
     ) -> ApprovalRequest {
-        super::gate::approval_request(
-            super::gate::Proposal {
+        crate::tools::gate::approval_request(
+            crate::tools::gate::Proposal {
                 incident_id: ctx.incident_id.clone(),
                 action,
                 target: plan.target.clone(),

@@ -6,6 +6,7 @@
 pub mod providers;
 pub mod retry;
 pub mod scripted;
+pub mod settings;
 pub mod spec;
 
 use serde::{Deserialize, Serialize};

@@ -6,25 +6,14 @@ use super::embed::{EmbedError, Embedder};
 pub use super::index::VectorIndex;
 use super::index::dot;
 use crate::store::{Store, StoreError};
-use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
+
+use serde::Serialize;
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct MemoryRecord {
-    pub incident_id: String,
-    pub service: String,
-    pub severity: Option<String>,
-    pub failure_class: String,
-    pub symptoms: String,
-    pub diagnosis: String,
-    pub action: String,
-    pub approval: String,
-    pub status: String,
-    pub mttr_ms: f64,
-    pub created_at: DateTime<Utc>,
-}
+// A memory is a row of the `memories` table: the type lives with its repository
+// (`store::memories`); what it means for search is here.
+pub use crate::store::MemoryRecord;
 
 impl MemoryRecord {
     /// The text that is embedded: the alert as triage saw it, i.e. the first ` | ` part of

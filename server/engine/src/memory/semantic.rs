@@ -1,65 +1,12 @@
 //! The service catalogue, dependency graph and runbooks, read from `data/services/` and kept
 //! in SQLite. Loaded once at start; tools read it through [`Catalogue`].
 
-use serde::{Deserialize, Serialize};
 use std::collections::{BTreeSet, VecDeque};
 use std::path::Path;
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ServiceInfo {
-    pub name: String,
-    #[serde(default)]
-    pub team: String,
-    #[serde(default = "default_tier")]
-    pub tier: u8,
-    #[serde(default)]
-    pub oncall_channel: String,
-    #[serde(default)]
-    pub repo: String,
-    #[serde(default)]
-    pub description: String,
-    #[serde(default)]
-    pub language: String,
-    #[serde(default)]
-    pub owners: Vec<String>,
-}
-
-fn default_tier() -> u8 {
-    2
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct DependencyEdge {
-    pub from: String,
-    pub to: String,
-    #[serde(default)]
-    pub protocol: String,
-    #[serde(default)]
-    pub criticality: String,
-    #[serde(default)]
-    pub external: bool,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Runbook {
-    pub id: String,
-    pub service: String,
-    pub failure_class: String,
-    pub title: String,
-    #[serde(default)]
-    pub summary: String,
-    #[serde(default)]
-    pub steps: Vec<String>,
-    #[serde(default)]
-    pub escalation: String,
-}
-
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct Catalogue {
-    pub services: Vec<ServiceInfo>,
-    pub dependencies: Vec<DependencyEdge>,
-    pub runbooks: Vec<Runbook>,
-}
+// The catalogue's types are the rows of its tables, so they live with their repository
+// (`store::catalogue`); the behaviour (loading the files, walking the graph) is here.
+pub use crate::store::{Catalogue, DependencyEdge, Runbook, ServiceInfo};
 
 #[derive(Debug, thiserror::Error)]
 pub enum CatalogueError {

@@ -1,8 +1,64 @@
 //! Semantic memory tables: services, dependency edges and runbooks.
 
 use super::*;
-use crate::memory::semantic::{Catalogue, DependencyEdge, Runbook, ServiceInfo};
+use serde::{Deserialize, Serialize};
 use sqlx::Row;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ServiceInfo {
+    pub name: String,
+    #[serde(default)]
+    pub team: String,
+    #[serde(default = "default_tier")]
+    pub tier: u8,
+    #[serde(default)]
+    pub oncall_channel: String,
+    #[serde(default)]
+    pub repo: String,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default)]
+    pub language: String,
+    #[serde(default)]
+    pub owners: Vec<String>,
+}
+
+fn default_tier() -> u8 {
+    2
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DependencyEdge {
+    pub from: String,
+    pub to: String,
+    #[serde(default)]
+    pub protocol: String,
+    #[serde(default)]
+    pub criticality: String,
+    #[serde(default)]
+    pub external: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Runbook {
+    pub id: String,
+    pub service: String,
+    pub failure_class: String,
+    pub title: String,
+    #[serde(default)]
+    pub summary: String,
+    #[serde(default)]
+    pub steps: Vec<String>,
+    #[serde(default)]
+    pub escalation: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Catalogue {
+    pub services: Vec<ServiceInfo>,
+    pub dependencies: Vec<DependencyEdge>,
+    pub runbooks: Vec<Runbook>,
+}
 
 impl Store {
     /// Replaces the stored catalogue with `cat` in one transaction (idempotent).

@@ -2,7 +2,24 @@
 //! blob.
 
 use super::*;
-use crate::memory::episodic::MemoryRecord;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MemoryRecord {
+    pub incident_id: String,
+    pub service: String,
+    pub severity: Option<String>,
+    pub failure_class: String,
+    pub symptoms: String,
+    pub diagnosis: String,
+    pub action: String,
+    pub approval: String,
+    pub status: String,
+    pub mttr_ms: f64,
+    pub created_at: DateTime<Utc>,
+}
+
 use sqlx::Row;
 
 pub fn encode_vec(v: &[f32]) -> Vec<u8> {

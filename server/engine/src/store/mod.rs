@@ -34,6 +34,7 @@ mod sessions;
 
 pub use alerts::{AlertRow, FingerprintHead, PRUNE_BATCH, ROWS_PER_STATEMENT};
 pub use approvals::*;
+pub use catalogue::{Catalogue, DependencyEdge, Runbook, ServiceInfo};
 
 pub use incidents::*;
 pub use memories::*;

@@ -13,6 +13,7 @@ mod draft_rollback_pr;
 mod draft_scaling_plan;
 mod draft_slack_summary;
 mod fetch_logs;
+pub mod gate;
 mod get_dependencies;
 mod get_runbook;
 mod get_service_metadata;

@@ -47,8 +47,8 @@ impl Tool for RequestHumanApproval {
         if a.risk.trim().is_empty() {
             return Err(ToolError::InvalidArgs("risk: must not be empty".into()));
         }
-        let request = crate::agents::gate::approval_request(
-            crate::agents::gate::Proposal {
+        let request = super::gate::approval_request(
+            super::gate::Proposal {
                 incident_id: ctx.incident_id.clone(),
                 action,
                 target: a.target,

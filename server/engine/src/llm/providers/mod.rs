@@ -7,9 +7,9 @@ pub mod anthropic;
 mod mock;
 pub mod openai;
 
+use super::settings::ProviderSettings;
 use super::spec::{ModelSpec, Provider};
 use super::{ChatModel, LanguageModelError};
-use crate::config::ProviderSettings;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -54,7 +54,7 @@ pub fn from_spec(
         )?),
         Provider::Azure => {
             let version = settings
-                .get(Some(crate::config::AZURE_API_VERSION_ENV))
+                .get(Some(super::settings::AZURE_API_VERSION_ENV))
                 .unwrap_or("2024-10-21")
                 .to_string();
             Arc::new(openai::OpenAiModel::azure(

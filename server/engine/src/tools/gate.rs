@@ -1,6 +1,6 @@
 //! The one constructor of an approval request. Both ways into the gate — an agent calling
 //! `request_human_approval`, and the runner sending a destructive plan there itself — build
-//! the request here; the runner alone persists it, together with the incident's move to
+//! the request here (beside the gate tool, below the runner); the runner alone persists it, together with the incident's move to
 //! `awaiting_approval` ([`crate::store::Store::suspend_for_approval`]).
 
 use sentinel_model::{ApprovalRequest, RemediationAction};
