@@ -76,18 +76,22 @@ struct Acked {
     incidents: BTreeSet<String>,
 }
 
-async fn round(
-    base: &str,
-    rng: &mut StdRng,
-    acked: &Arc<Mutex<Acked>>,
-    kill_after: Duration,
-    n: usize,
-) {
+/// When a round's server is killed.
+#[derive(Debug, Clone, Copy)]
+enum Kill {
+    /// This long after the round started: lands anywhere, depending on the machine's speed.
+    After(Duration),
+    /// This long after the round's first acknowledged decision: right between the decision's
+    /// commit and the resumed run, however fast or slow the machine is.
+    AfterDecision(Duration),
+}
+
+async fn round(base: &str, rng: &mut StdRng, acked: &Arc<Mutex<Acked>>, kill: Kill, n: usize) {
     let http = reqwest::Client::builder()
         .timeout(Duration::from_secs(5))
         .build()
         .unwrap();
-    let deadline = Instant::now() + kill_after;
+    let decided = Arc::new(tokio::sync::Notify::new());
     let scenarios = [
         "bad_deploy_01",
         "db_pool_01",
@@ -98,6 +102,7 @@ async fn round(
     let mut tasks = Vec::new();
     for i in 0..3 {
         let (http, base, acked) = (http.clone(), base.to_string(), acked.clone());
+        let decided = decided.clone();
         let scenario = scenarios[rng.random_range(0..scenarios.len())];
         let approve = rng.random_bool(0.7);
         let alert = rng.random_bool(0.5);
@@ -157,6 +162,7 @@ async fn round(
                             .unwrap()
                             .decisions
                             .insert(id.clone(), decision.to_string());
+                        decided.notify_one();
                         return;
                     }
                     Ok(r) if r.status() == 409 => {
@@ -177,7 +183,14 @@ async fn round(
             }
         }));
     }
-    tokio::time::sleep_until(deadline.into()).await;
+    match kill {
+        Kill::After(d) => tokio::time::sleep(d).await,
+        Kill::AfterDecision(d) => {
+            // A generous cap: a machine too slow to decide within it only loses this timing.
+            let _ = tokio::time::timeout(Duration::from_secs(60), decided.notified()).await;
+            tokio::time::sleep(d).await;
+        }
+    }
     for t in tasks {
         t.abort();
     }
@@ -209,9 +222,14 @@ async fn every_incident_survives_kill_minus_nine_at_random_moments() {
     let acked = Arc::new(Mutex::new(Acked::default()));
     for n in 0..rounds {
         let server = start(dir.path());
-        // Kill anywhere from right at the start to well after the runs finished.
-        let kill_after = Duration::from_millis(rng.random_range(0..400));
-        round(&server.base, &mut rng, &acked, kill_after, n).await;
+        // Half the timings anywhere from right at the start to well after the runs finished,
+        // half right after a decision was acknowledged (0-20 ms later).
+        let kill = if rng.random_bool(0.5) {
+            Kill::After(Duration::from_millis(rng.random_range(0..400)))
+        } else {
+            Kill::AfterDecision(Duration::from_millis(rng.random_range(0..20)))
+        };
+        round(&server.base, &mut rng, &acked, kill, n).await;
         server.kill();
     }
 
