@@ -582,3 +582,48 @@ async fn event_streams_are_capped() {
         "a closed stream never gave its slot back"
     );
 }
+
+/// A caller that goes away while its decision is being applied (an HTTP client that
+/// disconnects) cancels only its wait: the run still reaches its end.
+#[tokio::test]
+async fn a_decision_whose_caller_goes_away_still_finishes_the_run() {
+    let s = start().await;
+    let sentinel = s.state.sentinel.clone();
+    for _ in 0..10 {
+        let id = sentinel.fire_scenario("bad_deploy_01").await.unwrap();
+        assert!(
+            eventually(Duration::from_secs(30), || async {
+                status_of(&s, &id).await == "awaiting_approval"
+            })
+            .await
+        );
+        let approval = sentinel.store.pending_approval(&id).await.unwrap().unwrap();
+        let (sn, iid) = (sentinel.clone(), id.clone());
+        let caller = tokio::spawn(async move {
+            let d = app::model::ApprovalDecision::parse("approve", "", "leaver").unwrap();
+            sn.decide(&iid, d).await
+        });
+        // Abort the caller the moment its decision is committed, mid-run.
+        loop {
+            let a = sentinel
+                .store
+                .get_approval(&approval.request.approval_id)
+                .await
+                .unwrap()
+                .unwrap();
+            if a.status != "pending" {
+                caller.abort();
+                break;
+            }
+            tokio::task::yield_now().await;
+        }
+        assert!(
+            eventually(Duration::from_secs(30), || async {
+                status_of(&s, &id).await == "resolved"
+            })
+            .await,
+            "incident {id} is {} after its caller went away",
+            status_of(&s, &id).await
+        );
+    }
+}

@@ -84,6 +84,49 @@ impl RunClaims {
     }
 }
 
+/// Removes a claim when its run is dropped without ending (a panic), unless disarmed.
+pub struct ClaimGuard<'a> {
+    claims: &'a RunClaims,
+    id: &'a str,
+    armed: std::cell::Cell<bool>,
+}
+
+impl<'a> ClaimGuard<'a> {
+    pub fn new(claims: &'a RunClaims, id: &'a str) -> Self {
+        Self {
+            claims,
+            id,
+            armed: std::cell::Cell::new(true),
+        }
+    }
+
+    /// The run ended normally (the claim was released by [`RunClaims::end`]).
+    pub fn disarm(&self) {
+        self.armed.set(false);
+    }
+}
+
+impl Drop for ClaimGuard<'_> {
+    fn drop(&mut self) {
+        if self.armed.get() {
+            self.claims
+                .active
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .remove(self.id);
+        }
+    }
+}
+
+/// A background task that stops with its owner (the lease heartbeat of a run).
+pub struct AbortOnDrop(pub tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
 fn hostname() -> String {
     std::fs::read_to_string("/proc/sys/kernel/hostname")
         .ok()
@@ -138,6 +181,28 @@ mod tests {
         assert!(!c.end("inc-1"));
         assert!(!c.is_active("inc-1"));
         assert!(c.begin("inc-1"));
+    }
+
+    #[test]
+    fn a_run_that_panics_gives_its_claim_back() {
+        let c = RunClaims::default();
+        assert!(c.begin("inc-2"));
+        let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            let _guard = ClaimGuard::new(&c, "inc-2");
+            panic!("boom");
+        }));
+        assert!(r.is_err());
+        assert!(!c.is_active("inc-2"), "the claim outlived its panicked run");
+        assert!(c.begin("inc-2"));
+        let guard = ClaimGuard::new(&c, "inc-2");
+        assert!(!c.end("inc-2"));
+        guard.disarm();
+        assert!(c.begin("inc-2"), "the next run claims it");
+        drop(guard);
+        assert!(
+            c.is_active("inc-2"),
+            "a disarmed guard took the next run's claim away"
+        );
     }
 
     #[test]

@@ -35,6 +35,8 @@ pub enum ServiceError {
     NotFound(String),
     #[error("conflict: {0}")]
     Conflict(String),
+    #[error("run panicked: {0}")]
+    Panicked(String),
 }
 
 #[derive(Clone)]
@@ -220,13 +222,31 @@ impl Sentinel {
         id: &str,
         telemetry: Option<Arc<Telemetry>>,
     ) -> Result<RunOutcome, ServiceError> {
+        // The run is its own task: a caller that goes away (an HTTP client that disconnects
+        // while its decision is being applied) cancels only its wait, never the run.
+        let this = self.clone();
+        let owned = id.to_string();
+        tokio::spawn(async move { this.run_claimed(&owned, telemetry).await })
+            .await
+            .map_err(|e| ServiceError::Panicked(format!("incident {id}: {e}")))?
+    }
+
+    async fn run_claimed(
+        &self,
+        id: &str,
+        telemetry: Option<Arc<Telemetry>>,
+    ) -> Result<RunOutcome, ServiceError> {
         if !self.claims.begin(id) {
             return Ok(RunOutcome::Running);
         }
+        // Should the run panic, the claim goes with it (else this process would never run
+        // the incident again).
+        let claim = runs::ClaimGuard::new(&self.claims, id);
         let mut telemetry = telemetry;
         loop {
             let out = self.run_leased(id, telemetry.take()).await;
             if !self.claims.end(id) {
+                claim.disarm();
                 if let Ok(RunOutcome::Suspended(req)) = &out {
                     self.schedule_expiry(req);
                 }
@@ -248,7 +268,8 @@ impl Sentinel {
         if !self.take_lease(id, &me).await? {
             return Ok(RunOutcome::Running);
         }
-        let heartbeat = {
+        // Aborted when the run ends, however it ends.
+        let _heartbeat = runs::AbortOnDrop({
             let store = self.store.clone();
             let (id, me) = (id.to_string(), me.clone());
             tokio::spawn(async move {
@@ -268,9 +289,8 @@ impl Sentinel {
                     }
                 }
             })
-        };
+        });
         let out = self.run_once(id, telemetry).await;
-        heartbeat.abort();
         if let Err(e) = self.store.release_lease(id, &me).await {
             tracing::warn!(incident = %id, error = %e, "could not release the run lease");
         }
