@@ -119,9 +119,7 @@ pub async fn decide(
     let b: DecisionBody = parse_json(&body)?;
     let d = ApprovalDecision::parse(&b.decision, &b.comment, &who)
         .map_err(|e| ApiError::Unprocessable(e.to_string()))?;
-    if s.sentinel.store.get_incident(&id).await?.is_none() {
-        return Err(ApiError::NotFound(format!("incident {id}")));
-    }
+    // An unknown incident is the service's NotFound (404).
     s.sentinel.decide(&id, d).await?;
     let rec = s
         .sentinel
