@@ -6,39 +6,13 @@ mod common;
 
 use app::model::*;
 use sentinel::agents::RunOutcome;
-use sentinel::agents::builtin::builtin_policy;
-use sentinel::agents::llm_policy::LlmPolicy;
-use sentinel::agents::policy::{Brains, Policy};
+use sentinel::agents::llm_policy::ConfiguredBrains;
 use sentinel::llm::retry::{RetryPolicy, Retrying};
 use sentinel::llm::scripted::{ScriptedModel, Turn};
 use sentinel::llm::{ChatModel, LanguageModelError};
 use sentinel::service::Sentinel;
 use sentinel::tools::Registry;
 use std::sync::Arc;
-
-/// Scripted model for some roles, the built-in engine for the rest.
-struct Mixed {
-    model: Arc<dyn ChatModel>,
-    roles: Vec<AgentRole>,
-    registry: Arc<Registry>,
-}
-
-impl Brains for Mixed {
-    fn policy_for(&self, role: AgentRole) -> Box<dyn Policy> {
-        if self.roles.contains(&role) {
-            Box::new(LlmPolicy::new(self.model.clone(), role, &self.registry))
-        } else {
-            builtin_policy(role)
-        }
-    }
-    fn model_for(&self, role: AgentRole) -> String {
-        if self.roles.contains(&role) {
-            self.model.name()
-        } else {
-            "builtin/sentinel-engine".into()
-        }
-    }
-}
 
 async fn sentinel_with(
     dir: &std::path::Path,
@@ -50,13 +24,13 @@ async fn sentinel_with(
     let registry = Arc::new(Registry::standard());
     match brains {
         None => sentinel::bootstrap::sentinel(cfg).await.unwrap(),
+        // The scripted model plays the named roles, the built-in engine the rest.
         Some((model, roles)) => Sentinel::build(
             cfg,
-            Arc::new(Mixed {
-                model,
-                roles,
-                registry: registry.clone(),
-            }),
+            Arc::new(ConfiguredBrains::with_models(
+                roles.into_iter().map(|r| (r, model.clone())),
+                registry.clone(),
+            )),
             registry,
         )
         .await

@@ -181,7 +181,7 @@ async fn solve_all(
         }
         check(
             "failure class",
-            d.failure_class.clone(),
+            d.failure_class.to_string(),
             s.failure_class.clone(),
         );
         let calls = &r.trajectory.tool_calls;

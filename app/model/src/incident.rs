@@ -2,6 +2,7 @@
 //! concluded, in the exact JSON shape scripts rely on.
 
 use super::{Alert, FieldError, Priority};
+use crate::FailureClass;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -57,9 +58,10 @@ impl fmt::Display for IncidentStatus {
     }
 }
 
-/// The remediation actions Sentinel may propose.
+/// The remediation actions Sentinel may propose. Read case-insensitively (a model may write
+/// `Rollback`); written in snake case.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[serde(rename_all = "snake_case", try_from = "String")]
 pub enum RemediationAction {
     Rollback,
     Hotfix,
@@ -99,6 +101,13 @@ impl RemediationAction {
     /// Whether carrying the action out changes production (and so needs a human's approval).
     pub fn is_destructive(self) -> bool {
         !matches!(self, Self::Escalate)
+    }
+}
+
+impl TryFrom<String> for RemediationAction {
+    type Error = FieldError;
+    fn try_from(raw: String) -> Result<Self, FieldError> {
+        Self::parse(&raw)
     }
 }
 
@@ -171,7 +180,7 @@ pub struct TriageReport {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Diagnosis {
-    pub failure_class: String,
+    pub failure_class: FailureClass,
     pub summary: String,
     pub suspect_deploy: Option<String>,
     pub suspect_change: Option<String>,

@@ -10,6 +10,7 @@ mod report;
 mod role;
 mod scenario;
 mod settings;
+mod vocab;
 
 pub use alert::*;
 pub use approval::*;
@@ -19,6 +20,7 @@ pub use report::*;
 pub use role::*;
 pub use scenario::*;
 pub use settings::*;
+pub use vocab::*;
 
 /// A validation failure at the edge: which field was wrong and why.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -9,6 +9,7 @@
 //! `Debug` says `[set]`, never the value.
 
 use crate::llm::spec::ModelSpec;
+use sentinel_model::AgentRole;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -102,13 +103,37 @@ impl std::fmt::Debug for Secret {
     }
 }
 
-/// The model of each role, parsed (`provider/model`).
+/// The model of each role, parsed (`provider/model`): triage uses `triage`, the other
+/// specialists `analysis`, unless a role has its own (`SENTINEL_<ROLE>_MODEL` or the file's
+/// `[models]` table); the LLM judge uses `judge`.
 #[derive(Debug, Clone)]
 pub struct ModelConfig {
     pub triage: ModelSpec,
     pub analysis: ModelSpec,
     pub judge: ModelSpec,
+    /// Per-role models that replace `triage` / `analysis` for that role.
+    pub roles: BTreeMap<AgentRole, ModelSpec>,
 }
+
+/// The roles that may have their own model, with their environment variable and file key.
+pub const ROLE_MODEL_KEYS: [(AgentRole, &str, &str); 4] = [
+    (
+        AgentRole::LogAnalyst,
+        "SENTINEL_LOG_ANALYST_MODEL",
+        "log_analyst",
+    ),
+    (
+        AgentRole::DeployCorrelator,
+        "SENTINEL_DEPLOY_CORRELATOR_MODEL",
+        "deploy_correlator",
+    ),
+    (
+        AgentRole::Remediation,
+        "SENTINEL_REMEDIATION_MODEL",
+        "remediation",
+    ),
+    (AgentRole::Comms, "SENTINEL_COMMS_MODEL", "comms"),
+];
 
 impl ModelConfig {
     pub const DEFAULT_MODEL: &'static str = "builtin/sentinel-engine";
@@ -119,7 +144,65 @@ impl ModelConfig {
             triage: b.clone(),
             analysis: b.clone(),
             judge: b,
+            roles: BTreeMap::new(),
         }
+    }
+
+    /// The model `role` plays with.
+    pub fn for_role(&self, role: AgentRole) -> &ModelSpec {
+        if let Some(m) = self.roles.get(&role) {
+            return m;
+        }
+        match role {
+            AgentRole::Triage => &self.triage,
+            _ => &self.analysis,
+        }
+    }
+
+    /// Fills what the environment left unset from the file's `[models]` table.
+    fn apply_file(&mut self, env: &Env, file: &Path, m: &ModelsFile) -> Result<(), ConfigError> {
+        let parse = |key: &str, raw: &str| {
+            ModelSpec::parse(raw).map_err(|e| ConfigError::Key {
+                file: file.display().to_string(),
+                key: format!("models.{key}"),
+                message: e.to_string(),
+            })
+        };
+        for (slot, var, key, value) in [
+            (
+                &mut self.triage,
+                "SENTINEL_TRIAGE_MODEL",
+                "triage",
+                &m.triage,
+            ),
+            (
+                &mut self.analysis,
+                "SENTINEL_ANALYSIS_MODEL",
+                "analysis",
+                &m.analysis,
+            ),
+            (&mut self.judge, "SENTINEL_JUDGE_MODEL", "judge", &m.judge),
+        ] {
+            if let Some(raw) = value
+                && env.get(var).is_none()
+            {
+                *slot = parse(key, raw)?;
+            }
+        }
+        for (role, var, key) in ROLE_MODEL_KEYS {
+            let value = match role {
+                AgentRole::LogAnalyst => &m.log_analyst,
+                AgentRole::DeployCorrelator => &m.deploy_correlator,
+                AgentRole::Remediation => &m.remediation,
+                _ => &m.comms,
+            };
+            if let Some(raw) = value
+                && env.get(var).is_none()
+            {
+                self.roles.insert(role, parse(key, raw)?);
+            }
+        }
+        Ok(())
     }
 
     fn from_env(env: &Env) -> Result<Self, ConfigError> {
@@ -131,10 +214,17 @@ impl ModelConfig {
                 }
             })
         };
+        let mut roles = BTreeMap::new();
+        for (role, var, _) in ROLE_MODEL_KEYS {
+            if env.get(var).is_some() {
+                roles.insert(role, get(var)?);
+            }
+        }
         Ok(Self {
             triage: get("SENTINEL_TRIAGE_MODEL")?,
             analysis: get("SENTINEL_ANALYSIS_MODEL")?,
             judge: get("SENTINEL_JUDGE_MODEL")?,
+            roles,
         })
     }
 }
@@ -318,6 +408,21 @@ pub struct FileConfig {
     pub operators: Vec<OperatorConfig>,
     #[serde(default)]
     pub notify: NotifyConfig,
+    #[serde(default)]
+    pub models: ModelsFile,
+}
+
+/// `[models]`: `provider/model` per role (the environment overrides each key).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModelsFile {
+    pub triage: Option<String>,
+    pub analysis: Option<String>,
+    pub judge: Option<String>,
+    pub log_analyst: Option<String>,
+    pub deploy_correlator: Option<String>,
+    pub remediation: Option<String>,
+    pub comms: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -718,6 +823,8 @@ impl Config {
                 message: format!("cannot read the configuration file: {e}"),
             })?;
             c.file = FileConfig::parse(&path, &text)?;
+            let models = c.file.models.clone();
+            c.models.apply_file(env, &path, &models)?;
             c.file_path = Some(path);
         }
         Ok(c)
@@ -746,6 +853,47 @@ mod tests {
         // Empty values are unset.
         let c = Config::load(&Env::from_pairs([("SENTINEL_TOOL_CALL_CAP", " ")]), None).unwrap();
         assert_eq!(c.tool_call_cap, 15);
+    }
+
+    #[test]
+    fn each_role_may_have_its_own_model_and_the_environment_wins() {
+        let dir = std::env::temp_dir().join(format!("sentinel-models-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("models.toml");
+        std::fs::write(
+            &file,
+            "[models]\nanalysis = \"ollama/llama3\"\nremediation = \"anthropic/claude-x\"\ncomms = \"ollama/small\"\n",
+        )
+        .unwrap();
+        let env = Env::from_pairs([("SENTINEL_COMMS_MODEL", "groq/fast")]);
+        let c = Config::load(&env, Some(&file)).unwrap();
+        let m = &c.models;
+        assert_eq!(
+            m.for_role(AgentRole::Triage).to_string(),
+            "builtin/sentinel-engine"
+        );
+        assert_eq!(
+            m.for_role(AgentRole::LogAnalyst).to_string(),
+            "ollama/llama3"
+        );
+        assert_eq!(
+            m.for_role(AgentRole::Remediation).to_string(),
+            "anthropic/claude-x"
+        );
+        assert_eq!(m.for_role(AgentRole::Comms).to_string(), "groq/fast");
+        std::fs::write(&file, "[models]\nremediation = \"gpt-4o\"\n").unwrap();
+        let e = Config::load(&Env::default(), Some(&file))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("models.remediation"), "{e}");
+        let e = Config::load(
+            &Env::from_pairs([("SENTINEL_REMEDIATION_MODEL", "x")]),
+            None,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.starts_with("SENTINEL_REMEDIATION_MODEL"), "{e}");
+        std::fs::remove_dir_all(&dir).ok();
     }
 
     #[test]

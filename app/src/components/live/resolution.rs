@@ -36,7 +36,7 @@ pub fn Resolution(report: RunReport) -> impl IntoView {
                     {diag.map(|d| view! {
                         <p class="summary" data-testid="diagnosis-summary">{d.summary.clone()}</p>
                         <dl>
-                            <dt>"Failure class"</dt><dd>{d.failure_class.clone()}</dd>
+                            <dt>"Failure class"</dt><dd>{d.failure_class.to_string()}</dd>
                             <dt>"Culprit"</dt><dd class="mono" data-testid="culprit">{d.suspect_deploy.clone().or(d.suspect_change.clone()).unwrap_or_else(|| "none found".into())}</dd>
                             <dt>"Origin"</dt><dd>{d.origin_service.clone().unwrap_or_default()}</dd>
                             <dt>"Confidence"</dt><dd>

@@ -5,7 +5,26 @@ use crate::engine::signals::{self, Family};
 use crate::telemetry::LogLevel;
 use chrono::{DateTime, Utc};
 use schemars::JsonSchema;
+use sentinel_model::{ApprovalOutcome, ChangeKind, RemediationAction, RemediationReport};
 use serde::{Deserialize, Serialize};
+
+/// What an agent concludes: the typed hand-off document of its role. On the wire (run
+/// events, the checkpoint) it is the inner document, exactly as before.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum Conclusion {
+    Triage(sentinel_model::TriageReport),
+    Logs(LogFindings),
+    Correlation(CorrelationFindings),
+    Plan(RemediationPlan),
+    Comms(sentinel_model::CommsReport),
+}
+
+impl Conclusion {
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::to_value(self).unwrap_or_default()
+    }
+}
 
 /// A mined error signature, as reported by the log analyst.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -26,8 +45,12 @@ pub struct LogFindings {
     /// The service where the failure originates (may differ from the alerting service).
     pub origin_service: String,
     pub origin_reason: String,
-    /// Dominant evidence family (pool, memory, upstream, crash_loop, certificate, dns, code_error, slow_query, load).
-    pub family: Option<String>,
+    /// Dominant evidence family (pool, memory, upstream, crash_loop, certificate, dns,
+    /// code_error, slow_query, load, disk, platform); a name the engine does not know reads
+    /// as none.
+    #[serde(default, deserialize_with = "lenient_family")]
+    #[schemars(with = "Option<String>")]
+    pub family: Option<Family>,
     pub hypothesis: String,
     #[schemars(with = "Option<String>")]
     pub first_error_at: Option<DateTime<Utc>>,
@@ -57,10 +80,9 @@ pub struct LogFindings {
 }
 
 impl LogFindings {
-    /// The dominant family, parsed (`None` if absent or not one the engine knows).
+    /// The dominant family (`None` if absent or not one the engine knows).
     pub fn family(&self) -> Option<Family> {
-        let name = self.family.as_deref()?;
-        serde_json::from_value(serde_json::Value::String(name.to_string())).ok()
+        self.family
     }
 
     /// The signature that carries the dominant family, else the most frequent one.
@@ -85,8 +107,8 @@ impl LogFindings {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CorrelationFindings {
     pub diagnosis: sentinel_model::Diagnosis,
-    /// "deploy", "feature_flag", "config", … of the suspect, if any.
-    pub culprit_kind: Option<String>,
+    /// deploy, feature_flag, config, … of the suspect, if any.
+    pub culprit_kind: Option<ChangeKind>,
     pub culprit_description: Option<String>,
     pub rollback_unsafe: bool,
     pub candidates_considered: usize,
@@ -107,10 +129,39 @@ pub struct CorrelationFindings {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct RemediationPlan {
     /// rollback | hotfix | scale | restart | disable_flag | escalate
-    pub action: String,
+    #[schemars(with = "String")]
+    pub action: RemediationAction,
     pub target: Option<String>,
     pub rationale: String,
     pub risk: String,
     pub draft_id: Option<String>,
     pub draft: Option<String>,
+}
+
+impl RemediationPlan {
+    /// The plan as the run's remediation, with the decision on it so far.
+    pub fn report(
+        &self,
+        outcome: ApprovalOutcome,
+        by: Option<&str>,
+        comment: Option<&str>,
+    ) -> RemediationReport {
+        RemediationReport {
+            action: self.action,
+            target: self.target.clone(),
+            approval: outcome,
+            rationale: self.rationale.clone(),
+            risk: self.risk.clone(),
+            draft: self.draft.clone(),
+            decided_by: by.map(String::from),
+            decision_comment: comment.map(String::from).filter(|c| !c.is_empty()),
+        }
+    }
+}
+
+/// A family name, or none when it is missing, null or not one the engine knows (a model may
+/// name a family of its own).
+fn lenient_family<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Family>, D::Error> {
+    let raw: Option<String> = Option::deserialize(d)?;
+    Ok(raw.and_then(|name| serde_json::from_value(serde_json::Value::String(name)).ok()))
 }

@@ -9,6 +9,7 @@ pub mod conclusions;
 pub mod events;
 pub mod llm_policy;
 pub mod policy;
+pub mod roles;
 pub mod runner;
 pub mod state;
 

@@ -1,6 +1,7 @@
 //! The seam between the runner and a brain (built-in engine or LLM).
 
-use super::conclusions::{CorrelationFindings, LogFindings};
+use super::conclusions::{Conclusion, CorrelationFindings, LogFindings};
+use crate::tools::{Tool, TypedOutput};
 use sentinel_model::{AgentRole, Alert, RemediationReport, TriageReport};
 
 /// What an agent is told when it starts: the alert and its colleagues' conclusions so far.
@@ -23,8 +24,10 @@ pub struct Exchange {
     pub tool: String,
     pub args: serde_json::Value,
     pub ok: bool,
-    /// The result, or `{"error": "..."}`.
+    /// The result as JSON (what a model reads), or `{"error": "..."}`.
     pub result: serde_json::Value,
+    /// The tool's typed output (what the built-in policies read); `None` on an error.
+    pub output: Option<TypedOutput>,
 }
 
 /// A call the agent wants; `args` is `Err` when the model produced malformed JSON.
@@ -38,7 +41,7 @@ pub struct PlannedCall {
 #[derive(Debug, Clone)]
 pub enum Step {
     Call(Vec<PlannedCall>),
-    Conclude(serde_json::Value),
+    Conclude(Conclusion),
 }
 
 #[derive(Debug, Clone)]
@@ -84,16 +87,27 @@ pub fn call(tool: &str, args: serde_json::Value, n: usize) -> PlannedCall {
     }
 }
 
-/// The latest successful result of `tool` in the history.
-pub fn result_of<'a>(history: &'a [Exchange], tool: &str) -> Option<&'a serde_json::Value> {
+/// The typed output of the latest successful call of tool `T` in the history.
+pub fn output_of<T: Tool>(history: &[Exchange]) -> Option<&T::Output> {
     history
         .iter()
         .rev()
-        .find(|e| e.tool == tool && e.ok)
-        .map(|e| &e.result)
+        .find(|e| e.tool == T::NAME && e.ok)
+        .and_then(|e| e.output.as_ref())
+        .and_then(|o| o.get::<T>())
 }
 
-/// Whether `tool` was called at all (successfully or not).
-pub fn called(history: &[Exchange], tool: &str) -> bool {
-    history.iter().any(|e| e.tool == tool)
+/// Whether tool `T` answered successfully (even if its result was cut to a preview).
+pub fn succeeded<T: Tool>(history: &[Exchange]) -> bool {
+    history.iter().any(|e| e.tool == T::NAME && e.ok)
+}
+
+/// Whether tool `T` was called at all (successfully or not).
+pub fn called<T: Tool>(history: &[Exchange]) -> bool {
+    history.iter().any(|e| e.tool == T::NAME)
+}
+
+/// A planned call of tool `T` with typed-by-name arguments.
+pub fn call_tool<T: Tool>(args: serde_json::Value, n: usize) -> PlannedCall {
+    call(T::NAME, args, n)
 }

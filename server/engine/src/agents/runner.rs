@@ -2,9 +2,10 @@
 //! tool calls they ask for, enforces the tool-call cap, records every step as a run event, and
 //! suspends at the approval gate (persisting a checkpoint; it never blocks waiting for a human).
 
-use super::conclusions::{CorrelationFindings, LogFindings, RemediationPlan};
+use super::conclusions::{Conclusion, RemediationPlan};
 use super::events::EventSink;
 use super::policy::{Brains, Brief, Exchange, PlannedCall, Policy, PolicyError, Step};
+use super::roles;
 use super::state::RunState;
 use crate::memory::episodic::{EpisodicMemory, MemoryRecord};
 use crate::store::{Store, StoreError};
@@ -52,7 +53,7 @@ pub struct Runner {
 }
 
 enum AgentEnd {
-    Concluded(serde_json::Value),
+    Concluded(Conclusion),
     Suspended(ApprovalRequest),
     Stopped(String),
     Failed(String),
@@ -142,7 +143,7 @@ impl Runner {
                     },
                 )
                 .await?;
-            let report = remediation_report(&plan, outcome, Some(by), Some(comment));
+            let report = plan.report(outcome, Some(by), Some(comment));
             self.events
                 .emit(
                     id,
@@ -168,7 +169,7 @@ impl Runner {
         }
         state.approval = Some(outcome);
         state.pending_approval = None;
-        state.remediation = Some(remediation_report(&plan, outcome, Some(by), Some(comment)));
+        state.remediation = Some(plan.report(outcome, Some(by), Some(comment)));
         state.next = Some(AgentRole::Comms);
         Ok(())
     }
@@ -193,44 +194,27 @@ impl Runner {
         while let Some(role) = state.next {
             let segment = Instant::now();
             ctx.agent = role;
-            // A duplicate of an open incident is linked to it; the specialists that would
-            // repeat its investigation are skipped with the reason recorded.
-            if role == AgentRole::LogAnalyst
-                && let Some(dup) = state.triage.as_ref().and_then(|t| t.duplicate_of.clone())
-            {
-                let reason = format!(
-                    "duplicate of open incident {dup}: its investigation covers this alert"
-                );
-                for skip in [
-                    AgentRole::LogAnalyst,
-                    AgentRole::DeployCorrelator,
-                    AgentRole::Remediation,
-                ] {
+            let def = roles::def(role);
+            if let Some(skip) = def.skip(state) {
+                for r in &skip.roles {
                     self.events
                         .emit(
                             &id,
-                            skip,
+                            *r,
                             RunEventKind::AgentSkipped {
-                                reason: reason.clone(),
+                                reason: skip.reason.clone(),
                             },
                         )
                         .await?;
-                    state.skipped.push((skip, reason.clone()));
+                    state.skipped.push((*r, skip.reason.clone()));
                 }
-                state.remediation = Some(RemediationReport {
-                    action: RemediationAction::Escalate,
-                    target: Some(dup.clone()),
-                    approval: ApprovalOutcome::NotRequired,
-                    rationale: reason.clone(),
-                    risk: "none".into(),
-                    draft: None,
-                    decided_by: None,
-                    decision_comment: None,
-                });
-                state.stop_reason = Some(reason);
-                self.handoff(&id, AgentRole::Triage, AgentRole::Comms, "duplicate")
+                if let Some(r) = skip.remediation {
+                    state.remediation = Some(r);
+                }
+                state.stop_reason = Some(skip.reason);
+                self.handoff(&id, skip.from, skip.next, skip.handoff_reason)
                     .await?;
-                state.next = Some(AgentRole::Comms);
+                state.next = Some(skip.next);
                 state.elapsed_ms += segment.elapsed().as_secs_f64() * 1000.0;
                 continue;
             }
@@ -264,36 +248,35 @@ impl Runner {
                 .await?;
             state.elapsed_ms += segment.elapsed().as_secs_f64() * 1000.0;
             match end {
-                AgentEnd::Concluded(v) => {
-                    if let Err(e) = self.absorb(role, v.clone(), state) {
+                AgentEnd::Concluded(c) => {
+                    let json = c.to_json();
+                    if let Err(e) = def.absorb(c, state) {
                         return self.fail(&id, role, state, e).await;
                     }
-                    // The gate cannot be bypassed: a destructive plan concluded without an
-                    // approval is sent to the gate by the runner itself.
-                    if role == AgentRole::Remediation
-                        && let Some(plan) = state.plan.clone()
+                    // The gate cannot be bypassed: whichever role concluded, a destructive
+                    // plan without an approval is sent to the gate by the runner itself.
+                    if let Some(plan) = state.plan.clone()
+                        && plan.action.is_destructive()
+                        && state.approval.is_none()
+                        && state.pending_approval.is_none()
                     {
-                        let action = RemediationAction::parse(&plan.action)
-                            .unwrap_or(RemediationAction::Escalate);
-                        if action.is_destructive() && state.approval.is_none() {
-                            let req = self.gate(&ctx, &plan, action);
-                            return self.suspend(&id, state, req).await;
-                        }
+                        let req = self.gate(&ctx, &plan);
+                        return self.suspend(&id, state, req).await;
                     }
+                    let summary = def.summary(state);
                     self.events
                         .emit(
                             &id,
                             role,
                             RunEventKind::AgentCompleted {
-                                conclusion: v,
-                                summary: self.summary_of(role, state),
+                                conclusion: json,
+                                summary: summary.clone(),
                             },
                         )
                         .await?;
                     let next = next_role(role);
                     if let Some(n) = next {
-                        self.handoff(&id, role, n, &self.summary_of(role, state))
-                            .await?;
+                        self.handoff(&id, role, n, &summary).await?;
                     }
                     state.next = next;
                     if saved_at.elapsed() >= CHECKPOINT_EVERY {
@@ -403,9 +386,14 @@ impl Runner {
                     Ok(a) => self.registry.call(ctx, &tool, a).await,
                 };
                 let ms = started.elapsed().as_secs_f64() * 1000.0;
-                let (ok, value, suspend) = match result {
-                    Ok(out) => (true, out.value, out.suspend),
-                    Err(e) => (false, serde_json::json!({ "error": e.to_string() }), None),
+                let (ok, value, output, suspend) = match result {
+                    Ok(out) => (true, out.value, out.typed, out.suspend),
+                    Err(e) => (
+                        false,
+                        serde_json::json!({ "error": e.to_string() }),
+                        None,
+                        None,
+                    ),
                 };
                 state.tool_calls.push(ToolCallSummary {
                     agent: role.as_str().into(),
@@ -429,8 +417,7 @@ impl Runner {
                     .await?;
                 if let Some(req) = suspend {
                     // The gate fired: remember the plan that asked for it.
-                    let plan = plan_from_gate(&args_value, &history);
-                    state.plan = Some(plan);
+                    state.plan = Some(plan_from_gate(&req, &history));
                     return Ok(AgentEnd::Suspended(req));
                 }
                 history.push(Exchange {
@@ -439,6 +426,7 @@ impl Runner {
                     args: args_value,
                     ok,
                     result: value,
+                    output,
                 });
             }
         }
@@ -448,96 +436,11 @@ impl Runner {
         )))
     }
 
-    /// Stores a conclusion in the state, checking its shape.
-    fn absorb(
-        &self,
-        role: AgentRole,
-        v: serde_json::Value,
-        state: &mut RunState,
-    ) -> Result<(), String> {
-        let bad = |e: serde_json::Error| {
-            format!("{} concluded with an unusable answer: {e}", role.title())
-        };
-        match role {
-            AgentRole::Triage => {
-                state.triage = Some(serde_json::from_value::<TriageReport>(v).map_err(bad)?)
-            }
-            AgentRole::LogAnalyst => {
-                state.findings = Some(serde_json::from_value::<LogFindings>(v).map_err(bad)?)
-            }
-            AgentRole::DeployCorrelator => {
-                state.correlation =
-                    Some(serde_json::from_value::<CorrelationFindings>(v).map_err(bad)?)
-            }
-            AgentRole::Remediation => {
-                let plan: RemediationPlan = serde_json::from_value(v).map_err(bad)?;
-                let action = RemediationAction::parse(&plan.action).map_err(|e| e.to_string())?;
-                if !action.is_destructive() {
-                    state.approval = Some(ApprovalOutcome::NotRequired);
-                    state.remediation = Some(remediation_report(
-                        &plan,
-                        ApprovalOutcome::NotRequired,
-                        None,
-                        None,
-                    ));
-                }
-                state.proposal_ms.get_or_insert(state.elapsed_ms);
-                state.plan = Some(plan);
-            }
-            AgentRole::Comms | AgentRole::Orchestrator => {
-                state.comms = Some(serde_json::from_value::<CommsReport>(v).map_err(bad)?)
-            }
-        }
-        Ok(())
-    }
-
-    fn summary_of(&self, role: AgentRole, s: &RunState) -> String {
-        match role {
-            AgentRole::Triage => s
-                .triage
-                .as_ref()
-                .map(|t| format!("{} {} ({} similar)", t.service, t.severity, t.similar.len()))
-                .unwrap_or_default(),
-            AgentRole::LogAnalyst => s
-                .findings
-                .as_ref()
-                .map(|f| f.hypothesis.clone())
-                .unwrap_or_default(),
-            AgentRole::DeployCorrelator => s
-                .correlation
-                .as_ref()
-                .map(|c| {
-                    format!(
-                        "{} — suspect {} (confidence {:.2})",
-                        c.diagnosis.failure_class,
-                        c.diagnosis
-                            .suspect_deploy
-                            .clone()
-                            .or(c.diagnosis.suspect_change.clone())
-                            .unwrap_or_else(|| "none".into()),
-                        c.diagnosis.confidence
-                    )
-                })
-                .unwrap_or_default(),
-            AgentRole::Remediation => s
-                .plan
-                .as_ref()
-                .map(|p| format!("{} {}", p.action, p.target.clone().unwrap_or_default()))
-                .unwrap_or_default(),
-            _ => "status summary drafted".into(),
-        }
-    }
-
-    fn gate(
-        &self,
-        ctx: &ToolContext,
-        plan: &RemediationPlan,
-        action: RemediationAction,
-    ) -> ApprovalRequest {
+    fn gate(&self, ctx: &ToolContext, plan: &RemediationPlan) -> ApprovalRequest {
         crate::tools::gate::approval_request(
             crate::tools::gate::Proposal {
                 incident_id: ctx.incident_id.clone(),
-                action,
+                action: plan.action,
                 target: plan.target.clone(),
                 risk: plan.risk.clone(),
                 evidence: vec![plan.rationale.clone()],
@@ -557,12 +460,7 @@ impl Runner {
         state.pending_approval = Some(req.approval_id.clone());
         state.next = Some(AgentRole::Comms);
         if let Some(plan) = &state.plan {
-            state.remediation = Some(remediation_report(
-                plan,
-                ApprovalOutcome::Pending,
-                None,
-                None,
-            ));
+            state.remediation = Some(plan.report(ApprovalOutcome::Pending, None, None));
         }
         self.events
             .emit(
@@ -713,7 +611,7 @@ impl Runner {
             service: rec.service.clone(),
             severity: state.triage.as_ref().map(|t| t.severity.to_string()),
             failure_class: d
-                .map(|d| d.failure_class.clone())
+                .map(|d| d.failure_class.to_string())
                 .unwrap_or_else(|| "unknown".into()),
             symptoms: format!("{} | {}", rec.alert_text(), sigs),
             diagnosis: d
@@ -777,43 +675,21 @@ fn final_status(s: &RunState) -> (IncidentStatus, String) {
     }
 }
 
-fn remediation_report(
-    plan: &RemediationPlan,
-    outcome: ApprovalOutcome,
-    by: Option<&str>,
-    comment: Option<&str>,
-) -> RemediationReport {
-    RemediationReport {
-        action: RemediationAction::parse(&plan.action).unwrap_or(RemediationAction::Escalate),
-        target: plan.target.clone(),
-        approval: outcome,
-        rationale: plan.rationale.clone(),
-        risk: plan.risk.clone(),
-        draft: plan.draft.clone(),
-        decided_by: by.map(String::from),
-        decision_comment: comment.map(String::from).filter(|c| !c.is_empty()),
-    }
-}
-
-/// The plan implied by a `request_human_approval` call and the drafts before it.
-fn plan_from_gate(args: &serde_json::Value, history: &[Exchange]) -> RemediationPlan {
+/// The plan implied by a gate request and the latest draft before it.
+fn plan_from_gate(req: &ApprovalRequest, history: &[Exchange]) -> RemediationPlan {
     let draft = history
         .iter()
         .rev()
         .find(|e| e.tool.starts_with("draft_") && e.ok)
-        .map(|e| &e.result);
+        .and_then(|e| e.output.as_ref())
+        .and_then(|o| o.downcast::<crate::tools::Draft>());
     RemediationPlan {
-        action: args["action"].as_str().unwrap_or("escalate").to_string(),
-        target: args["target"].as_str().map(String::from),
-        rationale: args["evidence"]
-            .as_array()
-            .and_then(|a| a.first())
-            .and_then(|v| v.as_str())
-            .unwrap_or_default()
-            .to_string(),
-        risk: args["risk"].as_str().unwrap_or_default().to_string(),
-        draft_id: draft.and_then(|d| d["draft_id"].as_str().map(String::from)),
-        draft: draft.and_then(|d| d["body"].as_str().map(String::from)),
+        action: req.action,
+        target: req.target.clone(),
+        rationale: req.evidence.first().cloned().unwrap_or_default(),
+        risk: req.risk.clone(),
+        draft_id: draft.map(|d| d.draft_id.clone()),
+        draft: draft.map(|d| d.body.clone()),
     }
 }
 

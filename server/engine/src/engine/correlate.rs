@@ -3,17 +3,20 @@
 //! touched matches what is failing (scope of content: shared identifiers such as a config key,
 //! a module or a library name, or a change class that explains the failure family).
 
+use super::lexicon;
+use super::params::P;
 use super::signals::Family;
 use super::text;
 use chrono::{DateTime, Utc};
+use sentinel_model::ChangeKind;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Candidate {
     pub id: String,
-    /// "deploy" or the change kind (feature_flag, config, infra, dependency).
-    pub kind: String,
+    /// `deploy` or the change kind (feature_flag, config, infra, dependency).
+    pub kind: ChangeKind,
     pub service: String,
     pub ts: DateTime<Utc>,
     pub description: String,
@@ -88,72 +91,50 @@ pub struct Context<'a> {
     pub datastores: &'a BTreeSet<String>,
 }
 
-/// Words in a change description that explain a failure family.
-fn family_terms(f: Family) -> &'static [&'static str] {
-    match f {
-        Family::Pool => &[
-            "pool",
-            "connection",
-            "cursor",
-            "query",
-            "transaction",
-            "session",
-            "database",
-            "db",
-            "orm",
-            "repository",
-        ],
-        Family::Memory => &[
-            "cache",
-            "memory",
-            "buffer",
-            "listener",
-            "subscriber",
-            "heap",
-            "retain",
-            "in-memory",
-            "memo",
-            "batch",
-        ],
-        Family::SlowQuery => &["query", "index", "table", "join", "lookup", "sql", "schema"],
-        Family::CodeError => &[
-            "refactor",
-            "upgrade",
-            "bump",
-            "driver",
-            "config",
-            "env",
-            "secret",
-            "serializer",
-            "migrate",
-            "rewrite",
-            "library",
-            "major",
-        ],
-        Family::Upstream => &["timeout", "client", "retry", "endpoint", "vendor"],
-        Family::CrashLoop => &["startup", "probe", "entrypoint", "resources", "limits"],
-        Family::Certificate => &["cert", "tls", "ssl", "certificate"],
-        Family::Dns => &["dns", "resolver", "hostname", "domain"],
-        Family::Load => &["autoscal", "replica", "capacity", "limit"],
-        Family::Disk => &[
-            "retention",
-            "log level",
-            "logging",
-            "volume",
-            "disk",
-            "storage",
-            "spill",
-        ],
-        Family::Platform => &["node", "cluster", "zone", "instance", "kubelet", "taint"],
-    }
-}
-
 /// Leaks and saturation build up over hours; code errors show within minutes.
 fn time_constant_minutes(f: Option<Family>) -> f64 {
     match f {
-        Some(Family::Memory) | Some(Family::Pool) => 360.0,
-        _ => 90.0,
+        Some(Family::Memory) | Some(Family::Pool) => P.tau_slow_minutes,
+        _ => P.tau_fast_minutes,
     }
+}
+
+/// Suspicion from timing: 1 for a change right before the first error, decaying with the
+/// gap (minutes) at the family's time constant.
+pub fn time_factor(gap_minutes: f64, tau: f64) -> f64 {
+    (-gap_minutes.max(0.0) / tau).exp()
+}
+
+/// Suspicion from content: the share of identifiers the change has in common with the
+/// errors, and whether its type explains the family.
+pub fn content_factor(shared_terms: usize, family_hit: bool) -> f64 {
+    ((shared_terms as f64) / P.shared_terms_full).min(1.0) * P.content_terms_weight
+        + if family_hit {
+            P.content_family_weight
+        } else {
+            0.0
+        }
+}
+
+/// The weight of a change's scope.
+pub fn scope_weight(scope: Scope) -> f64 {
+    match scope {
+        Scope::Origin => P.scope_origin,
+        Scope::Alert | Scope::Datastore | Scope::Targets | Scope::Named | Scope::BrokeAfter => {
+            P.scope_tied
+        }
+        Scope::Related => P.scope_related,
+        Scope::Other => P.scope_other,
+    }
+}
+
+/// A change's score from its factors (`verdict`: what the metrics say of it, 1 if nothing).
+pub fn combine(time: f64, scope: f64, content: f64, explains: bool, verdict: f64) -> f64 {
+    time.sqrt()
+        * scope
+        * (P.content_floor + (1.0 - P.content_floor) * content)
+        * if explains { 1.0 } else { P.unexplained_factor }
+        * verdict
 }
 
 pub fn score_all(cands: &[Candidate], ctx: &Context<'_>) -> Vec<Scored> {
@@ -163,16 +144,19 @@ pub fn score_all(cands: &[Candidate], ctx: &Context<'_>) -> Vec<Scored> {
         .filter_map(|c| {
             let gap = (ctx.first_error - c.ts).num_seconds() as f64 / 60.0;
             // Landed after the failure began: cannot have caused it.
-            if gap < -1.0 {
+            if gap < -P.landed_after_tolerance_minutes {
                 return None;
             }
-            let time = (-gap.max(0.0) / tau).exp();
+            let time = time_factor(gap, tau);
             let svc = c.service.to_lowercase();
             // Another service that began failing itself right after this change, no later
             // than the origin: the changed component broke (a resolver, a shared gateway).
             let broke_after = ctx.failing_since.get(&svc).and_then(|t| {
                 let after = (*t - c.ts).num_seconds() as f64 / 60.0;
-                ((-1.0..=15.0).contains(&after) && *t <= ctx.first_error).then_some(after)
+                ((-P.landed_after_tolerance_minutes..=P.broke_after_window_minutes)
+                    .contains(&after)
+                    && *t <= ctx.first_error)
+                    .then_some(after)
             });
             let desc_lc = c.description.to_lowercase();
             let loads_store = ctx
@@ -180,24 +164,25 @@ pub fn score_all(cands: &[Candidate], ctx: &Context<'_>) -> Vec<Scored> {
                 .iter()
                 .find(|d| desc_lc.contains(d.as_str()))
                 .filter(|_| matches!(ctx.family, Some(Family::Pool | Family::SlowQuery)));
-            let (service, scope) = if c.service.eq_ignore_ascii_case(ctx.origin) {
-                (1.0, Scope::Origin)
+            let scope = if c.service.eq_ignore_ascii_case(ctx.origin) {
+                Scope::Origin
             } else if c.service.eq_ignore_ascii_case(ctx.alert_service) {
-                (0.6, Scope::Alert)
+                Scope::Alert
             } else if loads_store.is_some() {
-                (0.6, Scope::Datastore)
+                Scope::Datastore
             } else if ctx.origin.len() >= 4 && desc_lc.contains(&ctx.origin.to_lowercase()) {
                 // It changed how another service talks to the origin (timeouts, retries).
-                (0.6, Scope::Targets)
+                Scope::Targets
             } else if ctx.named.contains(&svc) {
-                (0.6, Scope::Named)
+                Scope::Named
             } else if broke_after.is_some() {
-                (0.6, Scope::BrokeAfter)
+                Scope::BrokeAfter
             } else if ctx.related.contains(&c.service) {
-                (0.35, Scope::Related)
+                Scope::Related
             } else {
-                (0.08, Scope::Other)
+                Scope::Other
             };
+            let service = scope_weight(scope);
             let described: BTreeSet<String> = text::keywords(&c.description);
             // "v3.8.1", "misc fixes", "ramp to 100%": a description too terse to share words
             // with anything says nothing against the change.
@@ -210,9 +195,8 @@ pub fn score_all(cands: &[Candidate], ctx: &Context<'_>) -> Vec<Scored> {
             let desc = c.description.to_lowercase();
             let family_hit = ctx
                 .family
-                .is_some_and(|f| family_terms(f).iter().any(|t| desc.contains(t)));
-            let mut content =
-                ((shared.len() as f64) / 3.0).min(1.0) * 0.75 + if family_hit { 0.25 } else { 0.0 };
+                .is_some_and(|f| lexicon::change_terms(f).iter().any(|t| desc.contains(t)));
+            let mut content = content_factor(shared.len(), family_hit);
             // A change that shares nothing with the failure is only weakly suspect, however close in time.
             let mut explains = family_hit || shared.len() >= 2;
             // On the origin, minutes before its first error: proximity is evidence enough not to
@@ -224,26 +208,31 @@ pub fn score_all(cands: &[Candidate], ctx: &Context<'_>) -> Vec<Scored> {
                 ctx.family,
                 None | Some(Family::CodeError | Family::CrashLoop)
             );
-            if own_kind && scope == Scope::Origin && (0.0..=10.0).contains(&gap) {
+            if own_kind
+                && scope == Scope::Origin
+                && (0.0..=P.origin_proximity_minutes).contains(&gap)
+            {
                 explains = true;
             }
-            if own_kind && scope == Scope::Origin && terse && gap <= 30.0 {
-                content = content.max(0.5);
+            if own_kind && scope == Scope::Origin && terse && gap <= P.terse_window_minutes {
+                content = content.max(P.terse_content);
                 explains = true;
             }
             // Three reasons are evidence in themselves: the changed service broke right after
             // it, it loads the datastore the origin starves on, it reconfigures calls to the
             // origin.
             if matches!(scope, Scope::BrokeAfter | Scope::Datastore | Scope::Targets) {
-                content = content.max(0.75);
+                content = content.max(P.reasoned_content);
                 explains = true;
             }
             let verdict = ctx.metrics.and_then(|m| m.judge(c.ts, ctx.family));
-            let score = time.sqrt()
-                * service
-                * (0.3 + 0.7 * content)
-                * if explains { 1.0 } else { 0.5 }
-                * verdict.as_ref().map_or(1.0, |v| v.factor);
+            let score = combine(
+                time,
+                service,
+                content,
+                explains,
+                verdict.as_ref().map_or(1.0, |v| v.factor),
+            );
             let why = format!(
                 "{} on {} {:.0} min before the first error; {}{}{}",
                 c.id,
@@ -297,29 +286,60 @@ pub fn score_all(cands: &[Candidate], ctx: &Context<'_>) -> Vec<Scored> {
 
 /// Phrases in a deploy description that make a plain rollback unsafe.
 pub fn rollback_unsafe(description: &str) -> bool {
-    text::contains_any(
-        &description.to_lowercase(),
-        &[
-            "irreversible",
-            "cannot be rolled back",
-            "can't be rolled back",
-            "not reversible",
-            "one-way migration",
-            "destructive migration",
-            "drops column",
-            "drop column",
-            "dropping column",
-            "drops table",
-            "drop table",
-            "dropping table",
-            "non-reversible",
-        ],
-    )
+    text::contains_any(&description.to_lowercase(), lexicon::ROLLBACK_UNSAFE)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn time_factor_is_one_at_once_and_decays_with_the_gap() {
+        assert_eq!(time_factor(0.0, 90.0), 1.0);
+        assert_eq!(
+            time_factor(-0.5, 90.0),
+            1.0,
+            "a change seconds after counts as at once"
+        );
+        let hour = time_factor(60.0, P.tau_fast_minutes);
+        let slow = time_factor(60.0, P.tau_slow_minutes);
+        assert!(hour < 1.0 && slow > hour, "{hour} {slow}");
+        assert!((time_factor(90.0, 90.0) - (-1.0f64).exp()).abs() < 1e-12);
+    }
+
+    #[test]
+    fn content_factor_grows_with_shared_terms_and_the_family() {
+        assert_eq!(content_factor(0, false), 0.0);
+        assert!(content_factor(1, false) < content_factor(2, false));
+        assert_eq!(content_factor(3, false), P.content_terms_weight);
+        assert_eq!(content_factor(9, false), P.content_terms_weight, "capped");
+        assert_eq!(content_factor(3, true), 1.0);
+    }
+
+    #[test]
+    fn scope_weights_rank_origin_then_tied_then_related_then_other() {
+        let w = |s| scope_weight(s);
+        assert!(w(Scope::Origin) > w(Scope::Alert));
+        for tied in [
+            Scope::Alert,
+            Scope::Datastore,
+            Scope::Targets,
+            Scope::Named,
+            Scope::BrokeAfter,
+        ] {
+            assert_eq!(w(tied), P.scope_tied);
+        }
+        assert!(w(Scope::Alert) > w(Scope::Related) && w(Scope::Related) > w(Scope::Other));
+    }
+
+    #[test]
+    fn combine_halves_an_unexplained_change_and_applies_the_metric_verdict() {
+        let explained = combine(1.0, 1.0, 1.0, true, 1.0);
+        assert_eq!(explained, 1.0);
+        assert_eq!(combine(1.0, 1.0, 1.0, false, 1.0), P.unexplained_factor);
+        assert_eq!(combine(1.0, 1.0, 0.0, true, 1.0), P.content_floor);
+        assert!((combine(0.25, 1.0, 1.0, true, 0.3) - 0.5 * 0.3).abs() < 1e-12);
+    }
 
     fn at(min: i64) -> DateTime<Utc> {
         DateTime::parse_from_rfc3339("2026-01-01T12:00:00Z")
@@ -333,7 +353,7 @@ mod tests {
         let cands = vec![
             Candidate {
                 id: "d-old".into(),
-                kind: "deploy".into(),
+                kind: ChangeKind::Deploy,
                 service: "api".into(),
                 ts: at(-3000),
                 description: "tweak rate limits".into(),
@@ -341,7 +361,7 @@ mod tests {
             },
             Candidate {
                 id: "d-bad".into(),
-                kind: "deploy".into(),
+                kind: ChangeKind::Deploy,
                 service: "api".into(),
                 ts: at(-12),
                 description: "Refactor AuthMiddleware JWT secret lookup".into(),
@@ -349,7 +369,7 @@ mod tests {
             },
             Candidate {
                 id: "d-other".into(),
-                kind: "deploy".into(),
+                kind: ChangeKind::Deploy,
                 service: "billing".into(),
                 ts: at(-5),
                 description: "copy change".into(),
@@ -357,7 +377,7 @@ mod tests {
             },
             Candidate {
                 id: "d-late".into(),
-                kind: "deploy".into(),
+                kind: ChangeKind::Deploy,
                 service: "api".into(),
                 ts: at(10),
                 description: "AuthMiddleware".into(),
@@ -388,7 +408,7 @@ mod tests {
     fn cand(id: &str, kind: &str, service: &str, min: i64, description: &str) -> Candidate {
         Candidate {
             id: id.into(),
-            kind: kind.into(),
+            kind: ChangeKind::parse(kind),
             service: service.into(),
             ts: at(min),
             description: description.into(),

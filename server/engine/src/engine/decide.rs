@@ -2,8 +2,9 @@
 //! action, and a calibrated confidence (weak evidence → low confidence → escalate).
 
 use super::correlate::{self, Scored};
+use super::params::P;
 use super::signals::{Family, Signals};
-use sentinel_model::{AlertSeverity, Priority, RemediationAction};
+use sentinel_model::{AlertSeverity, ChangeKind, FailureClass, Priority, RemediationAction};
 
 /// Alert urgency, one step more urgent on a tier-1 service, one step less on tier 3+.
 pub fn priority(sev: AlertSeverity, tier: Option<u8>) -> Priority {
@@ -19,27 +20,34 @@ pub fn priority(sev: AlertSeverity, tier: Option<u8>) -> Priority {
 /// The dominant failure family of the origin's evidence. Specific families outrank the
 /// generic "a call failed" family, which is usually a symptom.
 pub fn dominant_family(s: &Signals) -> Option<Family> {
-    let weight = |f: Family| match f {
-        Family::Certificate | Family::Dns | Family::Disk | Family::Platform => 1.5,
-        Family::Memory | Family::Pool => 1.2,
-        Family::CodeError | Family::SlowQuery => 1.0,
-        Family::CrashLoop => 0.9,
-        Family::Upstream => 0.7,
-        Family::Load => 0.5,
-    };
     s.scores
         .iter()
-        .filter(|(_, v)| **v >= 0.5)
-        .map(|(f, v)| (*f, v * weight(*f)))
+        .filter(|(_, v)| **v >= P.family_min_score)
+        .map(|(f, v)| (*f, v * family_weight(*f)))
         .max_by(|a, b| a.1.total_cmp(&b.1))
         .map(|(f, _)| f)
+}
+
+/// How much a family's score counts when choosing the dominant one.
+pub fn family_weight(f: Family) -> f64 {
+    match f {
+        Family::Certificate | Family::Dns | Family::Disk | Family::Platform => {
+            P.family_weight_specific
+        }
+        Family::Memory | Family::Pool => P.family_weight_resource,
+        Family::CodeError | Family::SlowQuery => P.family_weight_code,
+        Family::CrashLoop => P.family_weight_crash_loop,
+        Family::Upstream => P.family_weight_upstream,
+        Family::Load => P.family_weight_load,
+    }
 }
 
 /// A culprit only when it clearly beats the rest.
 pub fn pick_culprit(scored: &[Scored]) -> Option<&Scored> {
     let best = scored.first()?;
     let second = scored.get(1).map(|s| s.score).unwrap_or(0.0);
-    (best.score >= 0.4 && best.score - second >= 0.08).then_some(best)
+    (best.score >= P.culprit_min_score && best.score - second >= P.culprit_min_margin)
+        .then_some(best)
 }
 
 /// What the failure class is decided from.
@@ -56,7 +64,7 @@ pub struct ClassInput<'a> {
     pub recovered: bool,
 }
 
-pub fn failure_class(i: ClassInput<'_>) -> String {
+pub fn failure_class(i: ClassInput<'_>) -> FailureClass {
     let ClassInput {
         origin_is_alert,
         family,
@@ -66,44 +74,45 @@ pub fn failure_class(i: ClassInput<'_>) -> String {
         recovered,
     } = i;
     if let Some(c) = culprit {
-        match c.candidate.kind.as_str() {
-            "feature_flag" | "config" => return "config_regression".into(),
-            "dependency" => return "dependency_regression".into(),
+        match c.candidate.kind {
+            ChangeKind::FeatureFlag | ChangeKind::Config => {
+                return FailureClass::ConfigRegression;
+            }
+            ChangeKind::Dependency => return FailureClass::DependencyRegression,
             _ => {}
         }
     }
     // Certificates, name resolution and the platform are their own class wherever they break.
     match family {
-        Some(Family::Certificate) => return "certificate".into(),
-        Some(Family::Dns) => return "dns".into(),
-        Some(Family::Platform) if culprit.is_none() => return "infra_failure".into(),
+        Some(Family::Certificate) => return FailureClass::Certificate,
+        Some(Family::Dns) => return FailureClass::Dns,
+        Some(Family::Platform) if culprit.is_none() => return FailureClass::InfraFailure,
         _ => {}
     }
     if !origin_is_alert {
-        return "downstream_outage".into();
+        return FailureClass::DownstreamOutage;
     }
     match family {
-        Some(Family::Memory) => "memory_leak",
-        Some(Family::Pool) => "db_pool",
-        Some(Family::SlowQuery) if pool_evidence => "db_pool",
-        Some(Family::SlowQuery) => "slow_query",
-        Some(Family::Disk) => "disk_full",
+        Some(Family::Memory) => FailureClass::MemoryLeak,
+        Some(Family::Pool) => FailureClass::DbPool,
+        Some(Family::SlowQuery) if pool_evidence => FailureClass::DbPool,
+        Some(Family::SlowQuery) => FailureClass::SlowQuery,
+        Some(Family::Disk) => FailureClass::DiskFull,
         Some(Family::Load | Family::Upstream | Family::CrashLoop) | None
             if surge && culprit.is_none() =>
         {
-            "traffic_surge"
+            FailureClass::TrafficSurge
         }
-        Some(Family::CrashLoop) => "crash_loop",
-        Some(Family::Certificate) => "certificate",
-        Some(Family::Dns) => "dns",
-        Some(Family::Upstream) if culprit.is_none() => "downstream_outage",
-        Some(Family::Load) if culprit.is_none() => "capacity",
-        _ if culprit.is_some() => "bad_deploy",
-        Some(Family::CodeError) => "application_error",
-        None if recovered => "transient",
-        _ => "unknown",
+        Some(Family::CrashLoop) => FailureClass::CrashLoop,
+        Some(Family::Certificate) => FailureClass::Certificate,
+        Some(Family::Dns) => FailureClass::Dns,
+        Some(Family::Upstream) if culprit.is_none() => FailureClass::DownstreamOutage,
+        Some(Family::Load) if culprit.is_none() => FailureClass::Capacity,
+        _ if culprit.is_some() => FailureClass::BadDeploy,
+        Some(Family::CodeError) => FailureClass::ApplicationError,
+        None if recovered => FailureClass::Transient,
+        _ => FailureClass::Unknown,
     }
-    .into()
 }
 
 pub fn confidence(
@@ -113,7 +122,7 @@ pub fn confidence(
     logs_seen: bool,
 ) -> f64 {
     if !logs_seen {
-        return 0.1;
+        return P.confidence_no_logs;
     }
     let c = match culprit {
         Some(best) => {
@@ -122,11 +131,16 @@ pub fn confidence(
                 .find(|s| s.candidate.id != best.candidate.id)
                 .map(|s| s.score)
                 .unwrap_or(0.0);
-            0.35 + 0.5 * best.score + 0.3 * (best.score - second)
+            P.confidence_culprit_base
+                + P.confidence_score_weight * best.score
+                + P.confidence_margin_weight * (best.score - second)
         }
-        None => 0.3 + 0.08 * family_strength.min(6.0),
+        None => {
+            P.confidence_family_base
+                + P.confidence_per_strength * family_strength.min(P.confidence_strength_cap)
+        }
     };
-    (c.clamp(0.05, 0.97) * 100.0).round() / 100.0
+    (c.clamp(P.confidence_floor, P.confidence_ceiling) * 100.0).round() / 100.0
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -137,11 +151,8 @@ pub struct ActionChoice {
     pub risk: String,
 }
 
-/// Below this confidence Sentinel proposes nothing destructive and escalates to a human.
-pub const MIN_CONFIDENCE_TO_ACT: f64 = 0.45;
-
 pub struct ActionInput<'a> {
-    pub failure_class: &'a str,
+    pub failure_class: &'a FailureClass,
     pub origin: &'a str,
     pub confidence: f64,
     pub culprit: Option<&'a Scored>,
@@ -157,16 +168,16 @@ pub fn choose_action(i: &ActionInput<'_>) -> ActionChoice {
         rationale: why,
         risk: "none: no production change proposed".into(),
     };
-    if i.confidence < MIN_CONFIDENCE_TO_ACT {
+    if i.confidence < P.min_action_confidence {
         return escalate(format!(
-            "confidence {:.2} is below {MIN_CONFIDENCE_TO_ACT}: a human should investigate before any change",
-            i.confidence
+            "confidence {:.2} is below {}: a human should investigate before any change",
+            i.confidence, P.min_action_confidence
         ));
     }
     if let Some(c) = i.culprit {
         let cand = &c.candidate;
-        return match cand.kind.as_str() {
-            "feature_flag" => ActionChoice {
+        return match cand.kind {
+            ChangeKind::FeatureFlag => ActionChoice {
                 action: RemediationAction::DisableFlag,
                 target: Some(cand.id.clone()),
                 rationale: format!(
@@ -176,7 +187,7 @@ pub fn choose_action(i: &ActionInput<'_>) -> ActionChoice {
                 risk: "low: returns the flag to its previous state; users lose the new behaviour"
                     .into(),
             },
-            "deploy" if correlate::rollback_unsafe(&cand.description) => ActionChoice {
+            ChangeKind::Deploy if correlate::rollback_unsafe(&cand.description) => ActionChoice {
                 action: RemediationAction::Hotfix,
                 target: Some(cand.id.clone()),
                 rationale: format!(
@@ -197,13 +208,13 @@ pub fn choose_action(i: &ActionInput<'_>) -> ActionChoice {
         };
     }
     match i.failure_class {
-        "db_pool" | "capacity" | "traffic_surge" if i.traffic_growth.is_some_and(|g| g >= 1.8) => ActionChoice {
+        c if c.is_saturation() && i.traffic_growth.is_some_and(|g| g >= P.surge_factor) => ActionChoice {
             action: RemediationAction::Scale,
             target: Some(i.origin.to_string()),
             rationale: format!(
                 "no change correlates; traffic is {:.1}x its baseline and {} is saturated",
                 i.traffic_growth.unwrap_or_default(),
-                if i.failure_class == "db_pool" {
+                if *i.failure_class == FailureClass::DbPool {
                     "the connection pool"
                 } else {
                     "the service"
@@ -211,7 +222,7 @@ pub fn choose_action(i: &ActionInput<'_>) -> ActionChoice {
             ),
             risk: "low: more replicas/connections; check database connection headroom".into(),
         },
-        "memory_leak" | "crash_loop" => ActionChoice {
+        FailureClass::MemoryLeak | FailureClass::CrashLoop => ActionChoice {
             action: RemediationAction::Restart,
             target: Some(i.origin.to_string()),
             rationale:
@@ -219,19 +230,19 @@ pub fn choose_action(i: &ActionInput<'_>) -> ActionChoice {
                     .into(),
             risk: "low: rolling restart; the leak will come back".into(),
         },
-        "downstream_outage" if !i.external_suspects.is_empty() => escalate(format!(
+        FailureClass::DownstreamOutage if !i.external_suspects.is_empty() => escalate(format!(
             "the failure is in an external dependency ({}); nothing internal to roll back: page the vendor and enable fallbacks",
             i.external_suspects.join(", ")
         )),
-        "infra_failure" => escalate(
+        FailureClass::InfraFailure => escalate(
             "the platform under the services is failing (nodes not ready, no capacity to reschedule) and no change correlates: page the platform / cloud on-call; nothing in the services to roll back"
                 .into(),
         ),
-        "disk_full" => escalate(
+        FailureClass::DiskFull => escalate(
             "storage is exhausted and no change correlates: freeing or growing the volume needs a human (a restart does not free a persistent volume)"
                 .into(),
         ),
-        "transient" => escalate(
+        FailureClass::Transient => escalate(
             "the symptoms are already back at their baseline and nothing correlates: no change proposed; the owning team should review the blip"
                 .into(),
         ),
@@ -278,7 +289,7 @@ mod tests {
     #[test]
     fn low_confidence_escalates() {
         let a = choose_action(&ActionInput {
-            failure_class: "db_pool",
+            failure_class: &FailureClass::DbPool,
             origin: "x",
             confidence: 0.2,
             culprit: None,
@@ -287,7 +298,7 @@ mod tests {
         });
         assert_eq!(a.action, RemediationAction::Escalate);
         let b = choose_action(&ActionInput {
-            failure_class: "db_pool",
+            failure_class: &FailureClass::DbPool,
             origin: "x",
             confidence: 0.7,
             culprit: None,

@@ -8,10 +8,13 @@
 //! - [`correlate`]: deploy/change correlation by timing, service and scope.
 //! - [`trend`]: when the metrics say the trouble began (leaks under way, traffic surges).
 //! - [`decide`]: severity, action and confidence.
+//! - [`params`]: every weight and threshold; [`lexicon`]: every phrase list.
 
 pub mod blame;
 pub mod correlate;
 pub mod decide;
+pub mod lexicon;
+pub mod params;
 pub mod signals;
 pub mod templates;
 pub mod text;

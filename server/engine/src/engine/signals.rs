@@ -1,6 +1,7 @@
 //! Failure-class recognition: each class has phrase families; a line that matches adds weight
 //! by its level (errors count more than warnings, repeats count with diminishing returns).
 
+use super::lexicon;
 use super::templates::Signature;
 use crate::telemetry::LogLevel;
 use serde::{Deserialize, Serialize};
@@ -34,244 +35,43 @@ pub enum Family {
     Platform,
 }
 
-const FAMILIES: &[(Family, &[&str])] = &[
-    (
+impl Family {
+    pub const ALL: [Family; 11] = [
         Family::Pool,
-        &[
-            "connection pool",
-            "pool exhausted",
-            "pool is exhausted",
-            "pool size",
-            "timeout acquiring",
-            "acquire connection",
-            "acquiring connection",
-            "too many connections",
-            "remaining connection slots",
-            "queuepool",
-            "connection leak",
-            "checked out",
-            "could not obtain connection",
-            "hikari",
-            "pool timeout",
-            "pool_timeout",
-            "connections in use",
-            "waiting for connection",
-            "cursor leak",
-            "unclosed cursor",
-            "open cursors",
-            "leaked connection",
-            "unclosed connection",
-            "no available connection",
-            "pooltimeout",
-            "get a connection",
-            "connection is not available",
-            "too many clients",
-        ],
-    ),
-    (
         Family::Memory,
-        &[
-            "outofmemory",
-            "out of memory",
-            "oomkilled",
-            "oom killed",
-            "oom-kill",
-            "heap",
-            "gc overhead",
-            "gc pause",
-            "full gc",
-            "memory usage",
-            "maxlistenersexceeded",
-            "listener leak",
-            "memory leak",
-            "rss",
-            "allocation failed",
-            "memory limit",
-            "javascript heap",
-            "cannot allocate memory",
-        ],
-    ),
-    (
         Family::Upstream,
-        &[
-            " 502",
-            " 503",
-            " 504",
-            "bad gateway",
-            "service unavailable",
-            "gateway timeout",
-            "upstream",
-            "timed out",
-            "timeout",
-            "connection refused",
-            "connection reset",
-            "circuit breaker",
-            "circuit open",
-            "vendor",
-            "processor",
-            "unreachable",
-            "deadline exceeded",
-            "econnrefused",
-            "etimedout",
-            "status page",
-            "degraded",
-        ],
-    ),
-    (
         Family::CrashLoop,
-        &[
-            "crashloopbackoff",
-            "back-off restarting",
-            "exit code 137",
-            "exit code 139",
-            "restarting container",
-            "liveness probe failed",
-            "container restarted",
-            "restart count",
-            "restart loop",
-            "readiness probe failed",
-        ],
-    ),
-    (
         Family::Certificate,
-        &[
-            "certificate has expired",
-            "certificate expired",
-            "x509",
-            "ssl handshake",
-            "tls handshake",
-            "certificate verify failed",
-            "cert expired",
-            "unknown authority",
-            "self signed certificate",
-        ],
-    ),
-    (
         Family::Dns,
-        &[
-            "nxdomain",
-            "name resolution",
-            "no such host",
-            "could not resolve",
-            "temporary failure in name resolution",
-            "dns lookup",
-            "servfail",
-            "getaddrinfo",
-        ],
-    ),
-    (
         Family::CodeError,
-        &[
-            "exception",
-            "nullpointer",
-            "attributeerror",
-            "typeerror",
-            "keyerror",
-            "valueerror",
-            "nameerror",
-            "importerror",
-            "modulenotfounderror",
-            "undefined",
-            "not found in config",
-            "missing config",
-            "is not set",
-            "not set",
-            "is not defined",
-            "cannot read property",
-            "traceback",
-            "stack trace",
-            "nomethoderror",
-            "panic",
-            "segfault",
-            "unhandled",
-            "has no attribute",
-            "unexpected keyword",
-            "argument",
-            "invalid config",
-            "missing required",
-            "environment variable",
-            "nil pointer",
-            "index out of range",
-            "classcastexception",
-            "serializ",
-        ],
-    ),
-    (
         Family::SlowQuery,
-        &[
-            "slow query",
-            "seq scan",
-            "sequential scan",
-            "query took",
-            "full table scan",
-            "missing index",
-            "without index",
-            "no index",
-            "lock wait",
-            "statement timeout",
-            "statement_timeout",
-            "query timeout",
-            "n+1",
-            "slow statement",
-        ],
-    ),
-    (
         Family::Load,
-        &[
-            "traffic spike",
-            "rate limit",
-            "429",
-            "too many requests",
-            "queue depth",
-            "backlog",
-            "saturat",
-            "throttl",
-            "surge",
-            "load shedding",
-            "overload",
-            "scalinglimited",
-            "maximum replica",
-            "max replicas",
-            "maxreplicas",
-            "in-flight requests",
-            "concurrency limit",
-        ],
-    ),
-    (
         Family::Disk,
-        &[
-            "no space left",
-            "enospc",
-            "disk full",
-            "disk is full",
-            "volume full",
-            "filesystem full",
-            "file system full",
-            "out of disk",
-            "disk quota",
-            "inodes",
-            "diskpressure",
-            "disk pressure",
-            "volumefillingup",
-        ],
-    ),
-    (
         Family::Platform,
-        &[
-            "nodenotready",
-            "node not ready",
-            "node.kubernetes.io/unreachable",
-            "nodes are available",
-            "failed to launch instances",
-            "insufficientinstancecapacity",
-            "operational_issue",
-            "availability zone",
-            "zone outage",
-            "stopped posting node status",
-            "failed to update node lease",
-        ],
-    ),
-];
+    ];
+
+    /// The wire name (`crash_loop`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Family::Pool => "pool",
+            Family::Memory => "memory",
+            Family::Upstream => "upstream",
+            Family::CrashLoop => "crash_loop",
+            Family::Certificate => "certificate",
+            Family::Dns => "dns",
+            Family::CodeError => "code_error",
+            Family::SlowQuery => "slow_query",
+            Family::Load => "load",
+            Family::Disk => "disk",
+            Family::Platform => "platform",
+        }
+    }
+
+    /// Every family's name, comma separated (for prompts).
+    pub fn prompt_list() -> String {
+        Self::ALL.map(Family::as_str).join(", ")
+    }
+}
 
 /// Weighted evidence per family for a set of signatures.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -318,7 +118,7 @@ pub fn telling<T>(items: &[T], family: Option<Family>, message: impl Fn(&T) -> &
 /// Which families a message matches.
 pub fn families_of(message: &str) -> Vec<Family> {
     let m = format!(" {}", message.to_lowercase());
-    let mut out: Vec<Family> = FAMILIES
+    let mut out: Vec<Family> = lexicon::FAMILY_PHRASES
         .iter()
         .filter(|(_, needles)| needles.iter().any(|n| m.contains(n)))
         .map(|(f, _)| *f)
@@ -326,14 +126,14 @@ pub fn families_of(message: &str) -> Vec<Family> {
     // Generic exception words next to a timeout describe a failed call, not a code defect
     // (`SocketTimeoutException: Read timed out`).
     if out.contains(&Family::Upstream) && out.contains(&Family::CodeError) {
-        let code = FAMILIES
+        let code = lexicon::FAMILY_PHRASES
             .iter()
             .find(|(f, _)| *f == Family::CodeError)
             .map(|(_, n)| *n)
             .unwrap_or(&[]);
         let strong = code
             .iter()
-            .filter(|n| !WEAK_CODE.contains(n))
+            .filter(|n| !lexicon::WEAK_CODE.contains(n))
             .any(|n| m.contains(n));
         if !strong || m.contains("timeoutexception") || m.contains("connectexception") {
             out.retain(|f| *f != Family::CodeError);
@@ -344,7 +144,7 @@ pub fn families_of(message: &str) -> Vec<Family> {
     if out.contains(&Family::Upstream)
         && (out.contains(&Family::SlowQuery) || out.contains(&Family::Pool))
     {
-        let upstream = FAMILIES
+        let upstream = lexicon::FAMILY_PHRASES
             .iter()
             .find(|(f, _)| *f == Family::Upstream)
             .map(|(_, n)| *n)
@@ -359,8 +159,6 @@ pub fn families_of(message: &str) -> Vec<Family> {
     }
     out
 }
-
-const WEAK_CODE: &[&str] = &["exception", "stack trace", "traceback", "unhandled"];
 
 pub fn analyse(sigs: &[Signature]) -> Signals {
     let mut s = Signals::default();
@@ -383,6 +181,13 @@ pub fn analyse(sigs: &[Signature]) -> Signals {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn family_names_are_the_wire_names() {
+        for f in Family::ALL {
+            assert_eq!(serde_json::to_value(f).unwrap(), f.as_str());
+        }
+    }
 
     #[test]
     fn the_telling_line_is_the_one_that_names_the_family() {

@@ -179,7 +179,7 @@ impl Picture {
             return Some(v);
         }
         let onset = self.symptom_onset?;
-        let surge = self.coincident_surge(1.8)?;
+        let surge = self.coincident_surge(super::params::P.surge_factor)?;
         if onset - at < Duration::minutes(15) {
             return None;
         }
@@ -202,7 +202,7 @@ impl Picture {
         let (metric, last_ok) = healthy;
         let healthy_for = (last_ok.unwrap_or(at) - at).num_minutes();
         Some(Verdict {
-            factor: 0.3,
+            factor: super::params::P.verdict_already_under_way,
             reason: format!(
                 "{metric} was still at its baseline {healthy_for} min after the change; the symptoms began at {} together with a {:.1}x rise in {}",
                 onset.format("%H:%M"),
@@ -228,7 +228,7 @@ impl Picture {
                     && first.1 > 0.0
                     && last.1 >= first.1 * 1.3)
                     .then(|| Verdict {
-                        factor: 0.15,
+                        factor: super::params::P.verdict_leak_under_way,
                         reason: format!(
                             "{} was already climbing for {} h before the change ({:.0} → {:.0})",
                             s.metric,

@@ -84,7 +84,7 @@ fn root_cause(s: &Scenario, r: &RunReport) -> DimensionScore {
             && want_change.is_some()
             && d.suspect_change == want_change
             && d.suspect_deploy.is_none());
-    let class_ok = d.failure_class.eq_ignore_ascii_case(&s.failure_class);
+    let class_ok = d.failure_class == *s.failure_class.as_str();
     let hay = format!("{} {}", d.summary, d.evidence.join(" ")).to_lowercase();
     let keywords: Vec<String> = if gt.root_cause_keywords.is_empty() {
         text::keywords(&gt.root_cause_summary).into_iter().collect()

@@ -51,7 +51,7 @@ pub fn condense(r: &RunReport) -> CondensedTrajectory {
         service: r.triage.as_ref().map(|t| t.service.clone()),
         severity: r.triage.as_ref().map(|t| t.severity.to_string()),
         origin_service: d.and_then(|d| d.origin_service.clone()),
-        failure_class: d.map(|d| d.failure_class.clone()),
+        failure_class: d.map(|d| d.failure_class.to_string()),
         diagnosis: d.map(|d| d.summary.clone()),
         suspect: d.and_then(|d| d.suspect_deploy.clone().or(d.suspect_change.clone())),
         confidence: d.map(|d| d.confidence),

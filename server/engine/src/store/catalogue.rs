@@ -39,7 +39,7 @@ pub struct DependencyEdge {
     pub external: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Runbook {
     pub id: String,
     pub service: String,

@@ -1,9 +1,13 @@
 //! Telemetry records, in the scenario file's shape.
 
 use chrono::{DateTime, Utc};
+use schemars::JsonSchema;
+use sentinel_model::ChangeKind;
 use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
 pub enum LogLevel {
     #[serde(alias = "debug", alias = "TRACE", alias = "trace")]
     DEBUG,
@@ -41,7 +45,7 @@ impl LogLevel {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct LogEntry {
     pub ts: DateTime<Utc>,
     pub level: LogLevel,
@@ -52,7 +56,7 @@ pub struct LogEntry {
 }
 
 /// `files_changed` is a count in the seed format; richer sources list the paths.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(untagged)]
 pub enum FilesChanged {
     Count(u64),
@@ -80,7 +84,7 @@ impl Default for FilesChanged {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Deploy {
     pub id: String,
     pub service: String,
@@ -95,10 +99,11 @@ pub struct Deploy {
     pub description: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Change {
     pub id: String,
-    pub kind: String,
+    #[schemars(with = "String")]
+    pub kind: ChangeKind,
     pub service: String,
     pub ts: DateTime<Utc>,
     #[serde(default)]

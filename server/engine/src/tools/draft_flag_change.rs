@@ -13,23 +13,16 @@ pub struct Args {
 
 pub struct DraftFlagChange;
 
+pub type Output = Draft;
+
 #[async_trait::async_trait]
 impl Tool for DraftFlagChange {
-    fn name(&self) -> &'static str {
-        "draft_flag_change"
-    }
-    fn description(&self) -> &'static str {
-        "Draft disabling a feature flag or reverting a config change. Draft only; nothing is applied."
-    }
-    fn parameters(&self) -> serde_json::Value {
-        schema_of::<Args>()
-    }
-    async fn call(
-        &self,
-        ctx: &ToolContext,
-        args: serde_json::Value,
-    ) -> Result<ToolOutput, ToolError> {
-        let a: Args = parse_args(args)?;
+    const NAME: &'static str = "draft_flag_change";
+    const DESCRIPTION: &'static str = "Draft disabling a feature flag or reverting a config change. Draft only; nothing is applied.";
+    type Args = Args;
+    type Output = Output;
+
+    async fn call(&self, ctx: &ToolContext, a: Args) -> Result<Output, ToolError> {
         let since = ctx.telemetry.now() - chrono::Duration::days(30);
         let changes = ctx.telemetry.changes(None, since).await.unwrap_or_default();
         let Some(change) = changes.iter().find(|c| c.id == a.change_id) else {
@@ -48,9 +41,14 @@ impl Tool for DraftFlagChange {
             ts = change.ts,
             reason = a.reason,
         );
-        Ok(ToolOutput::json(serde_json::json!({
-            "draft_id": super::draft_rollback_pr::draft_id("flag"), "kind": "flag_change", "status": "draft (not applied)",
-            "title": format!("Disable {} on {}", change.id, a.service), "body": body,
-        })))
+        Ok(Draft {
+            draft_id: super::draft_rollback_pr::draft_id("flag"),
+            kind: "flag_change".into(),
+            status: "draft (not applied)".into(),
+            repo: None,
+            branch: None,
+            title: format!("Disable {} on {}", change.id, a.service),
+            body,
+        })
     }
 }

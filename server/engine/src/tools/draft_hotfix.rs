@@ -18,23 +18,16 @@ pub struct Args {
 
 pub struct DraftHotfix;
 
+pub type Output = Draft;
+
 #[async_trait::async_trait]
 impl Tool for DraftHotfix {
-    fn name(&self) -> &'static str {
-        "draft_hotfix"
-    }
-    fn description(&self) -> &'static str {
-        "Draft a hotfix (forward fix) pull request description. Draft only; nothing is merged or deployed."
-    }
-    fn parameters(&self) -> serde_json::Value {
-        schema_of::<Args>()
-    }
-    async fn call(
-        &self,
-        ctx: &ToolContext,
-        args: serde_json::Value,
-    ) -> Result<ToolOutput, ToolError> {
-        let a: Args = parse_args(args)?;
+    const NAME: &'static str = "draft_hotfix";
+    const DESCRIPTION: &'static str = "Draft a hotfix (forward fix) pull request description. Draft only; nothing is merged or deployed.";
+    type Args = Args;
+    type Output = Output;
+
+    async fn call(&self, ctx: &ToolContext, a: Args) -> Result<Output, ToolError> {
         let repo = ctx
             .catalogue
             .service(&a.service)
@@ -47,10 +40,19 @@ impl Tool for DraftHotfix {
             deploy = a.deploy_id.as_deref().unwrap_or("unknown"),
             why = a.why_not_rollback.as_deref().unwrap_or("n/a"),
         );
-        Ok(ToolOutput::json(serde_json::json!({
-            "draft_id": draft_rollback_pr::draft_id("hotfix"), "kind": "hotfix_pr", "status": "draft (not merged)",
-            "repo": repo, "title": format!("Hotfix {}: {}", a.service, a.summary.chars().take(80).collect::<String>()), "body": body,
-        })))
+        Ok(Draft {
+            draft_id: draft_rollback_pr::draft_id("hotfix"),
+            kind: "hotfix_pr".into(),
+            status: "draft (not merged)".into(),
+            repo: Some(repo),
+            branch: None,
+            title: format!(
+                "Hotfix {}: {}",
+                a.service,
+                a.summary.chars().take(80).collect::<String>()
+            ),
+            body,
+        })
     }
 }
 

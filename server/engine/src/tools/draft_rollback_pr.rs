@@ -14,6 +14,8 @@ pub struct Args {
 
 pub struct DraftRollbackPr;
 
+pub type Output = Draft;
+
 pub(crate) fn draft_id(kind: &str) -> String {
     format!(
         "draft-{kind}-{}",
@@ -23,21 +25,12 @@ pub(crate) fn draft_id(kind: &str) -> String {
 
 #[async_trait::async_trait]
 impl Tool for DraftRollbackPr {
-    fn name(&self) -> &'static str {
-        "draft_rollback_pr"
-    }
-    fn description(&self) -> &'static str {
-        "Draft a rollback (revert) pull request for a deploy. Produces a draft only; nothing is merged or deployed."
-    }
-    fn parameters(&self) -> serde_json::Value {
-        schema_of::<Args>()
-    }
-    async fn call(
-        &self,
-        ctx: &ToolContext,
-        args: serde_json::Value,
-    ) -> Result<ToolOutput, ToolError> {
-        let a: Args = parse_args(args)?;
+    const NAME: &'static str = "draft_rollback_pr";
+    const DESCRIPTION: &'static str = "Draft a rollback (revert) pull request for a deploy. Produces a draft only; nothing is merged or deployed.";
+    type Args = Args;
+    type Output = Output;
+
+    async fn call(&self, ctx: &ToolContext, a: Args) -> Result<Output, ToolError> {
         let since = ctx.telemetry.now() - chrono::Duration::days(30);
         let deploys = ctx
             .telemetry
@@ -66,11 +59,17 @@ impl Tool for DraftRollbackPr {
             ts = deploy.ts,
             reason = a.reason,
         );
-        Ok(ToolOutput::json(serde_json::json!({
-            "draft_id": draft_id("rollback"), "kind": "rollback_pr", "status": "draft (not merged)",
-            "repo": repo, "branch": format!("revert-{}", deploy.id),
-            "title": format!("Revert {} on {}: {}", deploy.id, a.service, deploy.description),
-            "body": body,
-        })))
+        Ok(Draft {
+            draft_id: draft_id("rollback"),
+            kind: "rollback_pr".into(),
+            status: "draft (not merged)".into(),
+            repo: Some(repo),
+            branch: Some(format!("revert-{}", deploy.id)),
+            title: format!(
+                "Revert {} on {}: {}",
+                deploy.id, a.service, deploy.description
+            ),
+            body,
+        })
     }
 }

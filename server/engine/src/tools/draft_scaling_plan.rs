@@ -19,23 +19,16 @@ pub struct Args {
 
 pub struct DraftScalingPlan;
 
+pub type Output = Draft;
+
 #[async_trait::async_trait]
 impl Tool for DraftScalingPlan {
-    fn name(&self) -> &'static str {
-        "draft_scaling_plan"
-    }
-    fn description(&self) -> &'static str {
-        "Draft a scaling plan (replicas or connection-pool size) with current and target values. Draft only; nothing is applied."
-    }
-    fn parameters(&self) -> serde_json::Value {
-        schema_of::<Args>()
-    }
-    async fn call(
-        &self,
-        _ctx: &ToolContext,
-        args: serde_json::Value,
-    ) -> Result<ToolOutput, ToolError> {
-        let a: Args = parse_args(args)?;
+    const NAME: &'static str = "draft_scaling_plan";
+    const DESCRIPTION: &'static str = "Draft a scaling plan (replicas or connection-pool size) with current and target values. Draft only; nothing is applied.";
+    type Args = Args;
+    type Output = Output;
+
+    async fn call(&self, _ctx: &ToolContext, a: Args) -> Result<Output, ToolError> {
         let resource = a.resource.unwrap_or_else(|| "replicas".into());
         let current = a
             .current
@@ -50,9 +43,14 @@ impl Tool for DraftScalingPlan {
             svc = a.service,
             reason = a.reason,
         );
-        Ok(ToolOutput::json(serde_json::json!({
-            "draft_id": super::draft_rollback_pr::draft_id("scale"), "kind": "scaling_plan", "status": "draft (not applied)",
-            "title": format!("Scale {} ({resource})", a.service), "body": body,
-        })))
+        Ok(Draft {
+            draft_id: super::draft_rollback_pr::draft_id("scale"),
+            kind: "scaling_plan".into(),
+            status: "draft (not applied)".into(),
+            repo: None,
+            branch: None,
+            title: format!("Scale {} ({resource})", a.service),
+            body,
+        })
     }
 }

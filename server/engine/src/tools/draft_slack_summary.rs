@@ -2,7 +2,7 @@
 //! Status, Action Items, ETA) for the owning team's channel. Drafted, not posted.
 
 use super::*;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 #[derive(Deserialize, JsonSchema)]
 pub struct Args {
@@ -15,6 +15,14 @@ pub struct Args {
     pub current_status: String,
     pub action_items: Vec<String>,
     pub eta: String,
+}
+
+/// The drafted status update (not posted anywhere).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Output {
+    pub channel: String,
+    pub status: String,
+    pub text: String,
 }
 
 pub struct DraftSlackSummary;
@@ -30,21 +38,12 @@ pub const SECTIONS: [&str; 6] = [
 
 #[async_trait::async_trait]
 impl Tool for DraftSlackSummary {
-    fn name(&self) -> &'static str {
-        "draft_slack_summary"
-    }
-    fn description(&self) -> &'static str {
-        "Draft the Slack status update with the sections Impact, Root Cause, Timeline, Current Status, Action Items and ETA. Draft only; nothing is posted."
-    }
-    fn parameters(&self) -> serde_json::Value {
-        schema_of::<Args>()
-    }
-    async fn call(
-        &self,
-        ctx: &ToolContext,
-        args: serde_json::Value,
-    ) -> Result<ToolOutput, ToolError> {
-        let a: Args = parse_args(args)?;
+    const NAME: &'static str = "draft_slack_summary";
+    const DESCRIPTION: &'static str = "Draft the Slack status update with the sections Impact, Root Cause, Timeline, Current Status, Action Items and ETA. Draft only; nothing is posted.";
+    type Args = Args;
+    type Output = Output;
+
+    async fn call(&self, ctx: &ToolContext, a: Args) -> Result<Output, ToolError> {
         for (field, v) in [
             ("impact", &a.impact),
             ("root_cause", &a.root_cause),
@@ -86,8 +85,10 @@ impl Tool for DraftSlackSummary {
             ai = bullets(&a.action_items),
             eta = a.eta,
         );
-        Ok(ToolOutput::json(
-            serde_json::json!({ "channel": channel, "status": "draft (not posted)", "text": text }),
-        ))
+        Ok(Output {
+            channel,
+            status: "draft (not posted)".into(),
+            text,
+        })
     }
 }

@@ -1,7 +1,7 @@
 //! `get_dependencies`: the service's place in the dependency graph.
 
 use super::*;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 #[derive(Deserialize, JsonSchema)]
 pub struct Args {
@@ -12,46 +12,72 @@ pub struct Args {
     pub transitive: Option<bool>,
 }
 
+/// The service's neighbourhood in the dependency graph.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Output {
+    pub service: String,
+    /// Whether the catalogue knows the service or any of its edges.
+    pub known: bool,
+    pub depends_on: Vec<Dependency>,
+    /// Services that call this one.
+    pub dependents: Vec<String>,
+}
+
+/// One service this one depends on.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Dependency {
+    pub service: String,
+    /// 1 for a direct dependency.
+    pub hops: usize,
+    pub protocol: Option<String>,
+    pub criticality: Option<String>,
+    /// An outside vendor (payment processor, SaaS).
+    pub external: bool,
+    pub in_catalogue: bool,
+    /// The service with the edge to this one.
+    pub via: Option<String>,
+}
+
 pub struct GetDependencies;
 
 #[async_trait::async_trait]
 impl Tool for GetDependencies {
-    fn name(&self) -> &'static str {
-        "get_dependencies"
-    }
-    fn description(&self) -> &'static str {
-        "Dependency graph around a service: what it calls (with protocol, criticality, hop count, external vendors) and who calls it."
-    }
-    fn parameters(&self) -> serde_json::Value {
-        schema_of::<Args>()
-    }
-    async fn call(
-        &self,
-        ctx: &ToolContext,
-        args: serde_json::Value,
-    ) -> Result<ToolOutput, ToolError> {
-        let a: Args = parse_args(args)?;
+    const NAME: &'static str = "get_dependencies";
+    const DESCRIPTION: &'static str = "Dependency graph around a service: what it calls (with protocol, criticality, hop count, external vendors) and who calls it.";
+    type Args = Args;
+    type Output = Output;
+
+    async fn call(&self, ctx: &ToolContext, a: Args) -> Result<Output, ToolError> {
         let cat = &ctx.catalogue;
         let direct = cat.dependencies_of(&a.service);
-        let depends_on: Vec<serde_json::Value> = if a.transitive.unwrap_or(true) {
+        let depends_on: Vec<Dependency> = if a.transitive.unwrap_or(true) {
             cat.upstream_closure(&a.service)
                 .into_iter()
                 .map(|(name, hops)| {
                     let edge = cat.dependencies.iter().find(|d| d.to == name);
-                    serde_json::json!({
-                        "service": name, "hops": hops,
-                        "protocol": edge.map(|e| e.protocol.clone()),
-                        "criticality": edge.map(|e| e.criticality.clone()),
-                        "external": cat.is_external(&name),
-                        "in_catalogue": cat.service(&name).is_some(),
-                        "via": edge.map(|e| e.from.clone()),
-                    })
+                    Dependency {
+                        in_catalogue: cat.service(&name).is_some(),
+                        external: cat.is_external(&name),
+                        protocol: edge.map(|e| e.protocol.clone()),
+                        criticality: edge.map(|e| e.criticality.clone()),
+                        via: edge.map(|e| e.from.clone()),
+                        service: name,
+                        hops,
+                    }
                 })
                 .collect()
         } else {
             direct
                 .iter()
-                .map(|e| serde_json::json!({"service": e.to, "hops": 1, "protocol": e.protocol, "criticality": e.criticality, "external": e.external, "in_catalogue": cat.service(&e.to).is_some(), "via": e.from}))
+                .map(|e| Dependency {
+                    service: e.to.clone(),
+                    hops: 1,
+                    protocol: Some(e.protocol.clone()),
+                    criticality: Some(e.criticality.clone()),
+                    external: e.external,
+                    in_catalogue: cat.service(&e.to).is_some(),
+                    via: Some(e.from.clone()),
+                })
                 .collect()
         };
         let dependents: Vec<_> = cat
@@ -59,11 +85,11 @@ impl Tool for GetDependencies {
             .iter()
             .map(|e| e.from.clone())
             .collect();
-        Ok(ToolOutput::json(serde_json::json!({
-            "service": a.service,
-            "known": cat.service(&a.service).is_some() || !direct.is_empty(),
-            "depends_on": depends_on,
-            "dependents": dependents,
-        })))
+        Ok(Output {
+            known: cat.service(&a.service).is_some() || !direct.is_empty(),
+            service: a.service,
+            depends_on,
+            dependents,
+        })
     }
 }

@@ -1,7 +1,8 @@
 //! `get_runbook`: the runbook for a service and failure class (generic one as fallback).
 
 use super::*;
-use serde::Deserialize;
+use crate::memory::semantic::Runbook;
+use serde::{Deserialize, Serialize};
 
 #[derive(Deserialize, JsonSchema)]
 pub struct Args {
@@ -14,25 +15,46 @@ pub struct Args {
     pub symptoms: Option<String>,
 }
 
+/// The runbook found, and how it was matched.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Output {
+    pub found: bool,
+    /// Written for this service (not the generic `*` one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub specific: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub matched_by: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub similarity: Option<f32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub runbook: Option<Runbook>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+impl Output {
+    fn found(r: &Runbook, by: &str, similarity: Option<f32>) -> Self {
+        Self {
+            found: true,
+            specific: Some(r.service != "*"),
+            matched_by: Some(by.to_string()),
+            similarity,
+            runbook: Some(r.clone()),
+            note: None,
+        }
+    }
+}
+
 pub struct GetRunbook;
 
 #[async_trait::async_trait]
 impl Tool for GetRunbook {
-    fn name(&self) -> &'static str {
-        "get_runbook"
-    }
-    fn description(&self) -> &'static str {
-        "Fetch the runbook for a service and failure class; falls back to the generic runbook for the class."
-    }
-    fn parameters(&self) -> serde_json::Value {
-        schema_of::<Args>()
-    }
-    async fn call(
-        &self,
-        ctx: &ToolContext,
-        args: serde_json::Value,
-    ) -> Result<ToolOutput, ToolError> {
-        let a: Args = parse_args(args)?;
+    const NAME: &'static str = "get_runbook";
+    const DESCRIPTION: &'static str = "Fetch the runbook for a service and failure class; falls back to the generic runbook for the class.";
+    type Args = Args;
+    type Output = Output;
+
+    async fn call(&self, ctx: &ToolContext, a: Args) -> Result<Output, ToolError> {
         let cat = &ctx.catalogue;
         if let Some(r) = cat.runbook_for_class(&a.service, &a.failure_class) {
             let by = if r.service == "*" {
@@ -40,9 +62,7 @@ impl Tool for GetRunbook {
             } else {
                 "service and failure class"
             };
-            return Ok(ToolOutput::json(
-                serde_json::json!({ "found": true, "specific": r.service != "*", "matched_by": by, "runbook": r }),
-            ));
+            return Ok(Output::found(r, by, None));
         }
         // No runbook for this class: the closest by meaning, among the service's and the generic ones.
         if let Some(memory) = &ctx.memory {
@@ -68,21 +88,26 @@ impl Tool for GetRunbook {
                 }
             }
             if let Some((sim, r)) = best {
-                return Ok(ToolOutput::json(serde_json::json!({
-                    "found": true, "specific": r.service != "*", "matched_by": "similarity",
-                    "similarity": (sim * 1000.0).round() / 1000.0, "runbook": r,
-                })));
+                return Ok(Output::found(
+                    r,
+                    "similarity",
+                    Some((sim * 1000.0).round() / 1000.0),
+                ));
             }
         }
-        Ok(ToolOutput::json(
-            match cat.runbook(&a.service, &a.failure_class) {
-                Some(r) => {
-                    serde_json::json!({ "found": true, "specific": r.service != "*", "matched_by": "fallback", "runbook": r })
-                }
-                None => {
-                    serde_json::json!({ "found": false, "note": format!("no runbook for {} / {}", a.service, a.failure_class) })
-                }
+        Ok(match cat.runbook(&a.service, &a.failure_class) {
+            Some(r) => Output::found(r, "fallback", None),
+            None => Output {
+                found: false,
+                specific: None,
+                matched_by: None,
+                similarity: None,
+                runbook: None,
+                note: Some(format!(
+                    "no runbook for {} / {}",
+                    a.service, a.failure_class
+                )),
             },
-        ))
+        })
     }
 }

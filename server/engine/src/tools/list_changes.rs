@@ -1,7 +1,8 @@
 //! `list_changes`: feature-flag, config, infra and dependency changes in the last hours.
 
 use super::*;
-use serde::Deserialize;
+use crate::telemetry::Change;
+use serde::{Deserialize, Serialize};
 
 #[derive(Deserialize, JsonSchema)]
 pub struct Args {
@@ -16,25 +17,30 @@ pub struct Args {
     pub kind: Option<String>,
 }
 
+/// The changes in the window, oldest first.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Output {
+    pub changes: Vec<Row>,
+}
+
+/// One change and how long before the alert it landed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Row {
+    #[serde(flatten)]
+    pub change: Change,
+    pub minutes_before_alert: f64,
+}
+
 pub struct ListChanges;
 
 #[async_trait::async_trait]
 impl Tool for ListChanges {
-    fn name(&self) -> &'static str {
-        "list_changes"
-    }
-    fn description(&self) -> &'static str {
-        "List non-deploy changes (feature flags, config, infra, dependencies) in the last hours, newest first."
-    }
-    fn parameters(&self) -> serde_json::Value {
-        schema_of::<Args>()
-    }
-    async fn call(
-        &self,
-        ctx: &ToolContext,
-        args: serde_json::Value,
-    ) -> Result<ToolOutput, ToolError> {
-        let a: Args = parse_args(args)?;
+    const NAME: &'static str = "list_changes";
+    const DESCRIPTION: &'static str = "List non-deploy changes (feature flags, config, infra, dependencies) in the last hours, newest first.";
+    type Args = Args;
+    type Output = Output;
+
+    async fn call(&self, ctx: &ToolContext, a: Args) -> Result<Output, ToolError> {
         let since = since_hours(ctx, a.hours_back, 24.0);
         let now = ctx.telemetry.now();
         let changes = ctx
@@ -44,18 +50,12 @@ impl Tool for ListChanges {
             .map_err(|e| ToolError::Unavailable(e.to_string()))?;
         let rows: Vec<_> = changes
             .into_iter()
-            .filter(|c| {
-                a.kind
-                    .as_ref()
-                    .is_none_or(|k| c.kind.eq_ignore_ascii_case(k))
-            })
-            .map(|c| {
-                let mut v = serde_json::to_value(&c).unwrap_or_default();
-                v["minutes_before_alert"] =
-                    serde_json::json!((now - c.ts).num_seconds() as f64 / 60.0);
-                v
+            .filter(|c| a.kind.as_ref().is_none_or(|k| c.kind == *k.as_str()))
+            .map(|c| Row {
+                minutes_before_alert: (now - c.ts).num_seconds() as f64 / 60.0,
+                change: c,
             })
             .collect();
-        Ok(ToolOutput::json(serde_json::json!({ "changes": rows })))
+        Ok(Output { changes: rows })
     }
 }

@@ -1,7 +1,8 @@
 //! `list_recent_deploys`: deploys in the last hours, newest first.
 
 use super::*;
-use serde::Deserialize;
+use crate::telemetry::Deploy;
+use serde::{Deserialize, Serialize};
 
 #[derive(Deserialize, JsonSchema)]
 pub struct Args {
@@ -13,25 +14,30 @@ pub struct Args {
     pub hours_back: Option<f64>,
 }
 
+/// The deploys in the window, oldest first.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Output {
+    pub deploys: Vec<Row>,
+}
+
+/// One deploy and how long before the alert it landed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Row {
+    #[serde(flatten)]
+    pub deploy: Deploy,
+    pub minutes_before_alert: f64,
+}
+
 pub struct ListRecentDeploys;
 
 #[async_trait::async_trait]
 impl Tool for ListRecentDeploys {
-    fn name(&self) -> &'static str {
-        "list_recent_deploys"
-    }
-    fn description(&self) -> &'static str {
-        "List deploys (id, service, time, author, commit, files changed, description) in the last hours, newest first, with minutes before the alert."
-    }
-    fn parameters(&self) -> serde_json::Value {
-        schema_of::<Args>()
-    }
-    async fn call(
-        &self,
-        ctx: &ToolContext,
-        args: serde_json::Value,
-    ) -> Result<ToolOutput, ToolError> {
-        let a: Args = parse_args(args)?;
+    const NAME: &'static str = "list_recent_deploys";
+    const DESCRIPTION: &'static str = "List deploys (id, service, time, author, commit, files changed, description) in the last hours, newest first, with minutes before the alert.";
+    type Args = Args;
+    type Output = Output;
+
+    async fn call(&self, ctx: &ToolContext, a: Args) -> Result<Output, ToolError> {
         let since = since_hours(ctx, a.hours_back, 24.0);
         let now = ctx.telemetry.now();
         let deploys = ctx
@@ -41,13 +47,11 @@ impl Tool for ListRecentDeploys {
             .map_err(|e| ToolError::Unavailable(e.to_string()))?;
         let rows: Vec<_> = deploys
             .into_iter()
-            .map(|d| {
-                let mut v = serde_json::to_value(&d).unwrap_or_default();
-                v["minutes_before_alert"] =
-                    serde_json::json!((now - d.ts).num_seconds() as f64 / 60.0);
-                v
+            .map(|d| Row {
+                minutes_before_alert: (now - d.ts).num_seconds() as f64 / 60.0,
+                deploy: d,
             })
             .collect();
-        Ok(ToolOutput::json(serde_json::json!({ "deploys": rows })))
+        Ok(Output { deploys: rows })
     }
 }

@@ -6,23 +6,23 @@
 //! executes anything in production; the only way forward for a change is
 //! `request_human_approval`, which suspends the run.
 
-mod draft_flag_change;
-mod draft_hotfix;
-mod draft_restart_plan;
-mod draft_rollback_pr;
-mod draft_scaling_plan;
-mod draft_slack_summary;
-mod fetch_logs;
+pub mod draft_flag_change;
+pub mod draft_hotfix;
+pub mod draft_restart_plan;
+pub mod draft_rollback_pr;
+pub mod draft_scaling_plan;
+pub mod draft_slack_summary;
+pub mod fetch_logs;
 pub mod gate;
-mod get_dependencies;
-mod get_runbook;
-mod get_service_metadata;
-mod list_changes;
-mod list_recent_deploys;
-mod query_metrics;
+pub mod get_dependencies;
+pub mod get_runbook;
+pub mod get_service_metadata;
+pub mod list_changes;
+pub mod list_recent_deploys;
+pub mod query_metrics;
 pub mod registry;
-mod request_human_approval;
-mod search_past_incidents;
+pub mod request_human_approval;
+pub mod search_past_incidents;
 
 pub use registry::Registry;
 
@@ -32,6 +32,7 @@ use crate::store::Store;
 use crate::telemetry::Telemetry;
 use schemars::JsonSchema;
 use sentinel_model::{Alert, ApprovalRequest};
+use serde::Serialize;
 use serde::de::DeserializeOwned;
 use std::sync::Arc;
 use std::time::Duration;
@@ -50,19 +51,39 @@ pub struct ToolContext {
     pub agent: sentinel_model::AgentRole,
 }
 
-/// A tool's result: JSON for the model/policy, plus a suspension request from the gate.
+/// What a call through the registry returns: the typed output (for the built-in policies),
+/// its JSON (for models and run events) and, from the gate only, a suspension request.
 #[derive(Debug, Clone)]
 pub struct ToolOutput {
     pub value: serde_json::Value,
+    /// The tool's [`Tool::Output`] as the agent sees it (after truncation); `None` when a
+    /// truncated result no longer has the output's shape.
+    pub typed: Option<TypedOutput>,
     pub suspend: Option<ApprovalRequest>,
 }
 
-impl ToolOutput {
-    pub fn json(value: serde_json::Value) -> Self {
-        Self {
-            value,
-            suspend: None,
-        }
+/// A typed tool output behind a type-erased handle; read it back with
+/// [`TypedOutput::get`] naming the tool.
+#[derive(Clone)]
+pub struct TypedOutput(Arc<dyn std::any::Any + Send + Sync>);
+
+impl TypedOutput {
+    pub fn new<T: Send + Sync + 'static>(v: T) -> Self {
+        Self(Arc::new(v))
+    }
+    /// The output of tool `T`, if this is one.
+    pub fn get<T: Tool>(&self) -> Option<&T::Output> {
+        self.0.downcast_ref::<T::Output>()
+    }
+    /// The output as `O`, if it is one (several tools share an output type, e.g. [`Draft`]).
+    pub fn downcast<O: 'static>(&self) -> Option<&O> {
+        self.0.downcast_ref::<O>()
+    }
+}
+
+impl std::fmt::Debug for TypedOutput {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("TypedOutput(..)")
     }
 }
 
@@ -78,21 +99,40 @@ pub enum ToolError {
     Failed(String),
 }
 
+/// One tool: typed arguments in, a typed output out. The registry is the only place either
+/// meets JSON.
 #[async_trait::async_trait]
-pub trait Tool: Send + Sync {
-    fn name(&self) -> &'static str;
-    fn description(&self) -> &'static str;
-    /// JSON schema of the arguments.
-    fn parameters(&self) -> serde_json::Value;
-    /// Whether this tool is the approval gate itself.
-    fn is_gate(&self) -> bool {
-        false
+pub trait Tool: Send + Sync + 'static {
+    const NAME: &'static str;
+    const DESCRIPTION: &'static str;
+    type Args: DeserializeOwned + JsonSchema + Send;
+    type Output: Serialize + DeserializeOwned + JsonSchema + Send + Sync + 'static;
+
+    async fn call(&self, ctx: &ToolContext, args: Self::Args) -> Result<Self::Output, ToolError>;
+
+    /// Whether this tool is the approval gate itself (exactly one is).
+    const GATE: bool = false;
+
+    /// The approval the output asks the runner to wait for (only the gate has one).
+    fn suspension(_output: &Self::Output) -> Option<ApprovalRequest> {
+        None
     }
-    async fn call(
-        &self,
-        ctx: &ToolContext,
-        args: serde_json::Value,
-    ) -> Result<ToolOutput, ToolError>;
+}
+
+/// What every `draft_*` tool returns: a document for a human, never an applied change.
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize, JsonSchema)]
+pub struct Draft {
+    pub draft_id: String,
+    /// rollback_pr, hotfix_pr, flag_change, scaling_plan, restart_plan.
+    pub kind: String,
+    /// Always a draft ("draft (not merged)", "draft (not applied)").
+    pub status: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub repo: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub branch: Option<String>,
+    pub title: String,
+    pub body: String,
 }
 
 /// The schema of a typed argument struct, as plain JSON.

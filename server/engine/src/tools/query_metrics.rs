@@ -1,7 +1,7 @@
 //! `query_metrics`: metric series with a summary (baseline, peak, last, trend).
 
 use super::*;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 #[derive(Deserialize, JsonSchema)]
@@ -17,25 +17,38 @@ pub struct Args {
     pub hours_back: Option<f64>,
 }
 
+/// One series per (service, metric), with its summary figures.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Output {
+    pub series: Vec<SeriesSummary>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct SeriesSummary {
+    pub service: String,
+    pub metric: String,
+    pub samples: usize,
+    /// Mean of the first third of the window.
+    pub baseline: f64,
+    pub peak: f64,
+    pub last: f64,
+    /// Peak over baseline (0 when the baseline is 0).
+    pub growth_ratio: f64,
+    pub monotonic_increase: bool,
+    /// `[timestamp, value]` pairs, oldest first.
+    pub points: Vec<(chrono::DateTime<chrono::Utc>, f64)>,
+}
+
 pub struct QueryMetrics;
 
 #[async_trait::async_trait]
 impl Tool for QueryMetrics {
-    fn name(&self) -> &'static str {
-        "query_metrics"
-    }
-    fn description(&self) -> &'static str {
-        "Query metric time series; each series comes with baseline (mean of its first third), peak, last value and growth ratio."
-    }
-    fn parameters(&self) -> serde_json::Value {
-        schema_of::<Args>()
-    }
-    async fn call(
-        &self,
-        ctx: &ToolContext,
-        args: serde_json::Value,
-    ) -> Result<ToolOutput, ToolError> {
-        let a: Args = parse_args(args)?;
+    const NAME: &'static str = "query_metrics";
+    const DESCRIPTION: &'static str = "Query metric time series; each series comes with baseline (mean of its first third), peak, last value and growth ratio.";
+    type Args = Args;
+    type Output = Output;
+
+    async fn call(&self, ctx: &ToolContext, a: Args) -> Result<Output, ToolError> {
         let since = since_hours(ctx, a.hours_back, 6.0);
         let samples = ctx
             .telemetry
@@ -58,15 +71,24 @@ impl Tool for QueryMetrics {
                 let baseline = pts.iter().take(third).map(|p| p.1).sum::<f64>() / third as f64;
                 let peak = pts.iter().map(|p| p.1).fold(f64::NEG_INFINITY, f64::max);
                 let last = pts.last().map(|p| p.1).unwrap_or_default();
-                let growth = if baseline.abs() > f64::EPSILON { peak / baseline } else { 0.0 };
-                serde_json::json!({
-                    "service": service, "metric": metric, "samples": n,
-                    "baseline": baseline, "peak": peak, "last": last, "growth_ratio": (growth * 100.0).round() / 100.0,
-                    "monotonic_increase": pts.windows(2).all(|w| w[1].1 >= w[0].1) && n >= 3,
-                    "points": pts.iter().map(|(t, v)| serde_json::json!([t, v])).collect::<Vec<_>>(),
-                })
+                let growth = if baseline.abs() > f64::EPSILON {
+                    peak / baseline
+                } else {
+                    0.0
+                };
+                SeriesSummary {
+                    service,
+                    metric,
+                    samples: n,
+                    baseline,
+                    peak,
+                    last,
+                    growth_ratio: (growth * 100.0).round() / 100.0,
+                    monotonic_increase: pts.windows(2).all(|w| w[1].1 >= w[0].1) && n >= 3,
+                    points: pts,
+                }
             })
             .collect();
-        Ok(ToolOutput::json(serde_json::json!({ "series": out })))
+        Ok(Output { series: out })
     }
 }

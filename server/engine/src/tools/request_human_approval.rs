@@ -5,7 +5,7 @@
 
 use super::*;
 use sentinel_model::RemediationAction;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 #[derive(Deserialize, JsonSchema)]
 pub struct Args {
@@ -20,28 +20,33 @@ pub struct Args {
     pub evidence: Vec<String>,
 }
 
+/// The pending approval; the runner suspends the incident on it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Output {
+    pub approval_id: String,
+    pub status: String,
+    pub note: String,
+    /// The request the runner persists (not shown to the agent).
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub request: Option<ApprovalRequest>,
+}
+
 pub struct RequestHumanApproval;
 
 #[async_trait::async_trait]
 impl Tool for RequestHumanApproval {
-    fn name(&self) -> &'static str {
-        "request_human_approval"
+    const NAME: &'static str = "request_human_approval";
+    const DESCRIPTION: &'static str = "Ask a human to approve or reject a remediation (action, target, risk, evidence). The incident pauses until a person decides; this is the only way a remediation can proceed.";
+    const GATE: bool = true;
+    type Args = Args;
+    type Output = Output;
+
+    fn suspension(output: &Output) -> Option<ApprovalRequest> {
+        output.request.clone()
     }
-    fn description(&self) -> &'static str {
-        "Ask a human to approve or reject a remediation (action, target, risk, evidence). The incident pauses until a person decides; this is the only way a remediation can proceed."
-    }
-    fn parameters(&self) -> serde_json::Value {
-        schema_of::<Args>()
-    }
-    fn is_gate(&self) -> bool {
-        true
-    }
-    async fn call(
-        &self,
-        ctx: &ToolContext,
-        args: serde_json::Value,
-    ) -> Result<ToolOutput, ToolError> {
-        let a: Args = parse_args(args)?;
+
+    async fn call(&self, ctx: &ToolContext, a: Args) -> Result<Output, ToolError> {
         let action = RemediationAction::parse(&a.action)
             .map_err(|e| ToolError::InvalidArgs(e.to_string()))?;
         if a.risk.trim().is_empty() {
@@ -58,12 +63,11 @@ impl Tool for RequestHumanApproval {
             },
             ctx.approval_timeout,
         );
-        Ok(ToolOutput {
-            value: serde_json::json!({
-                "approval_id": request.approval_id, "status": "pending",
-                "note": "waiting for a human decision; the incident is suspended until then",
-            }),
-            suspend: Some(request),
+        Ok(Output {
+            approval_id: request.approval_id.clone(),
+            status: "pending".into(),
+            note: "waiting for a human decision; the incident is suspended until then".into(),
+            request: Some(request),
         })
     }
 }

@@ -2,7 +2,7 @@
 //! incidents on the same service (for the duplicate check).
 
 use super::*;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 #[derive(Deserialize, JsonSchema)]
 pub struct Args {
@@ -16,6 +16,41 @@ pub struct Args {
     pub k: Option<usize>,
 }
 
+/// Finished incidents like this one, and open ones on the same service (duplicate check).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Output {
+    pub similar: Vec<PastIncident>,
+    pub open_on_service: Vec<OpenIncident>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+/// A finished incident from episodic memory.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct PastIncident {
+    pub incident_id: String,
+    pub similarity: f32,
+    pub service: String,
+    pub failure_class: String,
+    /// Its diagnosis.
+    pub summary: String,
+    pub action: String,
+    /// The approval outcome.
+    pub outcome: String,
+    pub status: String,
+    pub mttr_ms: f64,
+}
+
+/// An incident still open on the service.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct OpenIncident {
+    pub incident_id: String,
+    pub similarity: f32,
+    pub status: String,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    pub title: String,
+}
+
 pub struct SearchPastIncidents;
 
 /// How far back an open incident counts as a possible duplicate.
@@ -23,25 +58,18 @@ pub const DUPLICATE_WINDOW_HOURS: i64 = 2;
 
 #[async_trait::async_trait]
 impl Tool for SearchPastIncidents {
-    fn name(&self) -> &'static str {
-        "search_past_incidents"
-    }
-    fn description(&self) -> &'static str {
-        "Search episodic memory for similar past incidents (similarity 0..1, diagnosis, action taken, outcome) and list open incidents on the same service with their similarity to this one."
-    }
-    fn parameters(&self) -> serde_json::Value {
-        schema_of::<Args>()
-    }
-    async fn call(
-        &self,
-        ctx: &ToolContext,
-        args: serde_json::Value,
-    ) -> Result<ToolOutput, ToolError> {
-        let a: Args = parse_args(args)?;
+    const NAME: &'static str = "search_past_incidents";
+    const DESCRIPTION: &'static str = "Search episodic memory for similar past incidents (similarity 0..1, diagnosis, action taken, outcome) and list open incidents on the same service with their similarity to this one.";
+    type Args = Args;
+    type Output = Output;
+
+    async fn call(&self, ctx: &ToolContext, a: Args) -> Result<Output, ToolError> {
         let Some(memory) = &ctx.memory else {
-            return Ok(ToolOutput::json(
-                serde_json::json!({ "similar": [], "open_on_service": [], "note": "episodic memory is disabled" }),
-            ));
+            return Ok(Output {
+                similar: vec![],
+                open_on_service: vec![],
+                note: Some("episodic memory is disabled".into()),
+            });
         };
         let k = a.k.unwrap_or(5).clamp(1, 10);
         let hits = memory
@@ -51,13 +79,16 @@ impl Tool for SearchPastIncidents {
             .into_iter()
             .filter(|h| h.record.incident_id != ctx.incident_id)
             .take(k)
-            .map(|h| {
-                serde_json::json!({
-                    "incident_id": h.record.incident_id, "similarity": (h.similarity * 1000.0).round() / 1000.0,
-                    "service": h.record.service, "failure_class": h.record.failure_class,
-                    "summary": h.record.diagnosis, "action": h.record.action, "outcome": h.record.approval,
-                    "status": h.record.status, "mttr_ms": h.record.mttr_ms,
-                })
+            .map(|h| PastIncident {
+                similarity: (h.similarity * 1000.0).round() / 1000.0,
+                incident_id: h.record.incident_id,
+                service: h.record.service,
+                failure_class: h.record.failure_class,
+                summary: h.record.diagnosis,
+                action: h.record.action,
+                outcome: h.record.approval,
+                status: h.record.status,
+                mttr_ms: h.record.mttr_ms,
             })
             .collect();
         let mut open = Vec::new();
@@ -72,14 +103,19 @@ impl Tool for SearchPastIncidents {
                 let sim = memory
                     .similarity(&a.query, &r.alert_text())
                     .map_err(|e| ToolError::Failed(e.to_string()))?;
-                open.push(serde_json::json!({
-                    "incident_id": r.id, "similarity": (sim * 1000.0).round() / 1000.0,
-                    "status": r.status.as_str(), "created_at": r.created_at, "title": r.title,
-                }));
+                open.push(OpenIncident {
+                    similarity: (sim * 1000.0).round() / 1000.0,
+                    status: r.status.as_str().to_string(),
+                    created_at: r.created_at,
+                    incident_id: r.id,
+                    title: r.title,
+                });
             }
         }
-        Ok(ToolOutput::json(
-            serde_json::json!({ "similar": similar, "open_on_service": open }),
-        ))
+        Ok(Output {
+            similar,
+            open_on_service: open,
+            note: None,
+        })
     }
 }

@@ -1,22 +1,25 @@
 //! Comms: drafts the structured status update from the conclusions of the other agents.
 
+use crate::agents::conclusions::Conclusion;
 use crate::agents::policy::*;
-use sentinel_model::{ApprovalOutcome, RemediationAction};
+use crate::tools::draft_slack_summary::DraftSlackSummary;
+use sentinel_model::{ApprovalOutcome, CommsReport, RemediationAction};
 
 pub struct Comms;
 
 #[async_trait::async_trait]
 impl Policy for Comms {
     async fn next(&mut self, b: &Brief, h: &[Exchange]) -> Result<Step, PolicyError> {
-        if let Some(r) = result_of(h, "draft_slack_summary") {
-            let summary = r["text"].as_str().unwrap_or_default().to_string();
-            return Ok(Step::Conclude(serde_json::json!({ "summary": summary })));
+        if succeeded::<DraftSlackSummary>(h) {
+            let summary = output_of::<DraftSlackSummary>(h)
+                .map(|r| r.text.clone())
+                .unwrap_or_default();
+            return Ok(Step::Conclude(Conclusion::Comms(CommsReport { summary })));
         }
-        if called(h, "draft_slack_summary") {
+        if called::<DraftSlackSummary>(h) {
             return Err(PolicyError::BadAnswer("draft_slack_summary failed".into()));
         }
-        Ok(Step::Call(vec![call(
-            "draft_slack_summary",
+        Ok(Step::Call(vec![call_tool::<DraftSlackSummary>(
             summary_args(b),
             1,
         )]))

@@ -4,13 +4,16 @@
 //! writes the diagnosis.
 
 use super::log_analyst::clip;
-use crate::agents::conclusions::{CorrelationFindings, LogFindings};
+use crate::agents::conclusions::{Conclusion, CorrelationFindings, LogFindings};
 use crate::agents::policy::*;
 use crate::engine::correlate::{self, Candidate};
 use crate::engine::decide;
 use crate::engine::signals::Family;
 use crate::engine::trend::{Picture, Series};
-use sentinel_model::Diagnosis;
+use crate::tools::list_changes::ListChanges;
+use crate::tools::list_recent_deploys::ListRecentDeploys;
+use crate::tools::query_metrics::{self, QueryMetrics};
+use sentinel_model::{ChangeKind, Diagnosis};
 use std::collections::BTreeSet;
 
 pub struct DeployCorrelator;
@@ -18,21 +21,16 @@ pub struct DeployCorrelator;
 #[async_trait::async_trait]
 impl Policy for DeployCorrelator {
     async fn next(&mut self, b: &Brief, h: &[Exchange]) -> Result<Step, PolicyError> {
-        if !called(h, "list_recent_deploys") {
+        if !called::<ListRecentDeploys>(h) {
             let origin = b
                 .findings
                 .as_ref()
                 .map(|f| f.origin_service.clone())
                 .unwrap_or_else(|| b.alert.service.to_string());
             return Ok(Step::Call(vec![
-                call(
-                    "list_recent_deploys",
-                    serde_json::json!({ "hours_back": 72 }),
-                    1,
-                ),
-                call("list_changes", serde_json::json!({ "hours_back": 72 }), 2),
-                call(
-                    "query_metrics",
+                call_tool::<ListRecentDeploys>(serde_json::json!({ "hours_back": 72 }), 1),
+                call_tool::<ListChanges>(serde_json::json!({ "hours_back": 72 }), 2),
+                call_tool::<QueryMetrics>(
                     serde_json::json!({ "service": origin, "hours_back": 72 }),
                     3,
                 ),
@@ -43,91 +41,59 @@ impl Policy for DeployCorrelator {
             .clone()
             .ok_or_else(|| PolicyError::BadAnswer("no log findings to correlate".into()))?;
         let mut cands: Vec<Candidate> = Vec::new();
-        if let Some(ds) = result_of(h, "list_recent_deploys").and_then(|r| r["deploys"].as_array())
-        {
-            for d in ds {
-                let Some(ts) = d["ts"]
-                    .as_str()
-                    .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
-                else {
-                    continue;
-                };
+        if let Some(ds) = output_of::<ListRecentDeploys>(h) {
+            for row in &ds.deploys {
+                let d = &row.deploy;
                 cands.push(Candidate {
-                    id: d["id"].as_str().unwrap_or_default().to_string(),
-                    kind: "deploy".into(),
-                    service: d["service"].as_str().unwrap_or_default().to_string(),
-                    ts: ts.with_timezone(&chrono::Utc),
-                    description: d["description"].as_str().unwrap_or_default().to_string(),
-                    files: d["files_changed"]
-                        .as_array()
-                        .map(|a| {
-                            a.iter()
-                                .filter_map(|f| f.as_str().map(String::from))
-                                .collect()
-                        })
-                        .unwrap_or_default(),
+                    id: d.id.clone(),
+                    kind: ChangeKind::Deploy,
+                    service: d.service.clone(),
+                    ts: d.ts,
+                    description: d.description.clone(),
+                    files: d.files_changed.paths().to_vec(),
                 });
             }
         }
-        if let Some(cs) = result_of(h, "list_changes").and_then(|r| r["changes"].as_array()) {
-            for c in cs {
-                let Some(ts) = c["ts"]
-                    .as_str()
-                    .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
-                else {
-                    continue;
-                };
+        if let Some(cs) = output_of::<ListChanges>(h) {
+            for row in &cs.changes {
+                let c = &row.change;
                 cands.push(Candidate {
-                    id: c["id"].as_str().unwrap_or_default().to_string(),
-                    kind: c["kind"].as_str().unwrap_or("change").to_string(),
-                    service: c["service"].as_str().unwrap_or_default().to_string(),
-                    ts: ts.with_timezone(&chrono::Utc),
-                    description: c["description"].as_str().unwrap_or_default().to_string(),
+                    id: c.id.clone(),
+                    kind: c.kind.clone(),
+                    service: c.service.clone(),
+                    ts: c.ts,
+                    description: c.description.clone(),
                     files: vec![],
                 });
             }
         }
-        let telemetry_missing =
-            !findings.logs_available && result_of(h, "list_recent_deploys").is_none();
-        let metrics = result_of(h, "query_metrics").map(|r| Picture::new(series_of(r)));
-        Ok(Step::Conclude(
-            serde_json::to_value(correlate_findings(
-                b,
-                &findings,
-                &cands,
-                metrics.as_ref(),
-                telemetry_missing,
-            ))
-            .unwrap_or_default(),
-        ))
+        let telemetry_missing = !findings.logs_available && !succeeded::<ListRecentDeploys>(h);
+        let metrics = output_of::<QueryMetrics>(h).map(|r| Picture::new(series_of(r)));
+        Ok(Step::Conclude(Conclusion::Correlation(correlate_findings(
+            b,
+            &findings,
+            &cands,
+            metrics.as_ref(),
+            telemetry_missing,
+        ))))
     }
 }
 
-/// The series of a `query_metrics` answer.
-fn series_of(r: &serde_json::Value) -> Vec<Series> {
-    r["series"]
-        .as_array()
-        .map(|all| {
-            all.iter()
-                .map(|s| Series {
-                    service: s["service"].as_str().unwrap_or_default().to_string(),
-                    metric: s["metric"].as_str().unwrap_or_default().to_string(),
-                    points: s["points"]
-                        .as_array()
-                        .map(|pts| {
-                            pts.iter()
-                                .filter_map(|p| {
-                                    let ts = chrono::DateTime::parse_from_rfc3339(p[0].as_str()?)
-                                        .ok()?;
-                                    Some((ts.with_timezone(&chrono::Utc), p[1].as_f64()?))
-                                })
-                                .collect()
-                        })
-                        .unwrap_or_default(),
-                })
-                .collect()
+/// The series of a `query_metrics` answer (finite points only).
+fn series_of(r: &query_metrics::Output) -> Vec<Series> {
+    r.series
+        .iter()
+        .map(|s| Series {
+            service: s.service.clone(),
+            metric: s.metric.clone(),
+            points: s
+                .points
+                .iter()
+                .copied()
+                .filter(|p| p.1.is_finite())
+                .collect(),
         })
-        .unwrap_or_default()
+        .collect()
 }
 
 pub fn correlate_findings(
@@ -176,7 +142,7 @@ pub fn correlate_findings(
         _ => f.origin_service.clone(),
     };
     let origin_is_alert = origin_service.eq_ignore_ascii_case(b.alert.service.as_str());
-    let surge = metrics.and_then(|m| m.coincident_surge(1.8));
+    let surge = metrics.and_then(|m| m.coincident_surge(crate::engine::params::P.surge_factor));
     let failure_class = decide::failure_class(decide::ClassInput {
         origin_is_alert,
         family,
@@ -222,7 +188,7 @@ pub fn correlate_findings(
             "{failure_class} on {}: {} — most likely caused by {} {} on {} (\"{}\"), {:.0} min before the first error",
             origin_service,
             headline.clone().unwrap_or_else(|| f.hypothesis.clone()),
-            if c.candidate.kind == "deploy" {
+            if c.candidate.kind == ChangeKind::Deploy {
                 "deploy"
             } else {
                 "change"
@@ -245,10 +211,10 @@ pub fn correlate_findings(
         failure_class,
         summary,
         suspect_deploy: culprit
-            .filter(|c| c.candidate.kind == "deploy")
+            .filter(|c| c.candidate.kind == ChangeKind::Deploy)
             .map(|c| c.candidate.id.clone()),
         suspect_change: culprit
-            .filter(|c| c.candidate.kind != "deploy")
+            .filter(|c| c.candidate.kind != ChangeKind::Deploy)
             .map(|c| c.candidate.id.clone()),
         confidence,
         evidence,
@@ -260,7 +226,8 @@ pub fn correlate_findings(
         culprit_kind: culprit.map(|c| c.candidate.kind.clone()),
         culprit_description: culprit.map(|c| c.candidate.description.clone()),
         rollback_unsafe: culprit.is_some_and(|c| {
-            c.candidate.kind == "deploy" && correlate::rollback_unsafe(&c.candidate.description)
+            c.candidate.kind == ChangeKind::Deploy
+                && correlate::rollback_unsafe(&c.candidate.description)
         }),
         candidates_considered: cands.len(),
         ranking: scored

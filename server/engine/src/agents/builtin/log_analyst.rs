@@ -1,11 +1,13 @@
 //! Log analyst: reads warning-level logs across services and the dependency graph, mines
 //! error signatures, finds where the failure originates and which family it belongs to.
 
-use crate::agents::conclusions::{LogFindings, SignatureBrief};
+use crate::agents::conclusions::{Conclusion, LogFindings, SignatureBrief};
 use crate::agents::policy::*;
 use crate::engine::blame::{self, Upstream};
 use crate::engine::{decide, signals, templates, text};
 use crate::telemetry::LogEntry;
+use crate::tools::fetch_logs::FetchLogs;
+use crate::tools::get_dependencies::GetDependencies;
 
 pub struct LogAnalyst;
 
@@ -13,41 +15,41 @@ pub struct LogAnalyst;
 impl Policy for LogAnalyst {
     async fn next(&mut self, b: &Brief, h: &[Exchange]) -> Result<Step, PolicyError> {
         let service = b.alert.service.as_str();
-        if !called(h, "fetch_logs") {
+        if !called::<FetchLogs>(h) {
             return Ok(Step::Call(vec![
-                call(
-                    "fetch_logs",
+                call_tool::<FetchLogs>(
                     serde_json::json!({ "min_level": "WARNING", "hours_back": 6, "limit": 500 }),
                     1,
                 ),
-                call(
-                    "get_dependencies",
+                call_tool::<GetDependencies>(
                     serde_json::json!({ "service": service, "transitive": true }),
                     2,
                 ),
             ]));
         }
-        let lines: Vec<LogEntry> = result_of(h, "fetch_logs")
-            .and_then(|r| serde_json::from_value(r["lines"].clone()).ok())
+        let lines: &[LogEntry] = output_of::<FetchLogs>(h)
+            .map(|r| r.lines.as_slice())
             .unwrap_or_default();
-        let logs_available = result_of(h, "fetch_logs").is_some();
-        let upstream: Vec<Upstream> = result_of(h, "get_dependencies")
-            .and_then(|r| r["depends_on"].as_array())
-            .map(|a| {
-                a.iter()
+        let logs_available = succeeded::<FetchLogs>(h);
+        let upstream: Vec<Upstream> = output_of::<GetDependencies>(h)
+            .map(|r| {
+                r.depends_on
+                    .iter()
                     .map(|d| Upstream {
-                        service: d["service"].as_str().unwrap_or_default().to_string(),
-                        hops: d["hops"].as_u64().unwrap_or(1).max(1) as usize,
-                        external: d["external"].as_bool().unwrap_or(false),
-                        in_catalogue: d["in_catalogue"].as_bool().unwrap_or(false),
+                        service: d.service.clone(),
+                        hops: d.hops.max(1),
+                        external: d.external,
+                        in_catalogue: d.in_catalogue,
                     })
                     .collect()
             })
             .unwrap_or_default();
-        Ok(Step::Conclude(
-            serde_json::to_value(analyse(service, &lines, upstream, logs_available))
-                .unwrap_or_default(),
-        ))
+        Ok(Step::Conclude(Conclusion::Logs(analyse(
+            service,
+            lines,
+            upstream,
+            logs_available,
+        ))))
     }
 }
 
@@ -149,14 +151,8 @@ pub fn analyse(
             t.format("%Y-%m-%d %H:%M:%S UTC")
         ));
     }
-    let family_name = family.map(|f| {
-        serde_json::to_value(f)
-            .ok()
-            .and_then(|v| v.as_str().map(String::from))
-            .unwrap_or_default()
-    });
     let top = signals::telling(&sigs, family, |s| &s.example);
-    let hypothesis = match (&family_name, top) {
+    let hypothesis = match (family.map(signals::Family::as_str), top) {
         (Some(f), Some(top)) => format!(
             "{f} failure on {}: {}",
             origin.service,
@@ -172,7 +168,7 @@ pub fn analyse(
     LogFindings {
         origin_service: origin.service.clone(),
         origin_reason: origin.reason,
-        family: family_name,
+        family,
         hypothesis,
         first_error_at,
         signatures: sigs

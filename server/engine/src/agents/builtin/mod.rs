@@ -3,11 +3,11 @@
 //! analyzers in [`crate::engine`]. No model, no network. Text found in telemetry is only ever
 //! matched against known failure phrases, so instructions hidden in logs have no effect.
 
-mod comms;
-mod deploy_correlator;
-mod log_analyst;
-mod remediation;
-mod triage;
+pub mod comms;
+pub mod deploy_correlator;
+pub mod log_analyst;
+pub mod remediation;
+pub mod triage;
 
 use super::policy::{Brains, Policy};
 use sentinel_model::AgentRole;
@@ -25,12 +25,7 @@ impl Brains for BuiltinBrains {
     }
 }
 
+/// The built-in policy of `role` (each role's definition names it).
 pub fn builtin_policy(role: AgentRole) -> Box<dyn Policy> {
-    match role {
-        AgentRole::Triage => Box::new(triage::Triage),
-        AgentRole::LogAnalyst => Box::new(log_analyst::LogAnalyst),
-        AgentRole::DeployCorrelator => Box::new(deploy_correlator::DeployCorrelator),
-        AgentRole::Remediation => Box::new(remediation::Remediation::default()),
-        AgentRole::Comms | AgentRole::Orchestrator => Box::new(comms::Comms),
-    }
+    super::roles::def(role).builtin()
 }

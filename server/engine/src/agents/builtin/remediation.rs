@@ -1,11 +1,19 @@
 //! Remediation: reads the runbook, measures traffic when capacity is in question, chooses the
 //! action, drafts it, and asks a human to approve. Escalation needs no approval.
 
-use crate::agents::conclusions::RemediationPlan;
+use crate::agents::conclusions::{Conclusion, RemediationPlan};
 use crate::agents::policy::*;
 use crate::engine::correlate::{Candidate, Scored};
 use crate::engine::decide::{self, ActionChoice};
-use sentinel_model::RemediationAction;
+use crate::engine::lexicon;
+use crate::tools::Draft;
+use crate::tools::{
+    draft_flag_change::DraftFlagChange, draft_hotfix::DraftHotfix,
+    draft_restart_plan::DraftRestartPlan, draft_rollback_pr::DraftRollbackPr,
+    draft_scaling_plan::DraftScalingPlan, get_runbook::GetRunbook, query_metrics::QueryMetrics,
+    request_human_approval::RequestHumanApproval,
+};
+use sentinel_model::{ChangeKind, RemediationAction};
 
 #[derive(Default)]
 pub struct Remediation {
@@ -24,9 +32,8 @@ impl Policy for Remediation {
             .origin_service
             .clone()
             .unwrap_or_else(|| b.alert.service.to_string());
-        if !called(h, "get_runbook") {
-            return Ok(Step::Call(vec![call(
-                "get_runbook",
+        if !called::<GetRunbook>(h) {
+            return Ok(Step::Call(vec![call_tool::<GetRunbook>(
                 serde_json::json!({ "service": origin, "failure_class": d.failure_class, "symptoms": d.summary }),
                 1,
             )]));
@@ -35,32 +42,21 @@ impl Policy for Remediation {
         let needs_traffic = !corr.metrics_read
             && d.suspect_deploy.is_none()
             && d.suspect_change.is_none()
-            && matches!(
-                d.failure_class.as_str(),
-                "db_pool" | "capacity" | "traffic_surge"
-            );
-        if needs_traffic && !called(h, "query_metrics") {
-            return Ok(Step::Call(vec![call(
-                "query_metrics",
+            && d.failure_class.is_saturation();
+        if needs_traffic && !called::<QueryMetrics>(h) {
+            return Ok(Step::Call(vec![call_tool::<QueryMetrics>(
                 serde_json::json!({ "service": origin, "hours_back": 6 }),
                 2,
             )]));
         }
         if self.choice.is_none() {
-            let measured = result_of(h, "query_metrics")
-                .and_then(|r| r["series"].as_array())
-                .and_then(|series| {
-                    series
-                        .iter()
-                        .filter(|s| {
-                            let m = s["metric"].as_str().unwrap_or_default().to_lowercase();
-                            ["request", "rps", "traffic", "throughput", "qps"]
-                                .iter()
-                                .any(|k| m.contains(k))
-                        })
-                        .filter_map(|s| s["growth_ratio"].as_f64())
-                        .max_by(f64::total_cmp)
-                });
+            let measured = output_of::<QueryMetrics>(h).and_then(|r| {
+                r.series
+                    .iter()
+                    .filter(|s| lexicon::is_traffic_metric(&s.metric))
+                    .map(|s| s.growth_ratio)
+                    .max_by(f64::total_cmp)
+            });
             let traffic_growth = if corr.metrics_read {
                 corr.traffic_growth
             } else {
@@ -80,28 +76,27 @@ impl Policy for Remediation {
                     .unwrap_or_default(),
             });
             let draft = match choice.action {
-                RemediationAction::Rollback if d.suspect_deploy.is_some() => Some(call(
-                    "draft_rollback_pr",
-                    serde_json::json!({ "service": origin, "deploy_id": choice.target, "reason": d.summary }),
-                    3,
-                )),
-                RemediationAction::Rollback | RemediationAction::DisableFlag => Some(call(
-                    "draft_flag_change",
-                    serde_json::json!({ "service": origin, "change_id": choice.target, "reason": d.summary }),
-                    3,
-                )),
-                RemediationAction::Hotfix => Some(call(
-                    "draft_hotfix",
+                RemediationAction::Rollback if d.suspect_deploy.is_some() => {
+                    Some(call_tool::<DraftRollbackPr>(
+                        serde_json::json!({ "service": origin, "deploy_id": choice.target, "reason": d.summary }),
+                        3,
+                    ))
+                }
+                RemediationAction::Rollback | RemediationAction::DisableFlag => {
+                    Some(call_tool::<DraftFlagChange>(
+                        serde_json::json!({ "service": origin, "change_id": choice.target, "reason": d.summary }),
+                        3,
+                    ))
+                }
+                RemediationAction::Hotfix => Some(call_tool::<DraftHotfix>(
                     serde_json::json!({ "service": origin, "summary": d.summary, "deploy_id": choice.target, "why_not_rollback": choice.rationale }),
                     3,
                 )),
-                RemediationAction::Scale => Some(call(
-                    "draft_scaling_plan",
+                RemediationAction::Scale => Some(call_tool::<DraftScalingPlan>(
                     serde_json::json!({ "service": origin, "reason": choice.rationale, "resource": "replicas" }),
                     3,
                 )),
-                RemediationAction::Restart => Some(call(
-                    "draft_restart_plan",
+                RemediationAction::Restart => Some(call_tool::<DraftRestartPlan>(
                     serde_json::json!({ "service": origin, "reason": choice.rationale }),
                     3,
                 )),
@@ -122,28 +117,26 @@ impl Policy for Remediation {
             .iter()
             .rev()
             .find(|e| e.tool.starts_with("draft_") && e.ok)
-            .map(|e| &e.result);
-        if choice.action.is_destructive() && !called(h, "request_human_approval") {
+            .and_then(|e| e.output.as_ref())
+            .and_then(|o| o.downcast::<Draft>());
+        if choice.action.is_destructive() && !called::<RequestHumanApproval>(h) {
             let mut evidence = vec![choice.rationale.clone()];
             evidence.extend(d.evidence.iter().take(6).cloned());
             evidence.push(format!("diagnosis confidence {:.2}", d.confidence));
-            return Ok(Step::Call(vec![call(
-                "request_human_approval",
+            return Ok(Step::Call(vec![call_tool::<RequestHumanApproval>(
                 serde_json::json!({ "action": choice.action.as_str(), "target": choice.target, "risk": choice.risk, "evidence": evidence }),
                 4,
             )]));
         }
         let plan = RemediationPlan {
-            action: choice.action.as_str().into(),
+            action: choice.action,
             target: choice.target,
             rationale: choice.rationale,
             risk: choice.risk,
-            draft_id: draft.and_then(|r| r["draft_id"].as_str().map(String::from)),
-            draft: draft.and_then(|r| r["body"].as_str().map(String::from)),
+            draft_id: draft.map(|r| r.draft_id.clone()),
+            draft: draft.map(|r| r.body.clone()),
         };
-        Ok(Step::Conclude(
-            serde_json::to_value(plan).unwrap_or_default(),
-        ))
+        Ok(Step::Conclude(Conclusion::Plan(plan)))
     }
 }
 
@@ -157,7 +150,7 @@ fn culprit_of(c: &crate::agents::conclusions::CorrelationFindings) -> Option<Sco
     Some(Scored {
         candidate: Candidate {
             id,
-            kind: c.culprit_kind.clone().unwrap_or_else(|| "deploy".into()),
+            kind: c.culprit_kind.clone().unwrap_or(ChangeKind::Deploy),
             service: c.diagnosis.origin_service.clone().unwrap_or_default(),
             ts: c.diagnosis.first_error_at.unwrap_or_default(),
             description: c.culprit_description.clone().unwrap_or_default(),

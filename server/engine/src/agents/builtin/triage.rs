@@ -1,11 +1,12 @@
 //! Triage: service metadata (tier) and memory search, then priority and duplicate check.
 
+use crate::agents::conclusions::Conclusion;
 use crate::agents::policy::*;
 use crate::engine::decide;
+use crate::engine::params::P;
+use crate::tools::get_service_metadata::GetServiceMetadata;
+use crate::tools::search_past_incidents::SearchPastIncidents;
 use sentinel_model::{SimilarIncident, TriageReport};
-
-/// An open incident on the same service this similar is a duplicate.
-pub const DUPLICATE_SIMILARITY: f32 = 0.85;
 
 pub struct Triage;
 
@@ -13,54 +14,40 @@ pub struct Triage;
 impl Policy for Triage {
     async fn next(&mut self, b: &Brief, h: &[Exchange]) -> Result<Step, PolicyError> {
         let service = b.alert.service.as_str();
-        if !called(h, "get_service_metadata") {
+        if !called::<GetServiceMetadata>(h) {
             return Ok(Step::Call(vec![
-                call(
-                    "get_service_metadata",
-                    serde_json::json!({ "service": service }),
-                    1,
-                ),
-                call(
-                    "search_past_incidents",
+                call_tool::<GetServiceMetadata>(serde_json::json!({ "service": service }), 1),
+                call_tool::<SearchPastIncidents>(
                     serde_json::json!({ "query": symptom_text(b), "service": service, "k": 5 }),
                     2,
                 ),
             ]));
         }
-        let meta = result_of(h, "get_service_metadata");
-        let tier = meta.and_then(|m| m["tier"].as_u64()).map(|t| t as u8);
+        let tier = output_of::<GetServiceMetadata>(h).and_then(|m| m.info.tier);
         let severity = decide::priority(b.alert.severity, tier);
-        let past = result_of(h, "search_past_incidents");
+        let past = output_of::<SearchPastIncidents>(h);
         let similar: Vec<SimilarIncident> = past
-            .and_then(|p| p["similar"].as_array())
-            .map(|a| {
-                a.iter()
+            .map(|p| {
+                p.similar
+                    .iter()
                     .map(|s| SimilarIncident {
-                        incident_id: s["incident_id"].as_str().unwrap_or_default().to_string(),
-                        similarity: s["similarity"].as_f64().unwrap_or(0.0) as f32,
-                        service: s["service"].as_str().map(String::from),
-                        summary: s["summary"].as_str().map(String::from),
-                        action: s["action"].as_str().map(String::from),
-                        outcome: s["outcome"].as_str().map(String::from),
+                        incident_id: s.incident_id.clone(),
+                        similarity: s.similarity,
+                        service: Some(s.service.clone()),
+                        summary: Some(s.summary.clone()),
+                        action: Some(s.action.clone()),
+                        outcome: Some(s.outcome.clone()),
                     })
                     .collect()
             })
             .unwrap_or_default();
-        let duplicate_of = past
-            .and_then(|p| p["open_on_service"].as_array())
-            .and_then(|a| {
-                a.iter()
-                    .filter(|o| {
-                        o["similarity"].as_f64().unwrap_or(0.0) as f32 >= DUPLICATE_SIMILARITY
-                    })
-                    .max_by(|x, y| {
-                        x["similarity"]
-                            .as_f64()
-                            .unwrap_or(0.0)
-                            .total_cmp(&y["similarity"].as_f64().unwrap_or(0.0))
-                    })
-                    .and_then(|o| o["incident_id"].as_str().map(String::from))
-            });
+        let duplicate_of = past.and_then(|p| {
+            p.open_on_service
+                .iter()
+                .filter(|o| o.similarity >= P.duplicate_similarity)
+                .max_by(|x, y| x.similarity.total_cmp(&y.similarity))
+                .map(|o| o.incident_id.clone())
+        });
         let tier_text = match tier {
             Some(t) => format!("tier {t}"),
             None => "unknown tier (service not in catalogue)".into(),
@@ -77,9 +64,7 @@ impl Policy for Triage {
             tier,
             rationale,
         };
-        Ok(Step::Conclude(
-            serde_json::to_value(report).unwrap_or_default(),
-        ))
+        Ok(Step::Conclude(Conclusion::Triage(report)))
     }
 }
 

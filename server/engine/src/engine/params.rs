@@ -1,0 +1,142 @@
+//! Every weight and threshold that steers the built-in engine, in one place with its default
+//! and why. The analyzers read [`P`]; the LLM prompts quote the same values, so a model and the
+//! engine are told the same rules.
+
+/// The engine's parameters (see each field for what it steers).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Params {
+    // ---- triage ----
+    /// An open incident on the same service at least this similar is a duplicate.
+    pub duplicate_similarity: f32,
+
+    // ---- evidence families ----
+    /// Least signal score for a family to count at all.
+    pub family_min_score: f64,
+    /// How much a family's score counts when choosing the dominant one: specific families
+    /// (certificate, DNS, disk, platform) outrank a leak or pool, which outrank code errors,
+    /// which outrank "a call failed" (usually a symptom) and load.
+    pub family_weight_specific: f64,
+    pub family_weight_resource: f64,
+    pub family_weight_code: f64,
+    pub family_weight_crash_loop: f64,
+    pub family_weight_upstream: f64,
+    pub family_weight_load: f64,
+
+    // ---- change correlation ----
+    /// Time constant (minutes) of a change's suspicion decay for failures that build up
+    /// (leaks, pool exhaustion) and for those that show at once.
+    pub tau_slow_minutes: f64,
+    pub tau_fast_minutes: f64,
+    /// A change landing up to this many minutes after the first error still counts (clock skew).
+    pub landed_after_tolerance_minutes: f64,
+    /// Another service that began failing this many minutes after a change of its own (or up
+    /// to a minute before) broke because of it.
+    pub broke_after_window_minutes: f64,
+    /// Weight of a change by where it landed: on the origin; on a service tied to it (the
+    /// alerting one, a datastore it loads, one it reconfigures calls to, one the errors name,
+    /// one that broke right after); on a dependency; anywhere else.
+    pub scope_origin: f64,
+    pub scope_tied: f64,
+    pub scope_related: f64,
+    pub scope_other: f64,
+    /// Shared identifiers between a change and the errors that make its content fully
+    /// suspect, and the weight of that share and of "the change type explains the family".
+    pub shared_terms_full: f64,
+    pub content_terms_weight: f64,
+    pub content_family_weight: f64,
+    /// A change on the origin this many minutes before its first error explains a code-level
+    /// failure by proximity alone; a terse one (a version bump) within the longer window
+    /// starts from `terse_content`.
+    pub origin_proximity_minutes: f64,
+    pub terse_window_minutes: f64,
+    pub terse_content: f64,
+    /// Content of a change tied to the origin by a reason in itself (broke right after, loads
+    /// its datastore, reconfigures calls to it).
+    pub reasoned_content: f64,
+    /// Score = sqrt(time) × scope × (content_floor + (1 − content_floor) × content) × (1, or
+    /// `unexplained_factor` when nothing the change did explains the errors) × metric verdict.
+    pub content_floor: f64,
+    pub unexplained_factor: f64,
+
+    // ---- culprit and confidence ----
+    /// A culprit must score at least this and beat the runner-up by the margin.
+    pub culprit_min_score: f64,
+    pub culprit_min_margin: f64,
+    /// Confidence when no logs could be read.
+    pub confidence_no_logs: f64,
+    /// With a culprit: base + score_weight × score + margin_weight × (score − runner-up).
+    pub confidence_culprit_base: f64,
+    pub confidence_score_weight: f64,
+    pub confidence_margin_weight: f64,
+    /// Without one: base + per_strength × min(family strength, strength_cap).
+    pub confidence_family_base: f64,
+    pub confidence_per_strength: f64,
+    pub confidence_strength_cap: f64,
+    /// Confidence is kept within [floor, ceiling].
+    pub confidence_floor: f64,
+    pub confidence_ceiling: f64,
+
+    // ---- metrics and action ----
+    /// Peak over baseline of offered load that counts as a traffic surge (and justifies scaling).
+    pub surge_factor: f64,
+    /// Metric verdict factors on a change: the symptom was already under way before it; a leak
+    /// was already climbing steadily before it.
+    pub verdict_already_under_way: f64,
+    pub verdict_leak_under_way: f64,
+    /// Below this confidence Sentinel proposes nothing destructive and escalates to a human.
+    pub min_action_confidence: f64,
+}
+
+impl Params {
+    pub const DEFAULT: Params = Params {
+        duplicate_similarity: 0.85,
+        family_min_score: 0.5,
+        family_weight_specific: 1.5,
+        family_weight_resource: 1.2,
+        family_weight_code: 1.0,
+        family_weight_crash_loop: 0.9,
+        family_weight_upstream: 0.7,
+        family_weight_load: 0.5,
+        tau_slow_minutes: 360.0,
+        tau_fast_minutes: 90.0,
+        landed_after_tolerance_minutes: 1.0,
+        broke_after_window_minutes: 15.0,
+        scope_origin: 1.0,
+        scope_tied: 0.6,
+        scope_related: 0.35,
+        scope_other: 0.08,
+        shared_terms_full: 3.0,
+        content_terms_weight: 0.75,
+        content_family_weight: 0.25,
+        origin_proximity_minutes: 10.0,
+        terse_window_minutes: 30.0,
+        terse_content: 0.5,
+        reasoned_content: 0.75,
+        content_floor: 0.3,
+        unexplained_factor: 0.5,
+        culprit_min_score: 0.4,
+        culprit_min_margin: 0.08,
+        confidence_no_logs: 0.1,
+        confidence_culprit_base: 0.35,
+        confidence_score_weight: 0.5,
+        confidence_margin_weight: 0.3,
+        confidence_family_base: 0.3,
+        confidence_per_strength: 0.08,
+        confidence_strength_cap: 6.0,
+        confidence_floor: 0.05,
+        confidence_ceiling: 0.97,
+        surge_factor: 1.8,
+        verdict_already_under_way: 0.3,
+        verdict_leak_under_way: 0.15,
+        min_action_confidence: 0.45,
+    };
+}
+
+impl Default for Params {
+    fn default() -> Self {
+        Self::DEFAULT
+    }
+}
+
+/// The parameters the engine runs with.
+pub const P: Params = Params::DEFAULT;
