@@ -429,3 +429,54 @@ async fn alerts_without_telemetry_escalate_and_say_what_was_missing() {
     // Unknown service: triage still works.
     assert_eq!(r.triage.unwrap().tier, None);
 }
+
+/// A model that names a tool of another role (here: triage asking for the gate) gets a tool
+/// error; nothing is drafted or requested, and the run goes on.
+#[tokio::test]
+async fn a_role_may_call_only_its_own_tools() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = Arc::new(ScriptedModel::new(vec![
+        Turn::tool_call(
+            "request_human_approval",
+            r#"{"action":"rollback","target":"x","risk":"low","evidence":["e"]}"#,
+        ),
+        Turn::text(&triage_json()),
+    ]));
+    let s = sentinel_with(
+        dir.path(),
+        Some((model.clone(), vec![AgentRole::Triage])),
+        |_| {},
+    )
+    .await;
+    let (id, _) = start(&s, "bad_deploy_01").await;
+    let evs = events(&s, &id).await;
+    let refused = evs
+        .iter()
+        .find_map(|e| match &e.kind {
+            RunEventKind::ToolResult {
+                tool, ok, result, ..
+            } if tool == "request_human_approval" => Some((*ok, result.clone())),
+            _ => None,
+        })
+        .expect("the call is recorded");
+    assert!(!refused.0);
+    assert!(
+        refused.1["error"]
+            .as_str()
+            .unwrap()
+            .contains("not a tool of the Triage"),
+        "{}",
+        refused.1
+    );
+    // The only approval is the one the remediation agent asked for later.
+    let approvals = evs
+        .iter()
+        .filter(|e| matches!(&e.kind, RunEventKind::ApprovalRequested { approval } if approval.proposer != "triage"))
+        .count();
+    let by_triage = evs
+        .iter()
+        .filter(|e| matches!(&e.kind, RunEventKind::ApprovalRequested { approval } if approval.proposer == "triage"))
+        .count();
+    assert_eq!(by_triage, 0);
+    assert_eq!(approvals, 1);
+}

@@ -160,11 +160,7 @@ impl Sentinel {
             fingerprint,
             alert_count: 1,
             alert: alert.clone(),
-            report: crate::agents::runner::build_report(
-                &id,
-                IncidentStatus::Open,
-                &Default::default(),
-            ),
+            report: crate::agents::build_report(&id, IncidentStatus::Open, &Default::default()),
             state_json: None,
             created_at: now,
             updated_at: now,

@@ -5,13 +5,16 @@
 //! cap, approval gate, events and trajectory whichever brain is used.
 
 pub mod builtin;
+mod calls;
 pub mod conclusions;
 pub mod events;
 pub mod llm_policy;
+mod persist;
 pub mod policy;
 pub mod roles;
 pub mod runner;
 pub mod state;
 
 pub use events::EventSink;
+pub use persist::build_report;
 pub use runner::{RunOutcome, Runner};
