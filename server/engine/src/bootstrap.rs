@@ -5,10 +5,16 @@
 
 use crate::agents::llm_policy::ConfiguredBrains;
 use crate::config::Config;
+use crate::config::LogsKind;
 use crate::service::{Sentinel, ServiceError};
-use crate::telemetry::Connectors;
+use crate::store::Store;
+use crate::telemetry::changes::{ChangeSources, GitChanges, StoredChanges};
+use crate::telemetry::files::FileLogs;
+use crate::telemetry::prometheus::{PrometheusMetrics, ServiceMetrics, matchers_of};
+use crate::telemetry::{Connectors, LogSource, MetricSource};
 use crate::tools::Registry;
 use std::sync::Arc;
+use std::time::Duration;
 
 #[derive(Debug, thiserror::Error)]
 pub enum BootError {
@@ -16,6 +22,8 @@ pub enum BootError {
     Models(String),
     #[error(transparent)]
     Service(#[from] ServiceError),
+    #[error("telemetry: {0}")]
+    Telemetry(String),
 }
 
 /// Builds the application service from the configuration.
@@ -25,16 +33,90 @@ pub async fn sentinel(config: Config) -> Result<Sentinel, BootError> {
     let brains = ConfiguredBrains::from_config(&config.models, &config.providers, registry.clone())
         .map_err(BootError::Models)?;
     let mut sentinel = Sentinel::build(config, Arc::new(brains), registry).await?;
-    sentinel.connectors = connectors(&sentinel.config);
+    sentinel.connectors = connectors(&sentinel.config, &sentinel.store)?;
+    check_backends(&sentinel.connectors);
     Ok(sentinel)
 }
 
+/// Default seconds a telemetry backend call may take.
+const BACKEND_TIMEOUT_SECS: u64 = 10;
+
 /// The telemetry backend of each kind, from the configuration. Scenario incidents always read
-/// their scenario's telemetry; these serve every other incident. This build has no backend
-/// connectors yet, so every kind stays unconfigured (and `warn_unused` says so when the file
-/// names one): webhook incidents then report their telemetry as unavailable.
-fn connectors(_config: &Config) -> Connectors {
-    Connectors::default()
+/// their scenario's telemetry; these serve every other incident. Change events posted to
+/// `/webhooks/change` are always a change source; `[[changes.git]]` repositories join them.
+pub fn connectors(config: &Config, store: &Store) -> Result<Connectors, BootError> {
+    let f = &config.file;
+    let metrics: Option<Arc<dyn MetricSource>> = match &f.metrics {
+        Some(m) => {
+            let services = f
+                .services
+                .iter()
+                .map(|(name, s)| {
+                    (
+                        name.clone(),
+                        ServiceMetrics {
+                            matchers: s
+                                .metrics_selector
+                                .as_deref()
+                                .map(matchers_of)
+                                .unwrap_or_else(|| format!("service=\"{name}\"")),
+                            queries: s.queries.clone(),
+                        },
+                    )
+                })
+                .collect();
+            let p = PrometheusMetrics::new(
+                &m.url,
+                m.bearer_token.as_ref().map(|t| t.expose().to_string()),
+                Duration::from_secs(m.timeout_secs.unwrap_or(BACKEND_TIMEOUT_SECS)),
+                services,
+            )
+            .map_err(|e| BootError::Telemetry(e.to_string()))?;
+            Some(Arc::new(p))
+        }
+        None => None,
+    };
+    let logs: Option<Arc<dyn LogSource>> = match &f.logs {
+        Some(l) if l.kind == LogsKind::Files => Some(Arc::new(FileLogs {
+            patterns: l.paths.clone(),
+        })),
+        _ => None,
+    };
+    let git = f
+        .changes
+        .git
+        .iter()
+        .map(|g| {
+            Arc::new(GitChanges::new(
+                &g.service,
+                &g.repo,
+                &config.data_dir,
+                Duration::from_secs(g.timeout_secs.unwrap_or(BACKEND_TIMEOUT_SECS)),
+            ))
+        })
+        .collect();
+    Ok(Connectors {
+        logs,
+        changes: Some(Arc::new(ChangeSources {
+            events: Arc::new(StoredChanges {
+                store: store.clone(),
+            }),
+            git,
+        })),
+        metrics,
+    })
+}
+
+/// A backend that is down is a warning at start, never a failure (investigations then say
+/// it was unavailable).
+fn check_backends(c: &Connectors) {
+    if let Some(m) = c.metrics.clone() {
+        tokio::spawn(async move {
+            if let Err(e) = m.ping().await {
+                tracing::warn!(error = %e, "the metrics backend does not answer; investigations will report metrics as unavailable");
+            }
+        });
+    }
 }
 
 /// Says which configuration-file tables this build accepts but does not act on yet, so a

@@ -481,6 +481,9 @@ pub struct GitChanges {
     pub service: String,
     /// A path or a `git://` URL.
     pub repo: String,
+    /// Seconds a git command may take (default 10).
+    #[serde(default)]
+    pub timeout_secs: Option<u64>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -492,6 +495,9 @@ pub struct ServiceConfig {
     /// The log stream selector for this service (Loki) or its file glob.
     #[serde(default)]
     pub log_selector: Option<String>,
+    /// Extra metric signals: name → PromQL; `{{selector}}` stands for the service's matchers.
+    #[serde(default)]
+    pub queries: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -698,17 +704,10 @@ impl FileConfig {
     /// Tables this build reads but does not act on yet (said at start, never silently ignored).
     pub fn not_yet_used(&self) -> Vec<&'static str> {
         let mut v = Vec::new();
-        if self.metrics.is_some() {
-            v.push("[metrics]");
-        }
-        if self.logs.is_some() {
-            v.push("[logs]");
-        }
-        if !self.changes.git.is_empty() {
-            v.push("[[changes.git]]");
-        }
-        if !self.services.is_empty() {
-            v.push("[services.*]");
+        match self.logs.as_ref().map(|l| l.kind) {
+            Some(LogsKind::Loki) => v.push("[logs] kind = \"loki\""),
+            Some(LogsKind::Postgres) => v.push("[logs] kind = \"postgres\""),
+            _ => {}
         }
         if !self.operators.is_empty() {
             v.push("[[operators]]");

@@ -191,6 +191,7 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/webhooks/grafana", post(webhooks::receive::<webhooks::Grafana>))
         .route("/webhooks/datadog", post(webhooks::receive::<webhooks::Datadog>))
+        .route("/webhooks/change", post(webhooks::receive_change))
         .leptos_routes_with_context(
             &state,
             routes,

@@ -394,3 +394,40 @@ mod tests {
         assert!(check_token(Some("s3cret"), &h, Some(far)).is_ok());
     }
 }
+
+/// `POST /webhooks/change` (docs/CONTRACTS.md §7): a deploy or config/flag change from CI/CD,
+/// authenticated like the alert webhooks, stored append-only. 202 also for a repeat of the
+/// same id (which changes nothing; `stored: false`).
+pub async fn receive_change(State(s): State<AppState>, req: Request) -> Response {
+    match handle_change(&s, req).await {
+        Ok(r) => r,
+        Err(e) => e.into_response(),
+    }
+}
+
+async fn handle_change(s: &AppState, req: Request) -> Result<Response, ApiError> {
+    let (parts, body) = req.into_parts();
+    let peer = peer(&parts);
+    check_sender(s, &parts.headers, false)?;
+    check_token(
+        s.ingest.config.webhook_token.as_deref(),
+        &parts.headers,
+        peer,
+    )?;
+    check_json_type(&parts.headers)?;
+    let body = super::guard::read_body(s, body).await?;
+    let change = crate::ingest::change::parse(&body)?;
+    let stored = s.sentinel.store.insert_change(&change, "webhook").await?;
+    tracing::info!(
+        change = %change.id,
+        service = %change.service,
+        kind = %change.kind,
+        stored,
+        "change event received"
+    );
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(serde_json::json!({ "accepted": true, "id": change.id, "stored": stored })),
+    )
+        .into_response())
+}

@@ -8,6 +8,7 @@
 //! and persistence. The HTTP side — receive, verify, bound, accept — is `http::webhooks`.
 
 pub mod alertmanager;
+pub mod change;
 pub mod datadog;
 pub mod generic;
 pub mod grafana;

@@ -26,6 +26,7 @@
 mod alerts;
 mod approvals;
 mod catalogue;
+mod changes;
 mod eval_runs;
 mod events;
 mod incidents;
@@ -35,6 +36,7 @@ mod sessions;
 pub use alerts::{AlertRow, FingerprintHead, PRUNE_BATCH, ROWS_PER_STATEMENT};
 pub use approvals::*;
 pub use catalogue::{Catalogue, DependencyEdge, Runbook, ServiceInfo};
+pub use changes::ChangeEvent;
 
 pub use incidents::*;
 pub use memories::*;

@@ -5,6 +5,9 @@
 //! [`Connectors`] holds the ones chosen from the configuration; a kind with nothing
 //! configured answers [`NoTelemetry`]'s "unavailable". Agents never see which.
 
+pub mod changes;
+pub mod files;
+pub mod prometheus;
 mod scenario;
 mod types;
 
@@ -55,6 +58,10 @@ pub trait ChangeSource: Send + Sync {
 /// Where metric samples come from (a scenario; a Prometheus-API backend).
 #[async_trait::async_trait]
 pub trait MetricSource: Send + Sync {
+    /// Whether the backend answers (checked at start; a failure is a warning).
+    async fn ping(&self) -> Result<(), TelemetryError> {
+        Ok(())
+    }
     async fn metrics(
         &self,
         service: Option<&str>,

@@ -1,0 +1,128 @@
+//! Change events (deploys, flag and config changes) announced to `POST /webhooks/change`:
+//! append-only, deduplicated by id.
+
+use super::*;
+use crate::telemetry::{Change, Deploy, FilesChanged};
+use chrono::{DateTime, Utc};
+use sentinel_model::ChangeKind;
+
+/// One stored change event.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChangeEvent {
+    pub id: String,
+    pub service: String,
+    pub kind: ChangeKind,
+    pub ts: DateTime<Utc>,
+    pub author: String,
+    pub description: String,
+    pub commit: Option<String>,
+    pub version: Option<String>,
+    pub files_changed: Vec<String>,
+}
+
+impl ChangeEvent {
+    /// As a deploy (for `list_recent_deploys`), if it is one.
+    pub fn as_deploy(&self) -> Option<Deploy> {
+        (self.kind == ChangeKind::Deploy).then(|| Deploy {
+            id: self.id.clone(),
+            service: self.service.clone(),
+            ts: self.ts,
+            author: self.author.clone(),
+            commit: self.commit.clone(),
+            files_changed: FilesChanged::List(self.files_changed.clone()),
+            description: match &self.version {
+                Some(v) if !self.description.contains(v.as_str()) => {
+                    format!("{} (version {v})", self.description)
+                }
+                _ => self.description.clone(),
+            },
+        })
+    }
+
+    /// As a change (for `list_changes`), if it is not a deploy.
+    pub fn as_change(&self) -> Option<Change> {
+        (self.kind != ChangeKind::Deploy).then(|| Change {
+            id: self.id.clone(),
+            kind: self.kind.clone(),
+            service: self.service.clone(),
+            ts: self.ts,
+            author: self.author.clone(),
+            description: self.description.clone(),
+        })
+    }
+}
+
+type Row = (
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+);
+
+impl Store {
+    /// Stores a change event. False if one with this id was stored before (nothing changes).
+    pub async fn insert_change(&self, c: &ChangeEvent, source: &str) -> Result<bool> {
+        let files = (!c.files_changed.is_empty())
+            .then(|| serde_json::to_string(&c.files_changed).unwrap_or_default());
+        let res = sqlx::query(
+            "INSERT OR IGNORE INTO changes (id, service, kind, ts, author, description, commit_sha, version, files_json, source, received_at) \
+             VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+        )
+        .bind(&c.id)
+        .bind(&c.service)
+        .bind(c.kind.as_str())
+        .bind(ts(c.ts))
+        .bind(&c.author)
+        .bind(&c.description)
+        .bind(&c.commit)
+        .bind(&c.version)
+        .bind(files)
+        .bind(source)
+        .bind(ts(Utc::now()))
+        .execute(&self.writer)
+        .await?;
+        Ok(res.rows_affected() == 1)
+    }
+
+    /// Change events since `since` (oldest first, at most `limit`), of one service or all.
+    pub async fn changes_since(
+        &self,
+        service: Option<&str>,
+        since: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<ChangeEvent>> {
+        let rows: Vec<Row> = sqlx::query_as(
+            "SELECT id, service, kind, ts, author, description, commit_sha, version, files_json FROM changes \
+             WHERE ts >= ? AND (? IS NULL OR lower(service) = lower(?)) ORDER BY ts ASC, id ASC LIMIT ?",
+        )
+        .bind(ts(since))
+        .bind(service)
+        .bind(service)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(
+                |(id, service, kind, t, author, description, commit, version, files)| ChangeEvent {
+                    id,
+                    service,
+                    kind: ChangeKind::parse(&kind),
+                    ts: parse_ts(&t),
+                    author,
+                    description,
+                    commit,
+                    version,
+                    files_changed: files
+                        .and_then(|f| serde_json::from_str(&f).ok())
+                        .unwrap_or_default(),
+                },
+            )
+            .collect())
+    }
+}
