@@ -50,6 +50,17 @@ if [[ "${1:-}" == "--test" ]]; then
     apt-get install -y -qq --no-install-recommends --no-upgrade prometheus-alertmanager >/dev/null \
       || { apt-get update -qq && apt-get install -y -qq --no-install-recommends --no-upgrade prometheus-alertmanager >/dev/null; }
   fi
+  # Debian's Prometheus (with promtool) and VictoriaMetrics for the real-telemetry tests
+  # (server/tests/telemetry_real.rs).
+  for pkg in prometheus:promtool victoria-metrics:victoria-metrics; do
+    name=${pkg%%:*}; bin=${pkg##*:}
+    if ! command -v "$bin" >/dev/null; then
+      say "installing Debian $name"
+      export DEBIAN_FRONTEND=noninteractive
+      apt-get install -y -qq --no-install-recommends --no-upgrade "$name" >/dev/null \
+        || { apt-get update -qq && apt-get install -y -qq --no-install-recommends --no-upgrade "$name" >/dev/null; }
+    fi
+  done
   # 5. Playwright test runner from the committed lockfile, without its browser download.
   if [[ ! -d end2end/node_modules/@playwright/test ]] || [[ end2end/package-lock.json -nt end2end/node_modules/.package-lock.json ]]; then
     say "installing Playwright (npm ci, no browser download)"

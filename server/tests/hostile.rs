@@ -26,6 +26,7 @@ const ROUTES: &[(M, &str, bool)] = &[
     (M::Post, "/webhooks/pagerduty", true),
     (M::Post, "/webhooks/grafana", true),
     (M::Post, "/webhooks/datadog", true),
+    (M::Post, "/webhooks/change", true),
     (M::Get, "/api/scenarios", true),
     (M::Post, "/api/scenarios/{id}/fire", true),
     (M::Get, "/api/incidents", true),

@@ -426,6 +426,10 @@ async fn alerts_without_telemetry_escalate_and_say_what_was_missing() {
         d.evidence
     );
     assert_eq!(r.remediation.unwrap().action, RemediationAction::Escalate);
+    // The report says what could be read: change events always (none were posted), no logs
+    // or metrics backend is configured.
+    assert_eq!(r.telemetry.consulted, vec!["changes"]);
+    assert_eq!(r.telemetry.unavailable, vec!["logs", "metrics"]);
     // Unknown service: triage still works.
     assert_eq!(r.triage.unwrap().tier, None);
 }

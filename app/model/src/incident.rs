@@ -242,6 +242,48 @@ pub struct RunReport {
     pub remediation: Option<RemediationReport>,
     pub comms: Option<CommsReport>,
     pub trajectory: TrajectorySummary,
+    /// Which telemetry the agents read and which was unavailable (absent before any was asked).
+    #[serde(default, skip_serializing_if = "TelemetryUse::is_empty")]
+    pub telemetry: TelemetryUse,
+}
+
+/// The kinds of telemetry (`logs`, `changes`, `metrics`) an investigation consulted, and those
+/// every query of which failed (not configured, or the backend down).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct TelemetryUse {
+    pub consulted: Vec<String>,
+    pub unavailable: Vec<String>,
+}
+
+impl TelemetryUse {
+    pub fn is_empty(&self) -> bool {
+        self.consulted.is_empty() && self.unavailable.is_empty()
+    }
+
+    /// From the trajectory: the telemetry kind of each reading tool, and whether any call of
+    /// that kind answered.
+    pub fn from_calls(calls: &[ToolCallSummary]) -> Self {
+        let mut out = Self::default();
+        for kind in ["logs", "changes", "metrics"] {
+            let of_kind: Vec<&ToolCallSummary> = calls
+                .iter()
+                .filter(|c| {
+                    matches!(
+                        (kind, c.tool.as_str()),
+                        ("logs", "fetch_logs")
+                            | ("changes", "list_recent_deploys" | "list_changes")
+                            | ("metrics", "query_metrics")
+                    )
+                })
+                .collect();
+            if of_kind.iter().any(|c| c.ok) {
+                out.consulted.push(kind.into());
+            } else if !of_kind.is_empty() {
+                out.unavailable.push(kind.into());
+            }
+        }
+        out
+    }
 }
 
 /// A row of the incident list.

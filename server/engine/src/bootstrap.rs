@@ -46,6 +46,7 @@ const BACKEND_TIMEOUT_SECS: u64 = 10;
 /// `/webhooks/change` are always a change source; `[[changes.git]]` repositories join them.
 pub fn connectors(config: &Config, store: &Store) -> Result<Connectors, BootError> {
     let f = &config.file;
+    let mut prometheus: Option<Arc<PrometheusMetrics>> = None;
     let metrics: Option<Arc<dyn MetricSource>> = match &f.metrics {
         Some(m) => {
             let services = f
@@ -72,7 +73,9 @@ pub fn connectors(config: &Config, store: &Store) -> Result<Connectors, BootErro
                 services,
             )
             .map_err(|e| BootError::Telemetry(e.to_string()))?;
-            Some(Arc::new(p))
+            let p = Arc::new(p);
+            prometheus = Some(p.clone());
+            Some(p)
         }
         None => None,
     };
@@ -102,6 +105,7 @@ pub fn connectors(config: &Config, store: &Store) -> Result<Connectors, BootErro
                 store: store.clone(),
             }),
             git,
+            versions: prometheus,
         })),
         metrics,
     })

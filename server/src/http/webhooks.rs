@@ -369,32 +369,6 @@ pub async fn accept(
         .into_response())
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn token_rule() {
-        let mut h = HeaderMap::new();
-        let lo: SocketAddr = "127.0.0.1:5000".parse().unwrap();
-        let far: SocketAddr = "10.0.0.8:5000".parse().unwrap();
-        assert!(check_token(None, &h, Some(lo)).is_ok());
-        assert!(check_token(None, &h, Some(far)).is_err());
-        assert!(check_token(None, &h, None).is_err());
-        assert!(check_token(Some("s3cret"), &h, Some(lo)).is_err());
-        h.insert(header::AUTHORIZATION, "Bearer s3cret".parse().unwrap());
-        assert!(check_token(Some("s3cret"), &h, Some(far)).is_ok());
-        h.insert(header::AUTHORIZATION, "Bearer nope".parse().unwrap());
-        assert!(check_token(Some("s3cret"), &h, Some(lo)).is_err());
-        let basic = base64::engine::general_purpose::STANDARD.encode("alertmanager:s3cret");
-        h.insert(
-            header::AUTHORIZATION,
-            format!("Basic {basic}").parse().unwrap(),
-        );
-        assert!(check_token(Some("s3cret"), &h, Some(far)).is_ok());
-    }
-}
-
 /// `POST /webhooks/change` (docs/CONTRACTS.md §7): a deploy or config/flag change from CI/CD,
 /// authenticated like the alert webhooks, stored append-only. 202 also for a repeat of the
 /// same id (which changes nothing; `stored: false`).
@@ -430,4 +404,30 @@ async fn handle_change(s: &AppState, req: Request) -> Result<Response, ApiError>
         Json(serde_json::json!({ "accepted": true, "id": change.id, "stored": stored })),
     )
         .into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn token_rule() {
+        let mut h = HeaderMap::new();
+        let lo: SocketAddr = "127.0.0.1:5000".parse().unwrap();
+        let far: SocketAddr = "10.0.0.8:5000".parse().unwrap();
+        assert!(check_token(None, &h, Some(lo)).is_ok());
+        assert!(check_token(None, &h, Some(far)).is_err());
+        assert!(check_token(None, &h, None).is_err());
+        assert!(check_token(Some("s3cret"), &h, Some(lo)).is_err());
+        h.insert(header::AUTHORIZATION, "Bearer s3cret".parse().unwrap());
+        assert!(check_token(Some("s3cret"), &h, Some(far)).is_ok());
+        h.insert(header::AUTHORIZATION, "Bearer nope".parse().unwrap());
+        assert!(check_token(Some("s3cret"), &h, Some(lo)).is_err());
+        let basic = base64::engine::general_purpose::STANDARD.encode("alertmanager:s3cret");
+        h.insert(
+            header::AUTHORIZATION,
+            format!("Basic {basic}").parse().unwrap(),
+        );
+        assert!(check_token(Some("s3cret"), &h, Some(far)).is_ok());
+    }
 }

@@ -27,12 +27,32 @@ pub fn Resolution(report: RunReport) -> impl IntoView {
         (None, None) => Some(view! { <p class="empty" data-testid="no-diagnosis">"Not diagnosed yet."</p> }.into_any()),
     };
     let no_diagnosis = if diag.is_some() { None } else { no_diagnosis };
+    // Which telemetry the agents could read.
+    let sources = (!report.telemetry.is_empty()).then(|| {
+        let list = |v: &[String]| {
+            if v.is_empty() {
+                "none".to_string()
+            } else {
+                v.join(", ")
+            }
+        };
+        view! {
+            <p class="sources" data-testid="telemetry-sources">
+                {format!(
+                    "Telemetry consulted: {}; unavailable: {}",
+                    list(&report.telemetry.consulted),
+                    list(&report.telemetry.unavailable)
+                )}
+            </p>
+        }
+    });
     view! {
         <section class="resolution" data-testid="resolution">
             <div class="res-grid">
                 <div class="panel">
                     <h3>"Diagnosis"</h3>
                     {no_diagnosis}
+                    {sources}
                     {diag.map(|d| view! {
                         <p class="summary" data-testid="diagnosis-summary">{d.summary.clone()}</p>
                         <dl>

@@ -303,6 +303,7 @@ pub(super) fn final_status(s: &RunState) -> (IncidentStatus, String) {
 /// The contract's run JSON from the state.
 pub fn build_report(id: &str, status: IncidentStatus, s: &RunState) -> RunReport {
     RunReport {
+        telemetry: TelemetryUse::from_calls(&s.tool_calls),
         incident_id: id.to_string(),
         status,
         triage: s.triage.clone(),

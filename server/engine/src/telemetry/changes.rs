@@ -211,13 +211,20 @@ pub fn parse_log(out: &str) -> Vec<Commit> {
         .collect()
 }
 
-/// Several change sources as one: deploys and changes of each, merged in time order; a
-/// repository's commit that a deploy names gives that deploy its files and message instead
-/// of appearing on its own. A source that fails is skipped (and logged) when another answered.
+/// Several change sources as one: posted deploys and changes, versions that appeared in the
+/// metrics unannounced (deploys too), and git history. A commit belongs to the deploy that
+/// names it, else to the first deploy of its service after it, and gives that deploy its
+/// files and message; commits no deploy shipped are listed as changes of kind `commit`. A git
+/// repository or version history that fails is skipped (and logged).
 pub struct ChangeSources {
     pub events: Arc<dyn ChangeSource>,
     pub git: Vec<Arc<GitChanges>>,
+    /// Where a new `version` label value counts as a deploy nobody announced.
+    pub versions: Option<Arc<super::prometheus::PrometheusMetrics>>,
 }
+
+/// How close an announced deploy must be to a version's first appearance to be its deploy.
+const VERSION_MATCH_MINUTES: i64 = 15;
 
 impl ChangeSources {
     async fn commits_of(
@@ -246,6 +253,114 @@ fn same_commit(a: &str, b: &str) -> bool {
     a.len() >= 7 && b.len() >= 7 && (a.starts_with(&b) || b.starts_with(&a))
 }
 
+impl ChangeSources {
+    /// Announced deploys plus the versions that appeared unannounced, oldest first.
+    async fn all_deploys(
+        &self,
+        service: Option<&str>,
+        since: DateTime<Utc>,
+    ) -> Result<Vec<Deploy>, TelemetryError> {
+        let mut deploys = self.events.deploys(service, since).await?;
+        if let Some(p) = &self.versions {
+            let services = match service {
+                Some(s) => vec![s.to_string()],
+                None => p.service_names(),
+            };
+            for svc in services {
+                let onsets = match p.version_onsets(&svc, since).await {
+                    Ok(o) => o,
+                    Err(e) => {
+                        tracing::warn!(service = %svc, error = %e, "version history unavailable");
+                        continue;
+                    }
+                };
+                for (version, at) in onsets {
+                    let announced = deploys.iter().any(|d| {
+                        d.service.eq_ignore_ascii_case(&svc)
+                            && (d.description.contains(&version)
+                                || (d.ts - at).num_minutes().abs() <= VERSION_MATCH_MINUTES)
+                    });
+                    if !announced {
+                        deploys.push(Deploy {
+                            id: format!("version-{svc}-{version}"),
+                            service: svc.clone(),
+                            ts: at,
+                            author: String::new(),
+                            commit: None,
+                            files_changed: FilesChanged::Count(0),
+                            description: format!(
+                                "{svc} instances on version {version} began reporting (no deploy event announced it)"
+                            ),
+                        });
+                    }
+                }
+            }
+        }
+        deploys.sort_by_key(|d| d.ts);
+        Ok(deploys)
+    }
+
+    /// Which deploy shipped each commit: the one that names it, else the first deploy of its
+    /// service at or after it. Returns the deploys with their commits' files and messages, and
+    /// the commits no deploy shipped.
+    async fn ship(
+        &self,
+        service: Option<&str>,
+        since: DateTime<Utc>,
+    ) -> Result<(Vec<Deploy>, Vec<(String, Commit)>), TelemetryError> {
+        let mut deploys = self.all_deploys(service, since).await?;
+        if self.git.is_empty() {
+            return Ok((deploys, Vec::new()));
+        }
+        let commits = self
+            .commits_of(service, since - chrono::Duration::days(7))
+            .await;
+        let mut unshipped = Vec::new();
+        let mut shipped: Vec<Vec<Commit>> = vec![Vec::new(); deploys.len()];
+        for (svc, c) in commits {
+            let named = deploys.iter().position(|d| {
+                d.commit
+                    .as_deref()
+                    .is_some_and(|sha| same_commit(sha, &c.sha))
+            });
+            let next = || {
+                deploys
+                    .iter()
+                    .position(|d| d.service.eq_ignore_ascii_case(&svc) && d.ts >= c.ts)
+            };
+            match named.or_else(next) {
+                Some(i) => shipped[i].push(c),
+                None => unshipped.push((svc, c)),
+            }
+        }
+        for (d, cs) in deploys.iter_mut().zip(shipped) {
+            if cs.is_empty() {
+                continue;
+            }
+            if d.files_changed.count() == 0 {
+                let mut files: Vec<String> = cs.iter().flat_map(|c| c.files.clone()).collect();
+                files.sort();
+                files.dedup();
+                d.files_changed = FilesChanged::List(files);
+            }
+            let subjects: Vec<&str> = cs
+                .iter()
+                .map(|c| c.subject.as_str())
+                .filter(|s| !d.description.contains(*s))
+                .take(10)
+                .collect();
+            if !subjects.is_empty() {
+                d.description = if d.description.is_empty() {
+                    subjects.join("; ")
+                } else {
+                    format!("{}: {}", d.description, subjects.join("; "))
+                };
+            }
+        }
+        Ok((deploys, unshipped))
+    }
+}
+
 #[async_trait::async_trait]
 impl ChangeSource for ChangeSources {
     async fn deploys(
@@ -253,31 +368,7 @@ impl ChangeSource for ChangeSources {
         service: Option<&str>,
         since: DateTime<Utc>,
     ) -> Result<Vec<Deploy>, TelemetryError> {
-        let mut deploys = self.events.deploys(service, since).await?;
-        if !self.git.is_empty() {
-            let commits = self
-                .commits_of(service, since - chrono::Duration::days(7))
-                .await;
-            for d in &mut deploys {
-                let Some(sha) = d.commit.clone() else {
-                    continue;
-                };
-                if let Some((_, c)) = commits.iter().find(|(_, c)| same_commit(&c.sha, &sha)) {
-                    if d.files_changed.count() == 0 {
-                        d.files_changed = FilesChanged::List(c.files.clone());
-                    }
-                    if !d.description.contains(&c.subject) {
-                        d.description = if d.description.is_empty() {
-                            c.subject.clone()
-                        } else {
-                            format!("{}: {}", d.description, c.subject)
-                        };
-                    }
-                }
-            }
-        }
-        deploys.sort_by_key(|d| d.ts);
-        Ok(deploys)
+        Ok(self.ship(service, since).await?.0)
     }
 
     async fn changes(
@@ -287,17 +378,8 @@ impl ChangeSource for ChangeSources {
     ) -> Result<Vec<Change>, TelemetryError> {
         let mut changes = self.events.changes(service, since).await?;
         if !self.git.is_empty() {
-            let deployed: Vec<String> = self
-                .events
-                .deploys(service, since - chrono::Duration::days(7))
-                .await?
-                .into_iter()
-                .filter_map(|d| d.commit)
-                .collect();
-            for (svc, c) in self.commits_of(service, since).await {
-                if deployed.iter().any(|d| same_commit(d, &c.sha)) {
-                    continue;
-                }
+            let (_, unshipped) = self.ship(service, since).await?;
+            for (svc, c) in unshipped.into_iter().filter(|(_, c)| c.ts >= since) {
                 let files = if c.files.is_empty() {
                     String::new()
                 } else {

@@ -145,10 +145,10 @@ pub fn parse_line(line: &str, year: i32) -> Option<Parsed> {
     if t.is_empty() {
         return None;
     }
-    if t.starts_with('{') {
-        if let Some(p) = parse_json(t) {
-            return Some(p);
-        }
+    if t.starts_with('{')
+        && let Some(p) = parse_json(t)
+    {
+        return Some(p);
     }
     if let Some(p) = parse_klog(t, year) {
         return Some(p);

@@ -15,8 +15,9 @@ use std::time::Duration;
 
 /// Most points one series may have (the step is chosen for the window).
 pub const MAX_POINTS: i64 = 240;
-/// Longest window read.
-const MAX_WINDOW_HOURS: i64 = 7 * 24;
+/// Longest window read: an investigation looks at the hours before an alert, and a longer
+/// window would only coarsen the step.
+const MAX_WINDOW_HOURS: i64 = 12;
 /// Most discovered gauge names read besides the standard signals.
 const MAX_DISCOVERED: usize = 12;
 
@@ -219,6 +220,39 @@ impl PrometheusMetrics {
                 (s.metric, pts)
             })
             .collect())
+    }
+}
+
+impl PrometheusMetrics {
+    /// The configured services' names.
+    pub fn service_names(&self) -> Vec<String> {
+        self.services.keys().cloned().collect()
+    }
+
+    /// When each `version` of the service's instances first reported in the window, for the
+    /// versions that appeared inside it (a version present from the window's start is not a
+    /// change of this window).
+    pub async fn version_onsets(
+        &self,
+        service: &str,
+        since: DateTime<Utc>,
+    ) -> Result<Vec<(String, DateTime<Utc>)>, TelemetryError> {
+        let end = Utc::now();
+        let start = since.max(end - chrono::Duration::hours(MAX_WINDOW_HOURS));
+        let step = step_for((end - start).num_seconds().max(60));
+        let m = self.service(service).matchers;
+        let q = format!("count by (version) ({{{m},version!=\"\"}})");
+        let mut out = Vec::new();
+        for (labels, pts) in self.range(&q, start, end, step).await? {
+            let (Some(v), Some(first)) = (labels.get("version"), pts.first()) else {
+                continue;
+            };
+            if first.0 > start + chrono::Duration::seconds(step * 2) {
+                out.push((v.clone(), first.0));
+            }
+        }
+        out.sort_by_key(|x| x.1);
+        Ok(out)
     }
 }
 

@@ -1,0 +1,3 @@
+//! Helpers shared by integration tests (and benches, by path).
+
+pub mod fleet;
