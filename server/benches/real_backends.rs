@@ -80,7 +80,7 @@ async fn run() {
             .post(format!("{url}/webhooks/alert"))
             .bearer_auth(TOKEN)
             .json(&serde_json::json!({
-                "service": "checkout", "metric": "error_ratio", "threshold": 0.05, "current_value": 0.3,
+                "source": "bench", "service": "checkout", "metric": "error_ratio", "threshold": 0.05, "current_value": 0.3,
                 "severity": "critical", "labels": {"alertname": format!("CheckoutErrors{i}")},
                 "annotations": {"summary": "checkout is failing 30% of its requests"},
                 "fired_at": chrono::Utc::now().to_rfc3339()
@@ -88,8 +88,9 @@ async fn run() {
             .send()
             .await
             .unwrap();
-        assert!(r.status().is_success(), "{}", r.status());
+        let status = r.status();
         let body: serde_json::Value = r.json().await.unwrap();
+        assert!(status.is_success(), "{status}: {body}");
         let id = body["incidents"][0]["incident_id"]
             .as_str()
             .unwrap()

@@ -27,6 +27,8 @@ const ROUTES: &[(M, &str, bool)] = &[
     (M::Post, "/webhooks/grafana", true),
     (M::Post, "/webhooks/datadog", true),
     (M::Post, "/webhooks/change", true),
+    (M::Post, "/webhooks/change/github", true),
+    (M::Post, "/webhooks/change/argocd", true),
     (M::Get, "/api/scenarios", true),
     (M::Post, "/api/scenarios/{id}/fire", true),
     (M::Get, "/api/incidents", true),

@@ -654,3 +654,131 @@ async fn old_raw_alerts_of_finished_incidents_are_pruned_and_counts_kept() {
         0
     );
 }
+
+/// CI/CD change routes: GitHub deliveries verified by `X-Hub-Signature-256` (bad or missing
+/// signature 401, replayed delivery 409, a pending deployment ignored), Argo CD
+/// notifications behind the webhook token; what they store is what the change source lists.
+#[tokio::test]
+async fn github_and_argocd_deliveries_become_change_events() {
+    use hmac::{Hmac, Mac};
+    const GH_SECRET: &str = "gh-test-secret";
+    let dir = tempfile::tempdir().unwrap();
+    let mut cfg = common::test_config(dir.path());
+    let toml = format!(
+        "[changes.github]\nsecret = \"{GH_SECRET}\"\n[changes.github.services]\n\"shop/checkout\" = \"checkout\"\n"
+    );
+    cfg.file = sentinel::config::FileConfig::parse(std::path::Path::new("s.toml"), &toml).unwrap();
+    let app = Application::build_with(cfg, "127.0.0.1:0".parse().unwrap(), secured())
+        .await
+        .unwrap();
+    let base = format!("http://{}", app.addr);
+    let state = app.state.clone();
+    tokio::spawn(app.run());
+    let http = reqwest::Client::new();
+    let sign = |body: &str| {
+        let mut mac = <Hmac<sha2::Sha256> as Mac>::new_from_slice(GH_SECRET.as_bytes()).unwrap();
+        mac.update(body.as_bytes());
+        format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
+    };
+    let deployment = json!({
+        "action": "created",
+        "deployment_status": {"state": "success", "created_at": "2026-12-01T10:00:00Z"},
+        "deployment": {"id": 42, "sha": "abc1234def5678", "ref": "v2.4.0", "environment": "production", "description": "checkout v2.4.0"},
+        "repository": {"name": "checkout", "full_name": "shop/checkout"}
+    })
+    .to_string();
+    let post = |event: &str, body: String, sig: Option<String>, delivery: &str| {
+        let mut r = http
+            .post(format!("{base}/webhooks/change/github"))
+            .header("content-type", "application/json")
+            .header("x-github-event", event)
+            .header("x-github-delivery", delivery)
+            .body(body);
+        if let Some(s) = sig {
+            r = r.header("x-hub-signature-256", s);
+        }
+        r.send()
+    };
+    let r = post("deployment_status", deployment.clone(), None, "d-1")
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    let r = post(
+        "deployment_status",
+        deployment.clone(),
+        Some(sign("other")),
+        "d-1",
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    let r = post(
+        "deployment_status",
+        deployment.clone(),
+        Some(sign(&deployment)),
+        "d-1",
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status(), StatusCode::ACCEPTED);
+    assert_eq!(r.json::<Value>().await.unwrap()["stored"], 1);
+    let r = post(
+        "deployment_status",
+        deployment.clone(),
+        Some(sign(&deployment)),
+        "d-1",
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status(), StatusCode::CONFLICT);
+    let pending = deployment.replace("\"success\"", "\"pending\"");
+    let r = post(
+        "deployment_status",
+        pending.clone(),
+        Some(sign(&pending)),
+        "d-2",
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.json::<Value>().await.unwrap()["stored"], 0);
+
+    // Argo CD: the webhook token rule.
+    let argo = json!({"app": "search", "revision": "feedbeef00112233", "status": "Succeeded", "finished_at": "2026-12-01T10:05:00Z"});
+    let r = http
+        .post(format!("{base}/webhooks/change/argocd"))
+        .json(&argo)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    let r = http
+        .post(format!("{base}/webhooks/change/argocd"))
+        .bearer_auth(TOKEN)
+        .json(&argo)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::ACCEPTED);
+
+    let since = chrono::DateTime::parse_from_rfc3339("2026-12-01T00:00:00Z")
+        .unwrap()
+        .with_timezone(&chrono::Utc);
+    let stored = state
+        .sentinel
+        .store
+        .changes_since(None, since, 100)
+        .await
+        .unwrap();
+    let ids: Vec<(&str, &str)> = stored
+        .iter()
+        .map(|c| (c.id.as_str(), c.service.as_str()))
+        .collect();
+    assert_eq!(
+        ids,
+        vec![
+            ("github-deployment-42", "checkout"),
+            ("argocd-search-feedbeef0011", "search")
+        ]
+    );
+    assert_eq!(stored[0].commit.as_deref(), Some("abc1234def5678"));
+}

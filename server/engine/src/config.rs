@@ -473,6 +473,30 @@ pub struct LogsConfig {
 pub struct ChangesConfig {
     #[serde(default)]
     pub git: Vec<GitChanges>,
+    /// `POST /webhooks/change/github`: `deployment_status` and `push` deliveries.
+    #[serde(default)]
+    pub github: Option<GithubChanges>,
+    /// `POST /webhooks/change/argocd`: Argo CD notifications.
+    #[serde(default)]
+    pub argocd: Option<ArgoChanges>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GithubChanges {
+    /// The webhook secret; deliveries must carry its `X-Hub-Signature-256`.
+    pub secret: Secret,
+    /// Repository (`name` or `owner/name`) → service, where they differ.
+    #[serde(default)]
+    pub services: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ArgoChanges {
+    /// Application → service, where they differ.
+    #[serde(default)]
+    pub services: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

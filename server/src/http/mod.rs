@@ -192,6 +192,8 @@ pub fn router(state: AppState) -> Router {
         .route("/webhooks/grafana", post(webhooks::receive::<webhooks::Grafana>))
         .route("/webhooks/datadog", post(webhooks::receive::<webhooks::Datadog>))
         .route("/webhooks/change", post(webhooks::receive_change))
+        .route("/webhooks/change/github", post(webhooks::receive_github))
+        .route("/webhooks/change/argocd", post(webhooks::receive_argocd))
         .leptos_routes_with_context(
             &state,
             routes,

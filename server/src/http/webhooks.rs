@@ -406,6 +406,119 @@ async fn handle_change(s: &AppState, req: Request) -> Result<Response, ApiError>
         .into_response())
 }
 
+/// `POST /webhooks/change/github`: GitHub `deployment_status` and `push` deliveries, verified
+/// by `X-Hub-Signature-256` against `[changes.github] secret` (403 when none is configured),
+/// replays of an `X-GitHub-Delivery` refused with 409.
+pub async fn receive_github(State(s): State<AppState>, req: Request) -> Response {
+    match handle_github(&s, req).await {
+        Ok(r) => r,
+        Err(e) => e.into_response(),
+    }
+}
+
+async fn handle_github(s: &AppState, req: Request) -> Result<Response, ApiError> {
+    use crate::ingest::cicd;
+    let Some(gh) = s.sentinel.config.file.changes.github.clone() else {
+        return Err(ApiError::Forbidden(
+            "GitHub deliveries need [changes.github] secret in the configuration file".into(),
+        ));
+    };
+    let (parts, body) = req.into_parts();
+    check_sender(s, &parts.headers, true)?;
+    check_json_type(&parts.headers)?;
+    let body = super::guard::read_body(s, body).await?;
+    let signature = parts
+        .headers
+        .get(cicd::GITHUB_SIGNATURE)
+        .and_then(|v| v.to_str().ok())
+        .ok_or_else(|| ApiError::Unauthorized("missing X-Hub-Signature-256".into()))?;
+    if !cicd::github_signature_matches(gh.secret.expose(), signature, &body) {
+        return Err(ApiError::Unauthorized("invalid X-Hub-Signature-256".into()));
+    }
+    let event = parts
+        .headers
+        .get(cicd::GITHUB_EVENT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_string();
+    let changes = cicd::github(&event, &body, &gh.services)?;
+    if let Some(delivery) = parts
+        .headers
+        .get("x-github-delivery")
+        .and_then(|v| v.to_str().ok())
+        && !s.sentinel.store.record_delivery("github", delivery).await?
+    {
+        return Err(ApiError::Conflict(format!(
+            "delivery {} was already accepted (replay refused)",
+            delivery.chars().take(64).collect::<String>()
+        )));
+    }
+    store_changes(s, "github", &event, changes).await
+}
+
+/// `POST /webhooks/change/argocd`: Argo CD notifications (a succeeded sync is a deploy),
+/// authenticated like the alert webhooks.
+pub async fn receive_argocd(State(s): State<AppState>, req: Request) -> Response {
+    match handle_argocd(&s, req).await {
+        Ok(r) => r,
+        Err(e) => e.into_response(),
+    }
+}
+
+async fn handle_argocd(s: &AppState, req: Request) -> Result<Response, ApiError> {
+    let (parts, body) = req.into_parts();
+    let peer = peer(&parts);
+    check_sender(s, &parts.headers, false)?;
+    check_token(
+        s.ingest.config.webhook_token.as_deref(),
+        &parts.headers,
+        peer,
+    )?;
+    check_json_type(&parts.headers)?;
+    let body = super::guard::read_body(s, body).await?;
+    let services = s
+        .sentinel
+        .config
+        .file
+        .changes
+        .argocd
+        .clone()
+        .unwrap_or_default()
+        .services;
+    let changes = crate::ingest::cicd::argocd(&body, &services)?;
+    store_changes(s, "argocd", "sync", changes).await
+}
+
+async fn store_changes(
+    s: &AppState,
+    source: &'static str,
+    event: &str,
+    changes: Vec<crate::store::ChangeEvent>,
+) -> Result<Response, ApiError> {
+    let mut stored = 0;
+    for c in &changes {
+        if s.sentinel.store.insert_change(c, source).await? {
+            stored += 1;
+        }
+    }
+    tracing::info!(
+        source,
+        event,
+        received = changes.len(),
+        stored,
+        "change events received"
+    );
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(serde_json::json!({
+            "accepted": true,
+            "changes": changes.iter().map(|c| c.id.clone()).collect::<Vec<_>>(),
+            "stored": stored,
+        })),
+    )
+        .into_response())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

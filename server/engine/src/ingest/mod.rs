@@ -9,6 +9,7 @@
 
 pub mod alertmanager;
 pub mod change;
+pub mod cicd;
 pub mod datadog;
 pub mod generic;
 pub mod grafana;

@@ -379,7 +379,12 @@ impl ChangeSource for ChangeSources {
         let mut changes = self.events.changes(service, since).await?;
         if !self.git.is_empty() {
             let (_, unshipped) = self.ship(service, since).await?;
+            let posted: Vec<String> = changes.iter().map(|c| c.id.clone()).collect();
             for (svc, c) in unshipped.into_iter().filter(|(_, c)| c.ts >= since) {
+                // A push delivery may have posted the same commit already.
+                if posted.iter().any(|p| same_commit(p, &c.sha)) {
+                    continue;
+                }
                 let files = if c.files.is_empty() {
                     String::new()
                 } else {
