@@ -10,6 +10,7 @@ use crate::service::{Sentinel, ServiceError};
 use crate::store::Store;
 use crate::telemetry::changes::{ChangeSources, GitChanges, StoredChanges};
 use crate::telemetry::files::FileLogs;
+use crate::telemetry::loki::LokiLogs;
 use crate::telemetry::prometheus::{PrometheusMetrics, ServiceMetrics, matchers_of};
 use crate::telemetry::{Connectors, LogSource, MetricSource};
 use crate::tools::Registry;
@@ -83,6 +84,27 @@ pub fn connectors(config: &Config, store: &Store) -> Result<Connectors, BootErro
         Some(l) if l.kind == LogsKind::Files => Some(Arc::new(FileLogs {
             patterns: l.paths.clone(),
         })),
+        Some(l) if l.kind == LogsKind::Loki => {
+            let url = l
+                .url
+                .as_ref()
+                .map(|u| u.expose().to_string())
+                .unwrap_or_default();
+            let selectors = f
+                .services
+                .iter()
+                .filter_map(|(name, s)| s.log_selector.clone().map(|sel| (name.clone(), sel)))
+                .collect();
+            Some(Arc::new(
+                LokiLogs::new(
+                    &url,
+                    l.bearer_token.as_ref().map(|t| t.expose().to_string()),
+                    Duration::from_secs(l.timeout_secs.unwrap_or(BACKEND_TIMEOUT_SECS)),
+                    selectors,
+                )
+                .map_err(|e| BootError::Telemetry(e.to_string()))?,
+            ))
+        }
         _ => None,
     };
     let git = f

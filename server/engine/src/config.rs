@@ -464,6 +464,9 @@ pub struct LogsConfig {
     /// `postgres`: the table holding (ts, level, service, message).
     #[serde(default)]
     pub table: Option<String>,
+    /// `loki`: sent as `Authorization: Bearer`.
+    #[serde(default)]
+    pub bearer_token: Option<Secret>,
     #[serde(default)]
     pub timeout_secs: Option<u64>,
 }
@@ -729,7 +732,6 @@ impl FileConfig {
     pub fn not_yet_used(&self) -> Vec<&'static str> {
         let mut v = Vec::new();
         match self.logs.as_ref().map(|l| l.kind) {
-            Some(LogsKind::Loki) => v.push("[logs] kind = \"loki\""),
             Some(LogsKind::Postgres) => v.push("[logs] kind = \"postgres\""),
             _ => {}
         }

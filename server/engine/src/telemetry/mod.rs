@@ -7,6 +7,7 @@
 
 pub mod changes;
 pub mod files;
+pub mod loki;
 pub mod prometheus;
 mod scenario;
 mod types;
