@@ -11,6 +11,7 @@ use crate::store::Store;
 use crate::telemetry::changes::{ChangeSources, GitChanges, StoredChanges};
 use crate::telemetry::files::FileLogs;
 use crate::telemetry::loki::LokiLogs;
+use crate::telemetry::postgres::PostgresLogs;
 use crate::telemetry::prometheus::{PrometheusMetrics, ServiceMetrics, matchers_of};
 use crate::telemetry::{Connectors, LogSource, MetricSource};
 use crate::tools::Registry;
@@ -101,6 +102,21 @@ pub fn connectors(config: &Config, store: &Store) -> Result<Connectors, BootErro
                     l.bearer_token.as_ref().map(|t| t.expose().to_string()),
                     Duration::from_secs(l.timeout_secs.unwrap_or(BACKEND_TIMEOUT_SECS)),
                     selectors,
+                )
+                .map_err(|e| BootError::Telemetry(e.to_string()))?,
+            ))
+        }
+        Some(l) if l.kind == LogsKind::Postgres => {
+            let url = l
+                .url
+                .as_ref()
+                .map(|u| u.expose().to_string())
+                .unwrap_or_default();
+            Some(Arc::new(
+                PostgresLogs::new(
+                    &url,
+                    l.table.as_deref().unwrap_or_default(),
+                    Duration::from_secs(l.timeout_secs.unwrap_or(BACKEND_TIMEOUT_SECS)),
                 )
                 .map_err(|e| BootError::Telemetry(e.to_string()))?,
             ))

@@ -731,10 +731,6 @@ impl FileConfig {
     /// Tables this build reads but does not act on yet (said at start, never silently ignored).
     pub fn not_yet_used(&self) -> Vec<&'static str> {
         let mut v = Vec::new();
-        match self.logs.as_ref().map(|l| l.kind) {
-            Some(LogsKind::Postgres) => v.push("[logs] kind = \"postgres\""),
-            _ => {}
-        }
         if !self.operators.is_empty() {
             v.push("[[operators]]");
         }

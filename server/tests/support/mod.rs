@@ -1,3 +1,4 @@
 //! Helpers shared by integration tests (and benches, by path).
 
 pub mod fleet;
+pub mod pg;

@@ -8,6 +8,7 @@
 pub mod changes;
 pub mod files;
 pub mod loki;
+pub mod postgres;
 pub mod prometheus;
 mod scenario;
 mod types;
