@@ -144,3 +144,107 @@ async fn typed_outputs_match_their_json_even_when_cut() {
     assert_eq!(gate.value["approval_id"], req.approval_id.as_str());
     assert!(gate.value.get("request").is_none(), "{}", gate.value);
 }
+
+/// The user's own catalogue (`[catalog]`): Backstage descriptors and Markdown runbooks are
+/// what the tools read, over the demo catalogue, and an edit is picked up without a restart.
+#[tokio::test]
+async fn own_catalogue_files_feed_the_tools_and_reload_on_change() {
+    let dir = tempfile::tempdir().unwrap();
+    let files = dir.path().join("catalog");
+    std::fs::create_dir_all(&files).unwrap();
+    let descriptor = |tier: u8| {
+        format!(
+            "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: ledger\n  annotations:\n    sentinel.io/tier: \"{tier}\"\n    slack.com/channel: \"#ledger\"\nspec:\n  type: service\n  owner: group:finance\n  dependsOn: [component:payment-service]\n"
+        )
+    };
+    std::fs::write(files.join("catalog-info.yaml"), descriptor(1)).unwrap();
+    std::fs::write(
+        files.join("ledger-pool.md"),
+        "---\nservice: ledger\nkind: db_pool\n---\n# Ledger pool exhaustion\n\nThe ledger's pool runs dry.\n\n1. Raise max_connections\n2. Find the slow query\n",
+    )
+    .unwrap();
+    let mut cfg = common::test_config(dir.path());
+    let toml = format!(
+        "[catalog]\nbackstage = [\"{0}/*.yaml\"]\nrunbooks = [\"{0}/*.md\"]\nreload_secs = 1\n",
+        files.display()
+    );
+    cfg.file = sentinel::config::FileConfig::parse(std::path::Path::new("s.toml"), &toml).unwrap();
+    let s = sentinel::bootstrap::sentinel(cfg).await.unwrap();
+    let sc = s.scenario("db_pool_01").unwrap();
+    let (id, telemetry) = s.open_scenario(&sc).await.unwrap();
+    let rec = s.store.get_incident(&id).await.unwrap().unwrap();
+    let reg = Registry::standard();
+    let meta = |s: &sentinel::service::Sentinel| {
+        let ctx = s.tool_context(&rec, telemetry.clone());
+        let reg = &reg;
+        async move {
+            reg.call(
+                &ctx,
+                "get_service_metadata",
+                serde_json::json!({ "service": "ledger" }),
+            )
+            .await
+            .unwrap()
+            .value
+        }
+    };
+    let m = meta(&s).await;
+    assert_eq!(m["tier"], 1, "{m}");
+    assert_eq!(m["team"], "finance");
+    assert_eq!(m["oncall_channel"], "#ledger");
+    // The demo catalogue is still there.
+    assert_eq!(meta(&s).await["known"], true);
+    let ctx = s.tool_context(&rec, telemetry.clone());
+    let rb = reg
+        .call(
+            &ctx,
+            "get_runbook",
+            serde_json::json!({ "service": "ledger", "failure_class": "db_pool" }),
+        )
+        .await
+        .unwrap()
+        .value;
+    assert_eq!(rb["runbook"]["id"], "ledger-pool", "{rb}");
+    assert_eq!(rb["runbook"]["steps"].as_array().unwrap().len(), 2);
+    let deps = reg
+        .call(
+            &ctx,
+            "get_dependencies",
+            serde_json::json!({ "service": "ledger", "transitive": false }),
+        )
+        .await
+        .unwrap()
+        .value;
+    assert_eq!(
+        deps["depends_on"][0]["service"], "payment-service",
+        "{deps}"
+    );
+    let demo = reg
+        .call(
+            &ctx,
+            "get_service_metadata",
+            serde_json::json!({ "service": "payment-service" }),
+        )
+        .await
+        .unwrap()
+        .value;
+    assert_eq!(
+        demo["known"], true,
+        "the demo catalogue stays under the user's"
+    );
+
+    // An edit is picked up; a broken edit keeps the last good catalogue.
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    std::fs::write(files.join("catalog-info.yaml"), descriptor(3)).unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while meta(&s).await["tier"] != 3 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the edit was not reloaded"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    std::fs::write(files.join("catalog-info.yaml"), "apiVersion: [broken").unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
+    assert_eq!(meta(&s).await["tier"], 3);
+}

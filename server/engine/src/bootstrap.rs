@@ -6,6 +6,7 @@
 use crate::agents::llm_policy::ConfiguredBrains;
 use crate::config::Config;
 use crate::config::LogsKind;
+use crate::memory::own::OwnCatalogue;
 use crate::service::{Sentinel, ServiceError};
 use crate::store::Store;
 use crate::telemetry::changes::{ChangeSources, GitChanges, StoredChanges};
@@ -26,6 +27,8 @@ pub enum BootError {
     Service(#[from] ServiceError),
     #[error("telemetry: {0}")]
     Telemetry(String),
+    #[error("catalog: {0}")]
+    Catalogue(String),
 }
 
 /// Builds the application service from the configuration.
@@ -37,7 +40,56 @@ pub async fn sentinel(config: Config) -> Result<Sentinel, BootError> {
     let mut sentinel = Sentinel::build(config, Arc::new(brains), registry).await?;
     sentinel.connectors = connectors(&sentinel.config, &sentinel.store)?;
     check_backends(&sentinel.connectors);
+    own_catalogue(&sentinel)?;
     Ok(sentinel)
+}
+
+/// Merges the user's catalogue files (`[catalog]`) over the demo one, and reloads them when
+/// they change. A bad file stops start-up with its name and field; a bad edit later is a
+/// warning and the previous catalogue stays.
+fn own_catalogue(sentinel: &Sentinel) -> Result<(), BootError> {
+    let c = &sentinel.config.file.catalog;
+    let own = OwnCatalogue {
+        backstage: c.backstage.clone(),
+        runbooks: c.runbooks.clone(),
+    };
+    if own.is_empty() {
+        return Ok(());
+    }
+    let base = sentinel.catalogue();
+    sentinel.set_catalogue(
+        own.load_over(&base)
+            .map_err(|e| BootError::Catalogue(e.to_string()))?,
+    );
+    let every = Duration::from_secs(c.reload_secs.unwrap_or(5).max(1));
+    let handle = sentinel.catalogue.clone();
+    tokio::spawn(async move {
+        let mut stamp = own.stamp();
+        loop {
+            tokio::time::sleep(every).await;
+            let now = own.stamp();
+            if now == stamp {
+                continue;
+            }
+            stamp = now;
+            match own.load_over(&base) {
+                Ok(cat) => {
+                    tracing::info!(
+                        services = cat.services.len(),
+                        runbooks = cat.runbooks.len(),
+                        "service catalogue reloaded"
+                    );
+                    if let Ok(mut g) = handle.write() {
+                        *g = Arc::new(cat);
+                    }
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "catalogue files changed but do not load; keeping the previous catalogue")
+                }
+            }
+        }
+    });
+    Ok(())
 }
 
 /// Default seconds a telemetry backend call may take.

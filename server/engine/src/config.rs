@@ -410,6 +410,23 @@ pub struct FileConfig {
     pub notify: NotifyConfig,
     #[serde(default)]
     pub models: ModelsFile,
+    #[serde(default)]
+    pub catalog: CatalogConfig,
+}
+
+/// `[catalog]`: the user's own service catalogue, merged over `data/services`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CatalogConfig {
+    /// Globs of Backstage `catalog-info.yaml` descriptors.
+    #[serde(default)]
+    pub backstage: Vec<String>,
+    /// Globs of Markdown runbooks with front matter.
+    #[serde(default)]
+    pub runbooks: Vec<String>,
+    /// Seconds between checks for changed files (default 5).
+    #[serde(default)]
+    pub reload_secs: Option<u64>,
 }
 
 /// `[models]`: `provider/model` per role (the environment overrides each key).

@@ -46,7 +46,8 @@ pub struct Sentinel {
     scenario_cache: Arc<std::sync::Mutex<Option<ScenarioCache>>>,
     pub store: Store,
     pub events: EventSink,
-    pub catalogue: Arc<Catalogue>,
+    /// The service catalogue now (swapped whole when the user's catalogue files change).
+    pub catalogue: Arc<std::sync::RwLock<Arc<Catalogue>>>,
     pub memory: Option<EpisodicMemory>,
     pub runner: Runner,
     /// Runs under way in this process and this process's lease-owner id.
@@ -70,7 +71,9 @@ impl Sentinel {
             let cat = Catalogue::load_dir(&config.services_dir)?;
             store.save_catalogue(&cat).await?;
         }
-        let catalogue = Arc::new(store.load_catalogue().await?);
+        let catalogue = Arc::new(std::sync::RwLock::new(Arc::new(
+            store.load_catalogue().await?,
+        )));
         // MiniLM from local files when present, else the hashing embedder (with a warning).
         let embedder = minilm::local_embedder(&config.embedding);
         let embedder: Arc<dyn crate::memory::embed::Embedder> =
@@ -194,12 +197,28 @@ impl Sentinel {
         ))
     }
 
+    /// The service catalogue as it is now.
+    pub fn catalogue(&self) -> Arc<Catalogue> {
+        self.catalogue
+            .read()
+            .map(|c| c.clone())
+            .unwrap_or_else(|p| p.into_inner().clone())
+    }
+
+    /// Replaces the catalogue (the user's files changed).
+    pub fn set_catalogue(&self, c: Catalogue) {
+        match self.catalogue.write() {
+            Ok(mut g) => *g = Arc::new(c),
+            Err(p) => *p.into_inner() = Arc::new(c),
+        }
+    }
+
     pub fn tool_context(&self, rec: &IncidentRecord, telemetry: Arc<Telemetry>) -> ToolContext {
         ToolContext {
             incident_id: rec.id.clone(),
             alert: rec.alert.clone(),
             telemetry,
-            catalogue: self.catalogue.clone(),
+            catalogue: self.catalogue(),
             memory: self.memory.clone(),
             store: self.store.clone(),
             approval_timeout: self.config.approval_timeout,

@@ -6,4 +6,5 @@ pub mod embed;
 pub mod episodic;
 pub mod index;
 pub mod minilm;
+pub mod own;
 pub mod semantic;
