@@ -145,7 +145,7 @@ test('the history page opens a past incident with its timeline and replay', asyn
 
 test('settings show models per role and key presence, never a key', async ({ page }) => {
   await page.goto('/settings');
-  await expect(page.getByTestId('role-row')).toHaveCount(3);
+  await expect(page.getByTestId('role-row')).toHaveCount(6);
   await expect(page.getByTestId('settings')).toContainText('builtin/sentinel-engine');
   await expect(page.getByTestId('provider-row').filter({ hasText: 'anthropic' })).toContainText('ANTHROPIC_API_KEY');
 });

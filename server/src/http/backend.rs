@@ -204,23 +204,30 @@ impl Backend for HttpBackend {
     async fn settings(&self) -> Result<SettingsView, BackendError> {
         let s = &self.state.sentinel;
         let m = &s.config.models;
-        let roles = vec![
-            RoleModel {
-                role: "triage".into(),
-                model: m.triage.to_string(),
-                env_var: "SENTINEL_TRIAGE_MODEL".into(),
-            },
-            RoleModel {
-                role: "analysis (log analyst, deploy correlator, remediation, comms)".into(),
-                model: m.analysis.to_string(),
-                env_var: "SENTINEL_ANALYSIS_MODEL".into(),
-            },
-            RoleModel {
-                role: "judge".into(),
-                model: m.judge.to_string(),
-                env_var: "SENTINEL_JUDGE_MODEL".into(),
-            },
-        ];
+        // Every role's model as it will run (its own, else triage's or the analysis model).
+        let mut roles: Vec<RoleModel> = app::model::AgentRole::PIPELINE
+            .iter()
+            .map(|role| {
+                let env_var = match role {
+                    app::model::AgentRole::Triage => "SENTINEL_TRIAGE_MODEL".to_string(),
+                    r => crate::config::ROLE_MODEL_KEYS
+                        .iter()
+                        .find(|(k, _, _)| k == r)
+                        .map(|(_, var, _)| format!("{var} (else SENTINEL_ANALYSIS_MODEL)"))
+                        .unwrap_or_default(),
+                };
+                RoleModel {
+                    role: role.as_str().replace('_', " "),
+                    model: m.for_role(*role).to_string(),
+                    env_var,
+                }
+            })
+            .collect();
+        roles.push(RoleModel {
+            role: "judge".into(),
+            model: m.judge.to_string(),
+            env_var: "SENTINEL_JUDGE_MODEL".into(),
+        });
         let settings = &s.config.providers;
         let providers = Provider::ALL
             .iter()
