@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 use support::fleet::*;
 
 /// Waits for the incident of `service` to reach a proposal, then checks the diagnosis.
-async fn assert_diagnosed(state: &sentinel::http::AppState, case: Case) -> Value {
+async fn assert_diagnosed(state: &sentinel::http::AppState, case: Case, rule: bool) -> Value {
     let service = case.alert_service();
     let store = state.sentinel.store.clone();
     let found = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
@@ -72,6 +72,13 @@ async fn assert_diagnosed(state: &sentinel::http::AppState, case: Case) -> Value
             _ => None,
         })
         .collect();
+    if std::env::var_os("SENTINEL_TEST_LOGS").is_some() {
+        for (t, _, r) in &results {
+            if t == "list_recent_deploys" || t == "list_changes" {
+                eprintln!("{t}: {r}");
+            }
+        }
+    }
     for tool in [
         "fetch_logs",
         "list_recent_deploys",
@@ -96,6 +103,8 @@ async fn assert_diagnosed(state: &sentinel::http::AppState, case: Case) -> Value
         .filter_map(|s| s["metric"].as_str())
         .collect();
     assert!(names.contains(&"request_rate"), "{names:?}");
+    // Through a real Prometheus the alert carries its rule: its expression is read too.
+    assert_eq!(names.contains(&"alert_symptom"), rule, "{names:?}");
     assert_eq!(
         report["telemetry"],
         json!({"consulted": ["logs", "changes", "metrics"], "unavailable": []}),
@@ -260,7 +269,7 @@ receivers:
         "alert → incident after {:?} (rule evaluation and Alertmanager delivery)",
         t0.elapsed()
     );
-    let report = assert_diagnosed(&state, case).await;
+    let report = assert_diagnosed(&state, case, true).await;
     eprintln!("incident → proposal within {:?}", t0.elapsed());
     let d = &report["diagnosis"];
     assert_eq!(d["suspect_deploy"], case.culprit(), "{report:#}");
@@ -285,7 +294,7 @@ async fn the_same_fleet_behind_victoriametrics_names_the_bad_deploy() {
         start_sentinel(common::test_config(work.path()), work.path(), &f.config).await;
     post_changes(&http, &sentinel_url, &f, &sha).await;
     post_alert(&http, &sentinel_url, &f).await;
-    let report = assert_diagnosed(&state, Case::BadDeploy).await;
+    let report = assert_diagnosed(&state, Case::BadDeploy, false).await;
     assert_eq!(
         report["diagnosis"]["suspect_deploy"], "deploy-checkout-v2.4.0",
         "{report:#}"
@@ -387,7 +396,7 @@ async fn an_unannounced_version_in_the_metrics_counts_as_the_deploy() {
     )
     .await;
     post_alert(&http, &sentinel_url, &f).await;
-    let report = assert_diagnosed(&state, Case::BadDeploy).await;
+    let report = assert_diagnosed(&state, Case::BadDeploy, false).await;
     assert_eq!(
         report["diagnosis"]["suspect_deploy"], "version-checkout-v2.4.0",
         "{:#}",

@@ -191,10 +191,18 @@ impl Sentinel {
         {
             return Arc::new(Telemetry::from_scenario(input.telemetry));
         }
-        Arc::new(Telemetry::from_connectors(
-            rec.alert.fired_at.unwrap_or(rec.created_at),
-            &self.connectors,
-        ))
+        let expr = rec
+            .alert
+            .annotations
+            .get("generator_url")
+            .and_then(|u| crate::telemetry::prometheus::expr_from_generator_url(u));
+        Arc::new(
+            Telemetry::from_connectors(
+                rec.alert.fired_at.unwrap_or(rec.created_at),
+                &self.connectors,
+            )
+            .with_alert_expr(expr),
+        )
     }
 
     /// The service catalogue as it is now.

@@ -40,7 +40,7 @@ fn role(metric: &str) -> Option<Role> {
         Some(Role::Memory)
     } else if has(&[
         "error", "5xx", "fail", "latency", "p99", "p95", "duration", "cpu", "restart", "oom",
-        "gc_pause", "lag", "timeout",
+        "gc_pause", "lag", "timeout", "symptom",
     ]) {
         Some(Role::Symptom)
     } else {

@@ -64,6 +64,18 @@ pub trait MetricSource: Send + Sync {
     async fn ping(&self) -> Result<(), TelemetryError> {
         Ok(())
     }
+
+    /// An expression of the backend's query language over the window (the alert's own rule),
+    /// as samples of `service` named `name`.
+    async fn expression(
+        &self,
+        _service: &str,
+        _name: &str,
+        _expr: &str,
+        _since: DateTime<Utc>,
+    ) -> Result<Vec<MetricSample>, TelemetryError> {
+        Err(TelemetryError::Unavailable("alert expressions".into()))
+    }
     async fn metrics(
         &self,
         service: Option<&str>,
@@ -87,6 +99,8 @@ pub struct Connectors {
 #[derive(Clone)]
 pub struct Telemetry {
     now: DateTime<Utc>,
+    /// The alert's own expression (from its rule's `generatorURL`), when the alert has one.
+    alert_expr: Option<String>,
     logs: Arc<dyn LogSource>,
     changes: Arc<dyn ChangeSource>,
     metrics: Arc<dyn MetricSource>,
@@ -99,6 +113,7 @@ impl Telemetry {
         let s = Arc::new(s);
         Self {
             now,
+            alert_expr: None,
             logs: s.clone(),
             changes: s.clone(),
             metrics: s,
@@ -110,6 +125,7 @@ impl Telemetry {
         let none = Arc::new(NoTelemetry { now });
         Self {
             now,
+            alert_expr: None,
             logs: c.logs.clone().unwrap_or_else(|| none.clone()),
             changes: c.changes.clone().unwrap_or_else(|| none.clone()),
             metrics: c.metrics.clone().unwrap_or(none),
@@ -119,6 +135,26 @@ impl Telemetry {
     /// The reference "now" of the incident (when the alert fired).
     pub fn now(&self) -> DateTime<Utc> {
         self.now
+    }
+
+    /// With the alert's own expression (read with the metrics).
+    pub fn with_alert_expr(mut self, expr: Option<String>) -> Self {
+        self.alert_expr = expr;
+        self
+    }
+
+    pub fn alert_expr(&self) -> Option<&str> {
+        self.alert_expr.as_deref()
+    }
+
+    pub async fn expression(
+        &self,
+        service: &str,
+        name: &str,
+        expr: &str,
+        since: DateTime<Utc>,
+    ) -> Result<Vec<MetricSample>, TelemetryError> {
+        self.metrics.expression(service, name, expr, since).await
     }
 
     pub async fn logs(&self, q: &LogQuery) -> Result<Vec<LogEntry>, TelemetryError> {

@@ -61,6 +61,15 @@ struct RangeSeries {
     values: Vec<(f64, String)>,
 }
 
+/// The expression of a Prometheus `generatorURL` (`…/graph?g0.expr=<expr>&g0.tab=1`).
+pub fn expr_from_generator_url(url: &str) -> Option<String> {
+    let u = reqwest::Url::parse(url).ok()?;
+    u.query_pairs()
+        .find(|(k, _)| k == "g0.expr")
+        .map(|(_, v)| v.trim().to_string())
+        .filter(|e| !e.is_empty() && e.len() <= 4000)
+}
+
 /// The label matchers of a selector written `{a="b"}` or `a="b"`.
 pub fn matchers_of(selector: &str) -> String {
     selector
@@ -230,8 +239,8 @@ impl PrometheusMetrics {
     }
 
     /// When each `version` of the service's instances first reported in the window, for the
-    /// versions that appeared inside it (a version present from the window's start is not a
-    /// change of this window).
+    /// versions that appeared after another one was already reporting (the first version seen
+    /// is where the history begins, not a change).
     pub async fn version_onsets(
         &self,
         service: &str,
@@ -242,14 +251,39 @@ impl PrometheusMetrics {
         let step = step_for((end - start).num_seconds().max(60));
         let m = self.service(service).matchers;
         let q = format!("count by (version) ({{{m},version!=\"\"}})");
+        let firsts: Vec<(String, DateTime<Utc>)> = self
+            .range(&q, start, end, step)
+            .await?
+            .into_iter()
+            .filter_map(|(labels, pts)| Some((labels.get("version")?.clone(), pts.first()?.0)))
+            .collect();
+        // A version is new when another one reported before it: the first one seen is only
+        // where the history begins.
+        let Some(earliest) = firsts.iter().map(|f| f.1).min() else {
+            return Ok(vec![]);
+        };
         let mut out = Vec::new();
-        for (labels, pts) in self.range(&q, start, end, step).await? {
-            let (Some(v), Some(first)) = (labels.get("version"), pts.first()) else {
+        for (v, t) in firsts {
+            if t <= earliest + chrono::Duration::seconds(step * 2) {
                 continue;
-            };
-            if first.0 > start + chrono::Duration::seconds(step * 2) {
-                out.push((v.clone(), first.0));
             }
+            // The coarse step only says "by then": find the first 15 s at which it reported.
+            let fine = format!(
+                "count({{{m},version=\"{}\"}})",
+                v.replace('\\', "\\\\").replace('"', "\\\"")
+            );
+            let from = t - chrono::Duration::seconds(step + 60);
+            let at = self
+                .range(&fine, from, t, 15)
+                .await
+                .ok()
+                .and_then(|r| {
+                    r.into_iter()
+                        .filter_map(|(_, p)| p.first().map(|x| x.0))
+                        .min()
+                })
+                .unwrap_or(t);
+            out.push((v, at));
         }
         out.sort_by_key(|x| x.1);
         Ok(out)
@@ -376,6 +410,33 @@ impl MetricSource for PrometheusMetrics {
         Ok(())
     }
 
+    async fn expression(
+        &self,
+        service: &str,
+        name: &str,
+        expr: &str,
+        since: DateTime<Utc>,
+    ) -> Result<Vec<MetricSample>, TelemetryError> {
+        let end = Utc::now();
+        let start = since.max(end - chrono::Duration::hours(MAX_WINDOW_HOURS));
+        let step = step_for((end - start).num_seconds().max(60));
+        let mut out = Vec::new();
+        for (_, pts) in self
+            .range(expr, start, end, step)
+            .await?
+            .into_iter()
+            .take(5)
+        {
+            out.extend(pts.into_iter().map(|(ts, value)| MetricSample {
+                ts,
+                service: service.to_string(),
+                metric: name.to_string(),
+                value,
+            }));
+        }
+        Ok(out)
+    }
+
     async fn metrics(
         &self,
         service: Option<&str>,
@@ -436,6 +497,16 @@ impl MetricSource for PrometheusMetrics {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn generator_urls_give_the_rule_expression() {
+        assert_eq!(
+            expr_from_generator_url("http://prom:9090/graph?g0.expr=sum%28rate%28x%7Bcode%3D~%225..%22%7D%5B2m%5D%29%29+%3E+0.05&g0.tab=1").as_deref(),
+            Some(r#"sum(rate(x{code=~"5.."}[2m])) > 0.05"#)
+        );
+        assert_eq!(expr_from_generator_url("http://prom.invalid/graph"), None);
+        assert_eq!(expr_from_generator_url("not a url"), None);
+    }
 
     #[test]
     fn selectors_lose_their_braces_and_steps_bound_the_points() {

@@ -41,6 +41,9 @@ pub struct SeriesSummary {
 
 pub struct QueryMetrics;
 
+/// The series name of the alert's own expression (its rule, from `generatorURL`).
+pub const ALERT_SERIES: &str = "alert_symptom";
+
 #[async_trait::async_trait]
 impl Tool for QueryMetrics {
     const NAME: &'static str = "query_metrics";
@@ -50,11 +53,30 @@ impl Tool for QueryMetrics {
 
     async fn call(&self, ctx: &ToolContext, a: Args) -> Result<Output, ToolError> {
         let since = since_hours(ctx, a.hours_back, 6.0);
-        let samples = ctx
+        let mut samples = ctx
             .telemetry
             .metrics(a.service.as_deref(), a.metric.as_deref(), since)
             .await
             .map_err(|e| ToolError::Unavailable(e.to_string()))?;
+        // The alert's own rule over the window, to see when it began to hold.
+        let alerting = ctx.alert.service.as_str();
+        if let Some(expr) = ctx.telemetry.alert_expr()
+            && a.service
+                .as_deref()
+                .is_none_or(|s| s.eq_ignore_ascii_case(alerting))
+            && a.metric
+                .as_deref()
+                .is_none_or(|m| ALERT_SERIES.contains(&m.to_lowercase()))
+        {
+            match ctx
+                .telemetry
+                .expression(alerting, ALERT_SERIES, expr, since)
+                .await
+            {
+                Ok(s) => samples.extend(s),
+                Err(e) => tracing::warn!(error = %e, "the alert's expression could not be read"),
+            }
+        }
         let mut series: BTreeMap<(String, String), Vec<(chrono::DateTime<chrono::Utc>, f64)>> =
             BTreeMap::new();
         for s in samples {
