@@ -369,6 +369,21 @@ pub async fn accept(
         .into_response())
 }
 
+/// The body of a request to a token-authenticated route, after the sender, token and
+/// content-type checks (in that order, before any body byte is read).
+async fn token_body(s: &AppState, req: Request) -> Result<axum::body::Bytes, ApiError> {
+    let (parts, body) = req.into_parts();
+    let peer = peer(&parts);
+    check_sender(s, &parts.headers, false)?;
+    check_token(
+        s.ingest.config.webhook_token.as_deref(),
+        &parts.headers,
+        peer,
+    )?;
+    check_json_type(&parts.headers)?;
+    super::guard::read_body(s, body).await
+}
+
 /// `POST /webhooks/change` (docs/CONTRACTS.md §7): a deploy or config/flag change from CI/CD,
 /// authenticated like the alert webhooks, stored append-only. 202 also for a repeat of the
 /// same id (which changes nothing; `stored: false`).
@@ -380,16 +395,7 @@ pub async fn receive_change(State(s): State<AppState>, req: Request) -> Response
 }
 
 async fn handle_change(s: &AppState, req: Request) -> Result<Response, ApiError> {
-    let (parts, body) = req.into_parts();
-    let peer = peer(&parts);
-    check_sender(s, &parts.headers, false)?;
-    check_token(
-        s.ingest.config.webhook_token.as_deref(),
-        &parts.headers,
-        peer,
-    )?;
-    check_json_type(&parts.headers)?;
-    let body = super::guard::read_body(s, body).await?;
+    let body = token_body(s, req).await?;
     let change = crate::ingest::change::parse(&body)?;
     let stored = s.sentinel.store.insert_change(&change, "webhook").await?;
     tracing::info!(
@@ -466,16 +472,7 @@ pub async fn receive_argocd(State(s): State<AppState>, req: Request) -> Response
 }
 
 async fn handle_argocd(s: &AppState, req: Request) -> Result<Response, ApiError> {
-    let (parts, body) = req.into_parts();
-    let peer = peer(&parts);
-    check_sender(s, &parts.headers, false)?;
-    check_token(
-        s.ingest.config.webhook_token.as_deref(),
-        &parts.headers,
-        peer,
-    )?;
-    check_json_type(&parts.headers)?;
-    let body = super::guard::read_body(s, body).await?;
+    let body = token_body(s, req).await?;
     let services = s
         .sentinel
         .config

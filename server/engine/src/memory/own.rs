@@ -64,6 +64,17 @@ fn err(file: &Path, message: impl Into<String>) -> CatalogueError {
     }
 }
 
+/// The edges of an entity's `spec.dependsOn`.
+fn depends_on<'a>(name: &'a str, deps: &'a [String]) -> impl Iterator<Item = DependencyEdge> + 'a {
+    deps.iter().map(move |d| DependencyEdge {
+        from: name.to_string(),
+        to: entity_name(d),
+        protocol: String::new(),
+        criticality: "hard".into(),
+        external: false,
+    })
+}
+
 /// The services and dependency edges of one Backstage file (several documents allowed).
 pub fn parse_backstage(
     file: &Path,
@@ -131,29 +142,13 @@ pub fn parse_backstage(
                         vec![owner]
                     },
                 });
-                for d in &e.spec.depends_on {
-                    edges.push(DependencyEdge {
-                        from: name.clone(),
-                        to: entity_name(d),
-                        protocol: String::new(),
-                        criticality: "hard".into(),
-                        external: false,
-                    });
-                }
+                edges.extend(depends_on(&name, &e.spec.depends_on));
             }
             "Resource" => {
                 // A datastore or a vendor: a node others depend on, not a service of ours.
                 let external = ann.get(EXTERNAL).is_some_and(|v| v == "true")
                     || e.spec.kind.as_deref() == Some("external-service");
-                for d in &e.spec.depends_on {
-                    edges.push(DependencyEdge {
-                        from: name.clone(),
-                        to: entity_name(d),
-                        protocol: String::new(),
-                        criticality: "hard".into(),
-                        external: false,
-                    });
-                }
+                edges.extend(depends_on(&name, &e.spec.depends_on));
                 if external {
                     edges.push(DependencyEdge {
                         from: String::new(),
