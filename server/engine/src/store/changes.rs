@@ -1,8 +1,8 @@
 //! Change events (deploys, flag and config changes) announced to `POST /webhooks/change`:
-//! append-only, deduplicated by id.
+//! append-only, deduplicated by id; [`StoredChanges`] is the change source over them.
 
 use super::*;
-use crate::telemetry::{Change, Deploy, FilesChanged};
+use crate::telemetry::{Change, ChangeSource, Deploy, FilesChanged, TelemetryError};
 use chrono::{DateTime, Utc};
 use sentinel_model::ChangeKind;
 
@@ -49,6 +49,42 @@ impl ChangeEvent {
             author: self.author.clone(),
             description: self.description.clone(),
         })
+    }
+}
+
+/// Most change events read for one query.
+const MAX_EVENTS: u32 = 2000;
+
+/// The change events stored from `POST /webhooks/change`.
+pub struct StoredChanges {
+    pub store: Store,
+}
+
+#[async_trait::async_trait]
+impl ChangeSource for StoredChanges {
+    async fn deploys(
+        &self,
+        service: Option<&str>,
+        since: DateTime<Utc>,
+    ) -> Result<Vec<Deploy>, TelemetryError> {
+        let rows = self
+            .store
+            .changes_since(service, since, MAX_EVENTS)
+            .await
+            .map_err(|e| TelemetryError::Backend(format!("change events: {e}")))?;
+        Ok(rows.iter().filter_map(|c| c.as_deploy()).collect())
+    }
+    async fn changes(
+        &self,
+        service: Option<&str>,
+        since: DateTime<Utc>,
+    ) -> Result<Vec<Change>, TelemetryError> {
+        let rows = self
+            .store
+            .changes_since(service, since, MAX_EVENTS)
+            .await
+            .map_err(|e| TelemetryError::Backend(format!("change events: {e}")))?;
+        Ok(rows.iter().filter_map(|c| c.as_change()).collect())
     }
 }
 

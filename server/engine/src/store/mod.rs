@@ -36,7 +36,7 @@ mod sessions;
 pub use alerts::{AlertRow, FingerprintHead, PRUNE_BATCH, ROWS_PER_STATEMENT};
 pub use approvals::*;
 pub use catalogue::{Catalogue, DependencyEdge, Runbook, ServiceInfo};
-pub use changes::ChangeEvent;
+pub use changes::{ChangeEvent, StoredChanges};
 
 pub use incidents::*;
 pub use memories::*;

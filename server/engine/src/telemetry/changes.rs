@@ -1,53 +1,17 @@
 //! Where webhook incidents' deploys and changes come from: the change events CI/CD posted to
-//! `POST /webhooks/change` (always), and the history of configured git repositories
+//! `POST /webhooks/change` (always; `store::StoredChanges`), and the history of configured git repositories
 //! (`[[changes.git]]`: commits become changes of their service, and fill in the files and
 //! message of the deploy that shipped them). [`ChangeSources`] merges them.
 
 use super::{Change, ChangeSource, Deploy, FilesChanged, TelemetryError};
-use crate::store::Store;
 use chrono::{DateTime, Utc};
 use sentinel_model::ChangeKind;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-/// Most change events read for one query.
-const MAX_EVENTS: u32 = 2000;
 /// Most commits read from one repository for one query.
 const MAX_COMMITS: usize = 500;
-
-/// The change events stored from `POST /webhooks/change`.
-pub struct StoredChanges {
-    pub store: Store,
-}
-
-#[async_trait::async_trait]
-impl ChangeSource for StoredChanges {
-    async fn deploys(
-        &self,
-        service: Option<&str>,
-        since: DateTime<Utc>,
-    ) -> Result<Vec<Deploy>, TelemetryError> {
-        let rows = self
-            .store
-            .changes_since(service, since, MAX_EVENTS)
-            .await
-            .map_err(|e| TelemetryError::Backend(format!("change events: {e}")))?;
-        Ok(rows.iter().filter_map(|c| c.as_deploy()).collect())
-    }
-    async fn changes(
-        &self,
-        service: Option<&str>,
-        since: DateTime<Utc>,
-    ) -> Result<Vec<Change>, TelemetryError> {
-        let rows = self
-            .store
-            .changes_since(service, since, MAX_EVENTS)
-            .await
-            .map_err(|e| TelemetryError::Backend(format!("change events: {e}")))?;
-        Ok(rows.iter().filter_map(|c| c.as_change()).collect())
-    }
-}
 
 /// One commit of a repository.
 #[derive(Debug, Clone, PartialEq)]
