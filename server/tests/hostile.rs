@@ -27,6 +27,7 @@ const ROUTES: &[(M, &str, bool)] = &[
     (M::Post, "/webhooks/grafana", true),
     (M::Post, "/webhooks/datadog", true),
     (M::Post, "/webhooks/change", true),
+    (M::Get, "/api/changes", true),
     (M::Post, "/webhooks/change/github", true),
     (M::Post, "/webhooks/change/argocd", true),
     (M::Get, "/api/scenarios", true),

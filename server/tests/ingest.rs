@@ -781,4 +781,28 @@ async fn github_and_argocd_deliveries_become_change_events() {
         ]
     );
     assert_eq!(stored[0].commit.as_deref(), Some("abc1234def5678"));
+
+    // The changes list.
+    let list: Value = http
+        .get(format!("{base}/api/changes?hours=2160&service=checkout"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let ids: Vec<&str> = list["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|c| c["id"].as_str())
+        .collect();
+    assert_eq!(ids, vec!["github-deployment-42"]);
+    let r = http
+        .get(format!("{base}/api/changes?hours=-1"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    assert!(r.text().await.unwrap().contains("hours"));
 }

@@ -139,3 +139,41 @@ pub async fn eval_report(State(s): State<AppState>) -> Result<Json<EvalReport>, 
         .map(Json)
         .ok_or_else(|| ApiError::NotFound("no evaluation has been run yet (sentinel eval)".into()))
 }
+
+#[derive(serde::Deserialize)]
+pub struct ChangesQuery {
+    service: Option<String>,
+    hours: Option<f64>,
+    limit: Option<u32>,
+}
+
+/// `GET /api/changes?service=&hours=&limit=`: the change events CI/CD posted (deploys, flag
+/// and config changes, pushed commits), oldest first — the changes list.
+pub async fn list_changes(
+    State(s): State<AppState>,
+    Query(q): Query<ChangesQuery>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let hours = q.hours.unwrap_or(72.0);
+    if !(hours.is_finite() && hours > 0.0 && hours <= 24.0 * 90.0) {
+        return Err(ApiError::BadRequest(
+            "hours: must be a number of hours between 0 and 2160".into(),
+        ));
+    }
+    let limit = q.limit.unwrap_or(500);
+    if !(1..=5000).contains(&limit) {
+        return Err(ApiError::BadRequest("limit: must be 1..5000".into()));
+    }
+    let since = chrono::Utc::now() - chrono::Duration::milliseconds((hours * 3_600_000.0) as i64);
+    let rows = s
+        .sentinel
+        .store
+        .changes_since(q.service.as_deref(), since, limit)
+        .await?;
+    Ok(Json(serde_json::json!({
+        "changes": rows.iter().map(|c| serde_json::json!({
+            "id": c.id, "service": c.service, "kind": c.kind, "ts": c.ts, "author": c.author,
+            "description": c.description, "commit": c.commit, "version": c.version,
+            "files_changed": c.files_changed,
+        })).collect::<Vec<_>>()
+    })))
+}

@@ -175,6 +175,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/scenarios", get(api::list_scenarios))
         .route("/api/scenarios/{id}/fire", post(api::fire_scenario))
         .route("/api/incidents", get(api::list_incidents))
+        .route("/api/changes", get(api::list_changes))
         .route("/api/incidents/{id}", get(api::get_incident))
         .route("/api/incidents/{id}/approval", post(api::decide))
         .route("/api/incidents/{id}/events", get(sse::incident_events))
