@@ -222,7 +222,7 @@ fn warn_unused(config: &Config) {
         tracing::warn!(
             file = %path.display(),
             tables = %unused.join(", "),
-            "these configuration tables are valid but this build does not use them yet: webhook alerts are investigated without telemetry"
+            "these configuration tables are valid but this build does not use them yet"
         );
     }
 }
