@@ -259,31 +259,6 @@ impl TelemetryUse {
     pub fn is_empty(&self) -> bool {
         self.consulted.is_empty() && self.unavailable.is_empty()
     }
-
-    /// From the trajectory: the telemetry kind of each reading tool, and whether any call of
-    /// that kind answered.
-    pub fn from_calls(calls: &[ToolCallSummary]) -> Self {
-        let mut out = Self::default();
-        for kind in ["logs", "changes", "metrics"] {
-            let of_kind: Vec<&ToolCallSummary> = calls
-                .iter()
-                .filter(|c| {
-                    matches!(
-                        (kind, c.tool.as_str()),
-                        ("logs", "fetch_logs")
-                            | ("changes", "list_recent_deploys" | "list_changes")
-                            | ("metrics", "query_metrics")
-                    )
-                })
-                .collect();
-            if of_kind.iter().any(|c| c.ok) {
-                out.consulted.push(kind.into());
-            } else if !of_kind.is_empty() {
-                out.unavailable.push(kind.into());
-            }
-        }
-        out
-    }
 }
 
 /// A row of the incident list.

@@ -254,13 +254,17 @@ impl ConfiguredBrains {
         }
     }
 
-    fn model(&self, role: AgentRole) -> Option<&Arc<dyn ChatModel>> {
-        let role = if role == AgentRole::Orchestrator {
+    /// The role whose model `role` uses (the orchestrator's summary is the comms role's).
+    fn slot(role: AgentRole) -> AgentRole {
+        if role == AgentRole::Orchestrator {
             AgentRole::Comms
         } else {
             role
-        };
-        self.models.get(&role).and_then(|m| m.as_ref())
+        }
+    }
+
+    fn model(&self, role: AgentRole) -> Option<&Arc<dyn ChatModel>> {
+        self.models.get(&Self::slot(role)).and_then(|m| m.as_ref())
     }
 }
 
@@ -273,7 +277,7 @@ impl Brains for ConfiguredBrains {
     }
     fn model_for(&self, role: AgentRole) -> String {
         self.names
-            .get(&role)
+            .get(&Self::slot(role))
             .cloned()
             .unwrap_or_else(|| super::builtin::MODEL_NAME.into())
     }

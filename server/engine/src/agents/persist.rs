@@ -267,6 +267,35 @@ impl Runner {
     }
 }
 
+/// From the trajectory: each telemetry kind whose reading tools answered at least once
+/// (consulted), or were called and never answered (unavailable).
+fn telemetry_use(calls: &[ToolCallSummary]) -> TelemetryUse {
+    use crate::tools::{
+        Tool, fetch_logs::FetchLogs, list_changes::ListChanges,
+        list_recent_deploys::ListRecentDeploys, query_metrics::QueryMetrics,
+    };
+    let mut out = TelemetryUse::default();
+    for (kind, tools) in [
+        ("logs", &[FetchLogs::NAME][..]),
+        ("changes", &[ListRecentDeploys::NAME, ListChanges::NAME][..]),
+        ("metrics", &[QueryMetrics::NAME][..]),
+    ] {
+        let mut of_kind = calls
+            .iter()
+            .filter(|c| tools.contains(&c.tool.as_str()))
+            .peekable();
+        if of_kind.peek().is_none() {
+            continue;
+        }
+        if of_kind.any(|c| c.ok) {
+            out.consulted.push(kind.into());
+        } else {
+            out.unavailable.push(kind.into());
+        }
+    }
+    out
+}
+
 pub(super) fn final_status(s: &RunState) -> (IncidentStatus, String) {
     match s.remediation.as_ref() {
         Some(r) if r.approval == ApprovalOutcome::Approved => (
@@ -303,7 +332,7 @@ pub(super) fn final_status(s: &RunState) -> (IncidentStatus, String) {
 /// The contract's run JSON from the state.
 pub fn build_report(id: &str, status: IncidentStatus, s: &RunState) -> RunReport {
     RunReport {
-        telemetry: TelemetryUse::from_calls(&s.tool_calls),
+        telemetry: telemetry_use(&s.tool_calls),
         incident_id: id.to_string(),
         status,
         triage: s.triage.clone(),

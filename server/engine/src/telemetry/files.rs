@@ -6,7 +6,7 @@
 //! field, else the file name. Only the tail of a large file is read ([`TAIL_BYTES`]).
 
 use super::{LogEntry, LogLevel, LogQuery, LogSource, TelemetryError};
-use chrono::{DateTime, NaiveDateTime, TimeZone, Utc};
+use chrono::{DateTime, Datelike, NaiveDateTime, TimeZone, Utc};
 use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
@@ -420,8 +420,8 @@ impl LogSource for FileLogs {
         }
         let q = q.clone();
         tokio::task::spawn_blocking(move || {
-            let year = q.until.unwrap_or_else(Utc::now).format("%Y").to_string();
-            let year: i32 = year.parse().unwrap_or(2026);
+            // klog lines carry no year: they are read in the year the window ends.
+            let year = q.until.unwrap_or_else(Utc::now).year();
             let mut all = Vec::new();
             for f in files {
                 let svc = service_of_file(&f);

@@ -6,7 +6,7 @@
 
 use super::files::parse_line;
 use super::{LogEntry, LogLevel, LogQuery, LogSource, TelemetryError};
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Datelike, Utc};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -133,7 +133,9 @@ pub fn entries(body: &str, q: &LogQuery) -> Result<Vec<LogEntry>, TelemetryError
                 .parse::<i64>()
                 .ok()
                 .map(DateTime::<Utc>::from_timestamp_nanos);
-            let parsed = parse_line(&line, 2026);
+            // Loki's own timestamp gives a klog line its missing year.
+            let year = ts.unwrap_or_else(Utc::now).year();
+            let parsed = parse_line(&line, year);
             let Some(ts) = ts.or_else(|| parsed.as_ref().map(|p| p.ts)) else {
                 continue;
             };
@@ -180,19 +182,10 @@ impl LogSource for LokiLogs {
         if let Some(t) = &self.bearer {
             req = req.bearer_auth(t);
         }
-        let resp = req.send().await.map_err(|e| {
-            TelemetryError::Backend(format!(
-                "logs backend {} {}",
-                crate::redact::url(&self.base),
-                if e.is_timeout() {
-                    "timed out".to_string()
-                } else if e.is_connect() {
-                    "unreachable".to_string()
-                } else {
-                    e.without_url().to_string()
-                }
-            ))
-        })?;
+        let resp = req
+            .send()
+            .await
+            .map_err(|e| TelemetryError::http("logs backend", &self.base, e))?;
         let body = resp
             .text()
             .await

@@ -27,6 +27,21 @@ pub enum TelemetryError {
     Backend(String),
 }
 
+impl TelemetryError {
+    /// A failed HTTP call to a backend (`what` at `base`): timed out, unreachable, or why —
+    /// the URL left out (only its credential-free base is named).
+    pub fn http(what: &str, base: &str, e: reqwest::Error) -> Self {
+        let why = if e.is_timeout() {
+            "timed out".to_string()
+        } else if e.is_connect() {
+            "unreachable".to_string()
+        } else {
+            e.without_url().to_string()
+        };
+        Self::Backend(format!("{what} {} {why}", crate::redact::url(base)))
+    }
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct LogQuery {
     pub service: Option<String>,

@@ -125,19 +125,10 @@ impl PrometheusMetrics {
         if let Some(t) = &self.bearer {
             req = req.bearer_auth(t);
         }
-        let resp = req.send().await.map_err(|e| {
-            let why = if e.is_timeout() {
-                "timed out".to_string()
-            } else if e.is_connect() {
-                "unreachable".to_string()
-            } else {
-                e.without_url().to_string()
-            };
-            TelemetryError::Backend(format!(
-                "metrics backend {} {why}",
-                crate::redact::url(&self.base)
-            ))
-        })?;
+        let resp = req
+            .send()
+            .await
+            .map_err(|e| TelemetryError::http("metrics backend", &self.base, e))?;
         let status = resp.status();
         let body: ApiResponse<T> = resp.json().await.map_err(|e| {
             TelemetryError::Backend(format!(

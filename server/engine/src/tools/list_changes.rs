@@ -20,15 +20,7 @@ pub struct Args {
 /// The changes in the window, oldest first.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Output {
-    pub changes: Vec<Row>,
-}
-
-/// One change and how long before the alert it landed.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
-pub struct Row {
-    #[serde(flatten)]
-    pub change: Change,
-    pub minutes_before_alert: f64,
+    pub changes: Vec<BeforeAlert<Change>>,
 }
 
 pub struct ListChanges;
@@ -51,9 +43,9 @@ impl Tool for ListChanges {
         let rows: Vec<_> = changes
             .into_iter()
             .filter(|c| a.kind.as_ref().is_none_or(|k| c.kind == *k.as_str()))
-            .map(|c| Row {
-                minutes_before_alert: (now - c.ts).num_seconds() as f64 / 60.0,
-                change: c,
+            .map(|c| {
+                let at = c.ts;
+                BeforeAlert::new(c, at, now)
             })
             .collect();
         Ok(Output { changes: rows })

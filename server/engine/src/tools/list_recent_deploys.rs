@@ -17,15 +17,7 @@ pub struct Args {
 /// The deploys in the window, oldest first.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Output {
-    pub deploys: Vec<Row>,
-}
-
-/// One deploy and how long before the alert it landed.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
-pub struct Row {
-    #[serde(flatten)]
-    pub deploy: Deploy,
-    pub minutes_before_alert: f64,
+    pub deploys: Vec<BeforeAlert<Deploy>>,
 }
 
 pub struct ListRecentDeploys;
@@ -47,9 +39,9 @@ impl Tool for ListRecentDeploys {
             .map_err(|e| ToolError::Unavailable(e.to_string()))?;
         let rows: Vec<_> = deploys
             .into_iter()
-            .map(|d| Row {
-                minutes_before_alert: (now - d.ts).num_seconds() as f64 / 60.0,
-                deploy: d,
+            .map(|d| {
+                let at = d.ts;
+                BeforeAlert::new(d, at, now)
             })
             .collect();
         Ok(Output { deploys: rows })

@@ -135,6 +135,27 @@ pub struct Draft {
     pub body: String,
 }
 
+/// A deploy or change with how long before the alert it landed.
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize, JsonSchema)]
+pub struct BeforeAlert<T> {
+    #[serde(flatten)]
+    pub item: T,
+    pub minutes_before_alert: f64,
+}
+
+impl<T> BeforeAlert<T> {
+    pub fn new(
+        item: T,
+        at: chrono::DateTime<chrono::Utc>,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Self {
+        Self {
+            item,
+            minutes_before_alert: (now - at).num_seconds() as f64 / 60.0,
+        }
+    }
+}
+
 /// The schema of a typed argument struct, as plain JSON.
 pub fn schema_of<T: JsonSchema>() -> serde_json::Value {
     serde_json::to_value(schemars::schema_for!(T)).unwrap_or_default()

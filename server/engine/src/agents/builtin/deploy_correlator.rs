@@ -43,7 +43,7 @@ impl Policy for DeployCorrelator {
         let mut cands: Vec<Candidate> = Vec::new();
         if let Some(ds) = output_of::<ListRecentDeploys>(h) {
             for row in &ds.deploys {
-                let d = &row.deploy;
+                let d = &row.item;
                 cands.push(Candidate {
                     id: d.id.clone(),
                     kind: ChangeKind::Deploy,
@@ -56,7 +56,7 @@ impl Policy for DeployCorrelator {
         }
         if let Some(cs) = output_of::<ListChanges>(h) {
             for row in &cs.changes {
-                let c = &row.change;
+                let c = &row.item;
                 cands.push(Candidate {
                     id: c.id.clone(),
                     kind: c.kind.clone(),
