@@ -5,55 +5,16 @@
 //! the resolve. Skips (with a message) when the binary is not installed.
 
 mod common;
+mod support;
 
 use sentinel::http::Application;
 use sentinel::ingest::IngestConfig;
 use serde_json::{Value, json};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+use support::fleet::{free_port, spawn, wait_for};
 
 const TOKEN: &str = "am-real-token";
-
-/// Kills Alertmanager when the test ends, panics included.
-struct Guard {
-    child: Child,
-    log: std::path::PathBuf,
-}
-
-impl Drop for Guard {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        if std::thread::panicking()
-            && let Ok(log) = std::fs::read_to_string(&self.log)
-        {
-            eprintln!("--- alertmanager log ---\n{log}");
-        }
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-async fn wait_for<F, Fut>(what: &str, timeout: Duration, mut f: F)
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    let start = Instant::now();
-    while start.elapsed() < timeout {
-        if f().await {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-    panic!("timed out after {timeout:?} waiting for {what}");
-}
 
 #[tokio::test]
 async fn real_alertmanager_delivers_dedups_and_resolves() {
@@ -114,22 +75,21 @@ receivers:
     );
     let cfg_path = am_dir.path().join("alertmanager.yml");
     std::fs::write(&cfg_path, cfg).unwrap();
-    let log = am_dir.path().join("alertmanager.log");
     let am_url = format!("http://127.0.0.1:{port}");
-    let child = Command::new(bin)
-        .arg(format!("--config.file={}", cfg_path.display()))
-        .arg(format!(
-            "--storage.path={}",
-            am_dir.path().join("data").display()
-        ))
-        .arg(format!("--web.listen-address=127.0.0.1:{port}"))
-        .arg("--cluster.listen-address=")
-        .arg(format!("--web.external-url={am_url}"))
-        .stdout(Stdio::null())
-        .stderr(std::fs::File::create(&log).unwrap())
-        .spawn()
-        .unwrap();
-    let _guard = Guard { child, log };
+    // Killed when the test ends, panics included (its log is printed then).
+    let _guard = spawn(
+        "alertmanager",
+        am_dir.path(),
+        Command::new(bin)
+            .arg(format!("--config.file={}", cfg_path.display()))
+            .arg(format!(
+                "--storage.path={}",
+                am_dir.path().join("data").display()
+            ))
+            .arg(format!("--web.listen-address=127.0.0.1:{port}"))
+            .arg("--cluster.listen-address=")
+            .arg(format!("--web.external-url={am_url}")),
+    );
     let http = reqwest::Client::new();
     wait_for("alertmanager ready", Duration::from_secs(30), || {
         let http = http.clone();

@@ -284,14 +284,15 @@ async fn the_same_fleet_behind_victoriametrics_names_the_bad_deploy() {
     if !require(&["victoria-metrics"]) {
         return;
     }
-    let http = reqwest::Client::new();
     let work = tempfile::tempdir().unwrap();
-    let port = free_port();
-    let vm_url = format!("http://127.0.0.1:{port}");
-    let (f, sha) = fleet(Case::BadDeploy, &vm_url);
-    let _vm = start_victoria(&http, work.path(), port, &f).await;
-    let (sentinel_url, state) =
-        start_sentinel(common::test_config(work.path()), work.path(), &f.config).await;
+    let Rig {
+        http,
+        _vm,
+        f,
+        sha,
+        sentinel_url,
+        state,
+    } = victoria_rig(work.path()).await;
     post_changes(&http, &sentinel_url, &f, &sha).await;
     post_alert(&http, &sentinel_url, &f).await;
     let report = assert_diagnosed(&state, Case::BadDeploy, false).await;
@@ -299,6 +300,32 @@ async fn the_same_fleet_behind_victoriametrics_names_the_bad_deploy() {
         report["diagnosis"]["suspect_deploy"], "deploy-checkout-v2.4.0",
         "{report:#}"
     );
+}
+
+/// The bad deploy's fleet behind VictoriaMetrics, and Sentinel configured for it.
+struct Rig {
+    http: reqwest::Client,
+    _vm: Proc,
+    f: Fleet,
+    sha: String,
+    sentinel_url: String,
+    state: sentinel::http::AppState,
+}
+
+async fn victoria_rig(work: &std::path::Path) -> Rig {
+    let http = reqwest::Client::new();
+    let port = free_port();
+    let (f, sha) = fleet(Case::BadDeploy, &format!("http://127.0.0.1:{port}"));
+    let _vm = start_victoria(&http, work, port, &f).await;
+    let (sentinel_url, state) = start_sentinel(common::test_config(work), work, &f.config).await;
+    Rig {
+        http,
+        _vm,
+        f,
+        sha,
+        sentinel_url,
+        state,
+    }
 }
 
 /// VictoriaMetrics on `port` with the bad deploy's history imported and queryable.
@@ -361,7 +388,7 @@ async fn post_alert(http: &reqwest::Client, sentinel_url: &str, f: &Fleet) {
         .json(&json!({
             "version": "4", "status": "firing", "receiver": "sentinel", "groupKey": "{}:{alertname=\"CheckoutHighErrorRate\"}",
             "groupLabels": {"alertname": "CheckoutHighErrorRate"}, "commonLabels": {"alertname": "CheckoutHighErrorRate", "service": "checkout", "severity": "critical"},
-            "commonAnnotations": {}, "externalURL": "http://127.0.0.1:9093",
+            "commonAnnotations": {}, "externalURL": "http://alertmanager.invalid",
             "alerts": [{"status": "firing", "labels": {"alertname": "CheckoutHighErrorRate", "service": "checkout", "severity": "critical"},
                         "annotations": {"summary": "checkout is failing more than 5% of its requests"},
                         "startsAt": f.now.to_rfc3339(), "endsAt": "0001-01-01T00:00:00Z", "generatorURL": "", "fingerprint": "c0ffee"}]
@@ -379,14 +406,15 @@ async fn an_unannounced_version_in_the_metrics_counts_as_the_deploy() {
     if !require(&["victoria-metrics"]) {
         return;
     }
-    let http = reqwest::Client::new();
     let work = tempfile::tempdir().unwrap();
-    let port = free_port();
-    let vm_url = format!("http://127.0.0.1:{port}");
-    let (f, sha) = fleet(Case::BadDeploy, &vm_url);
-    let _vm = start_victoria(&http, work.path(), port, &f).await;
-    let (sentinel_url, state) =
-        start_sentinel(common::test_config(work.path()), work.path(), &f.config).await;
+    let Rig {
+        http,
+        _vm,
+        f,
+        sha,
+        sentinel_url,
+        state,
+    } = victoria_rig(work.path()).await;
     post_changes_but(
         &http,
         &sentinel_url,

@@ -5,15 +5,25 @@ mod common;
 
 use sentinel::tools::Registry;
 
-#[tokio::test]
-async fn runbooks_by_class_then_by_similarity() {
-    let dir = tempfile::tempdir().unwrap();
-    let s = sentinel::bootstrap::sentinel(common::test_config(dir.path()))
-        .await
-        .unwrap();
+/// Sentinel on `cfg` with the `db_pool_01` scenario's incident open: what a tool call needs.
+async fn scenario_incident(
+    cfg: sentinel::config::Config,
+) -> (
+    sentinel::service::Sentinel,
+    sentinel::store::IncidentRecord,
+    std::sync::Arc<sentinel::telemetry::Telemetry>,
+) {
+    let s = sentinel::bootstrap::sentinel(cfg).await.unwrap();
     let sc = s.scenario("db_pool_01").unwrap();
     let (id, telemetry) = s.open_scenario(&sc).await.unwrap();
     let rec = s.store.get_incident(&id).await.unwrap().unwrap();
+    (s, rec, telemetry)
+}
+
+#[tokio::test]
+async fn runbooks_by_class_then_by_similarity() {
+    let dir = tempfile::tempdir().unwrap();
+    let (s, rec, telemetry) = scenario_incident(common::test_config(dir.path())).await;
     let ctx = s.tool_context(&rec, telemetry);
     let reg = Registry::standard();
 
@@ -73,12 +83,7 @@ async fn typed_outputs_match_their_json_even_when_cut() {
     use sentinel::tools::registry::MAX_RESULT_BYTES;
 
     let dir = tempfile::tempdir().unwrap();
-    let s = sentinel::bootstrap::sentinel(common::test_config(dir.path()))
-        .await
-        .unwrap();
-    let sc = s.scenario("db_pool_01").unwrap();
-    let (id, telemetry) = s.open_scenario(&sc).await.unwrap();
-    let rec = s.store.get_incident(&id).await.unwrap().unwrap();
+    let (s, rec, telemetry) = scenario_incident(common::test_config(dir.path())).await;
     let ctx = s.tool_context(&rec, telemetry);
     let reg = Registry::standard();
 
@@ -169,10 +174,7 @@ async fn own_catalogue_files_feed_the_tools_and_reload_on_change() {
         files.display()
     );
     cfg.file = sentinel::config::FileConfig::parse(std::path::Path::new("s.toml"), &toml).unwrap();
-    let s = sentinel::bootstrap::sentinel(cfg).await.unwrap();
-    let sc = s.scenario("db_pool_01").unwrap();
-    let (id, telemetry) = s.open_scenario(&sc).await.unwrap();
-    let rec = s.store.get_incident(&id).await.unwrap().unwrap();
+    let (s, rec, telemetry) = scenario_incident(cfg).await;
     let reg = Registry::standard();
     let meta = |s: &sentinel::service::Sentinel| {
         let ctx = s.tool_context(&rec, telemetry.clone());
