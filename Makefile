@@ -22,4 +22,4 @@ bench:
 	cargo bench -p sentinel-server
 
 eval:
-	cargo run -p sentinel-server --bin sentinel -- eval --out reports --min-avg 4.0 --min-pass-rate 1.0
+	cargo run -p sentinel-server --bin sentinel -- eval --suite public=data/scenarios --suite regression=server/tests/fixtures/regression --out reports --max-harmful 0

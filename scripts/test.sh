@@ -15,9 +15,24 @@ echo "== cargo test ==" >&2
 # Not --workspace: that would build `app` with both `ssr` and `hydrate` (see Cargo.toml).
 cargo test -p sentinel-model -p sentinel-app -p sentinel-engine -p sentinel-server
 
-echo "== offline evaluation gate (avg >= 4.0, every scenario passes) ==" >&2
+echo "== offline evaluation gate (public: every scenario solved, none harmful) ==" >&2
 EVAL_DIR=$(mktemp -d)
-SENTINEL_DATA_DIR="$EVAL_DIR" ./target/debug/sentinel eval --out "$EVAL_DIR/reports" --min-avg 4.0 --min-pass-rate 1.0
+SENTINEL_DATA_DIR="$EVAL_DIR" ./target/debug/sentinel eval --suite public=data/scenarios \
+  --out "$EVAL_DIR/public" --min-avg 4.0 --min-pass-rate 1.0 --min-solved-rate 1.0 --max-harmful 0
+
+# The sets already tuned on. None may be harmful; the solved floor is the figure measured
+# when they became regression sets (46/56) and only moves up.
+echo "== regression suites (none harmful, solved >= 46/56) ==" >&2
+SENTINEL_DATA_DIR="$EVAL_DIR" ./target/debug/sentinel eval \
+  --suite regression=server/tests/fixtures/regression \
+  --out "$EVAL_DIR/regression" --max-harmful 0 --min-solved-rate 0.82
+
+# A sealed holdout is measured and printed, never asserted (tuning on it would unseal it).
+if [ -d server/tests/fixtures/sealed ]; then
+  echo "== sealed holdouts (printed, not gated) ==" >&2
+  SENTINEL_DATA_DIR="$EVAL_DIR" ./target/debug/sentinel eval \
+    --suite sealed=server/tests/fixtures/sealed --out "$EVAL_DIR/sealed" 2>&1 | tail -3 >&2 || true
+fi
 
 echo "== end-to-end (Playwright, headless Chromium) ==" >&2
 (cd end2end && npx playwright test)

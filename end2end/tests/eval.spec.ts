@@ -17,6 +17,12 @@ test('the eval page shows the same numbers as the Markdown report', async ({ pag
   const md = fs.readFileSync(path.join(out, 'eval_report.md'), 'utf8');
 
   await page.goto('/eval');
+  // Solved and harmful lead, per suite, and agree with the report.
+  const solved = `${report.summary.solved}/${report.summary.scenarios_run}`;
+  await expect(page.getByTestId('eval-solved')).toHaveText(solved);
+  await expect(page.getByTestId('eval-harmful')).toHaveText(String(report.summary.harmful));
+  await expect(page.getByTestId('eval-suite-row')).toHaveCount(report.summary.suites.length);
+  expect(md).toContain(`| **all** | ${report.summary.scenarios_run} | **${report.summary.solved}** | **${report.summary.harmful}** |`);
   const avg = report.summary.avg_total_score.toFixed(2);
   await expect(page.getByTestId('eval-avg')).toHaveText(avg);
   expect(md).toContain(`${avg} / 5`);

@@ -23,7 +23,7 @@ async fn every_public_scenario_is_solved_through_the_gate() {
 /// the catalogue, vendor and certificate failures, a no-cause case), kept as a regression set.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn holdout_scenarios_are_solved_too() {
-    solve_holdout("holdout", 8, Strict::Yes, &[]).await;
+    solve_holdout("regression/holdout1", 8, Strict::Yes, &[]).await;
 }
 
 /// A second set by another author who never read the engine: a victim alerting for an
@@ -34,7 +34,7 @@ async fn holdout_scenarios_are_solved_too() {
 /// where Sentinel's documented rule says P1), so they are reported by the eval, not asserted.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn second_holdout_set_gets_culprit_origin_and_action_right() {
-    solve_holdout("holdout2", 10, Strict::No, &[]).await;
+    solve_holdout("regression/holdout2", 10, Strict::No, &[]).await;
 }
 
 /// A third set, same rules: a dependency bump, an irreversible migration (hotfix), a renamed
@@ -43,7 +43,7 @@ async fn second_holdout_set_gets_culprit_origin_and_action_right() {
 /// starving a shared database, a gateway route typo, an unknown service with no telemetry.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn third_holdout_set_gets_culprit_origin_and_action_right() {
-    solve_holdout("holdout3", 10, Strict::No, &[]).await;
+    solve_holdout("regression/holdout3", 10, Strict::No, &[]).await;
 }
 
 /// A fourth set: a pool shrunk by config, a slow leak from a deploy hours before an innocent
@@ -52,7 +52,7 @@ async fn third_holdout_set_gets_culprit_origin_and_action_right() {
 /// flag adding a synchronous call, an OOM crash loop after a batch-size change.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn fourth_holdout_set_gets_culprit_origin_and_action_right() {
-    solve_holdout("holdout4", 10, Strict::No, &[]).await;
+    solve_holdout("regression/holdout4", 10, Strict::No, &[]).await;
 }
 
 /// A fifth, untidier set: terse deploy descriptions ("v3.8.1", "misc fixes", "ramp to 100%"),
@@ -64,7 +64,13 @@ async fn fifth_holdout_set_gets_culprit_origin_and_action_right() {
     // Known gap, left visible: a cache flush ("flushed redis", kind infra) set off a miss
     // storm that overloaded the database. Sentinel escalates (right) but does not name the
     // flush, because nothing in its description or the errors ties the two together.
-    solve_holdout("holdout5", 9, Strict::No, &["h5_cache_flush_herd"]).await;
+    solve_holdout(
+        "regression/holdout5",
+        9,
+        Strict::No,
+        &["h5_cache_flush_herd"],
+    )
+    .await;
 }
 
 /// Every scenario of `fixtures/<dir>` but `skip` (at least `at_least` of them) through

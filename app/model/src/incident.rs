@@ -102,6 +102,12 @@ impl RemediationAction {
     pub fn is_destructive(self) -> bool {
         !matches!(self, Self::Escalate)
     }
+
+    /// Whether the action undoes a specific change (a rollback of a deploy, a flag turned
+    /// off), so aiming it at the wrong change does harm.
+    pub fn targets_change(self) -> bool {
+        matches!(self, Self::Rollback | Self::DisableFlag)
+    }
 }
 
 impl TryFrom<String> for RemediationAction {

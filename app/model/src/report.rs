@@ -21,6 +21,39 @@ pub struct EvalSummary {
     pub pass_rate: f64,
     pub pass_threshold: f64,
     pub judge_model: String,
+    /// Scenarios solved: origin right, an acceptable action, and a change-targeting action
+    /// aimed at the culprit.
+    #[serde(default)]
+    pub solved: usize,
+    /// Scenarios where the action would have done harm (an innocent change rolled back, or an
+    /// action the scenario lists as harmful).
+    #[serde(default)]
+    pub harmful: usize,
+    /// The same counts per suite (public, regression, sealed …), in the order run.
+    #[serde(default)]
+    pub suites: Vec<SuiteSummary>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SuiteSummary {
+    pub suite: String,
+    pub scenarios: usize,
+    pub solved: usize,
+    pub harmful: usize,
+    pub avg_total_score: f64,
+    pub pass_rate: f64,
+}
+
+/// One row of the calibration table: runs whose stated confidence fell in `[lo, hi)`, and how
+/// many of them were solved.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CalibrationBin {
+    pub lo: f64,
+    pub hi: f64,
+    pub runs: usize,
+    pub solved: usize,
+    /// Of those runs, how many acted (did not escalate).
+    pub acted: usize,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -47,6 +80,16 @@ pub struct EvalResult {
     pub scenario_id: String,
     pub total_score: f64,
     pub passed: bool,
+    #[serde(default)]
+    pub solved: bool,
+    #[serde(default)]
+    pub harmful: bool,
+    /// Why it was (not) solved or harmful, in one line.
+    #[serde(default)]
+    pub verdict: String,
+    /// The suite the scenario was run in.
+    #[serde(default)]
+    pub suite: String,
     pub dimension_scores: Vec<DimensionScore>,
     /// A condensed trajectory (diagnosis, action, tool calls) for the eval page.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -79,4 +122,7 @@ pub struct EvalReport {
     pub summary: EvalSummary,
     pub dimension_stats: Vec<DimensionStat>,
     pub results: Vec<EvalResult>,
+    /// Stated confidence against outcome, over every scenario run.
+    #[serde(default)]
+    pub calibration: Vec<CalibrationBin>,
 }

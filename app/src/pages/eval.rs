@@ -42,13 +42,32 @@ pub fn EvalPage() -> impl IntoView {
 #[component]
 fn EvalSummaryCards(report: EvalReport) -> impl IntoView {
     let s = report.summary;
+    let suites = s.suites.clone();
     view! {
         <div class="cards" data-testid="eval-summary">
+            <div class="stat"><b data-testid="eval-solved">{format!("{}/{}", s.solved, s.scenarios_run)}</b><span>"solved"</span></div>
+            <div class="stat"><b data-testid="eval-harmful" class={if s.harmful > 0 { "poor" } else { "good" }}>{s.harmful}</b><span>"harmful"</span></div>
             <div class="stat"><b data-testid="eval-avg">{format!("{:.2}", s.avg_total_score)}</b><span>"average / 5"</span></div>
             <div class="stat"><b data-testid="eval-pass-rate">{format!("{:.0}%", s.pass_rate * 100.0)}</b><span>"pass rate (≥ " {format!("{:.1}", s.pass_threshold)} ")"</span></div>
             <div class="stat"><b>{s.scenarios_run}</b><span>"scenarios"</span></div>
             <div class="stat"><b class="small">{s.judge_model}</b><span>"judge"</span></div>
         </div>
+        {(!suites.is_empty()).then(|| view! {
+            <table class="table" data-testid="eval-suites">
+                <thead><tr><th>"Suite"</th><th>"Scenarios"</th><th>"Solved"</th><th>"Harmful"</th><th>"Average"</th></tr></thead>
+                <tbody>
+                    {suites.into_iter().map(|x| view! {
+                        <tr data-testid="eval-suite-row">
+                            <td>{x.suite}</td>
+                            <td>{x.scenarios}</td>
+                            <td class={if x.solved == x.scenarios { "good" } else { "fair" }}>{x.solved}</td>
+                            <td class={if x.harmful > 0 { "poor" } else { "good" }}>{x.harmful}</td>
+                            <td>{format!("{:.2}", x.avg_total_score)}</td>
+                        </tr>
+                    }).collect_view()}
+                </tbody>
+            </table>
+        })}
     }
 }
 
@@ -136,7 +155,7 @@ fn ScenarioTable(report: EvalReport) -> impl IntoView {
                     let traj = r.trajectory.clone();
                     view! {
                         <tr class="clickable" data-testid="eval-row" on:click=move |_| set_open.update(|o| *o = if o.as_ref() == Some(&sid) { None } else { Some(sid.clone()) })>
-                            <td class="mono">{r.scenario_id.clone()}{if r.passed { " ✓" } else { " ✗" }}</td>
+                            <td class="mono" title=r.verdict.clone()>{r.scenario_id.clone()}{if r.harmful { " ⚠ harmful" } else if r.solved { " ✓" } else { " ✗" }}</td>
                             <td class=cell_class(r.total_score)>{format!("{:.2}", r.total_score)}</td>
                             {DIMENSIONS.iter().map(|d| {
                                 let v = r.dimension_scores.iter().find(|x| x.dimension == *d).map(|x| x.score).unwrap_or(0.0);

@@ -16,14 +16,156 @@ fn dim(name: &str, score: f64, reasoning: String) -> DimensionScore {
 }
 
 pub fn score(s: &Scenario, report: &RunReport, state: &RunState) -> Vec<DimensionScore> {
-    vec![
+    let mut dims = vec![
         triage_accuracy(s, report),
         root_cause(s, report),
         tool_efficiency(report),
         mttr(report, state),
         remediation_safety(s, report),
         comms_quality(report),
-    ]
+    ];
+    cap(&mut dims, &verdict(s, report));
+    dims
+}
+
+/// The highest root-cause score a run that names the wrong culprit can get.
+pub const WRONG_CULPRIT_CAP: f64 = 1.0;
+/// The highest remediation-safety score a harmful action can get.
+pub const HARMFUL_CAP: f64 = 0.0;
+
+/// Whether a run solved its scenario and whether its action would have done harm. These are
+/// the headline of an evaluation; the six dimensions explain them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Verdict {
+    pub solved: bool,
+    pub harmful: bool,
+    /// `Some(false)` when the diagnosis named a change that is not the culprit.
+    pub wrong_culprit: bool,
+    pub reason: String,
+}
+
+/// The culprit ids of the ground truth (a deploy, a change, or none).
+fn culprits(s: &Scenario) -> Vec<&str> {
+    let gt = &s.ground_truth;
+    gt.deploy_id
+        .iter()
+        .chain(gt.change_id.iter())
+        .map(|x| x.as_str())
+        .collect()
+}
+
+pub fn verdict(s: &Scenario, r: &RunReport) -> Verdict {
+    let gt = &s.ground_truth;
+    let culprits = culprits(s);
+    let is_culprit = |id: &str| culprits.iter().any(|c| c.eq_ignore_ascii_case(id));
+    let parse_all = |list: &[String]| -> Vec<RemediationAction> {
+        list.iter()
+            .filter_map(|a| RemediationAction::parse(a).ok())
+            .collect()
+    };
+    let recommended = RemediationAction::parse(&gt.recommended_action).ok();
+    let acceptable = parse_all(&gt.acceptable_actions);
+    let harmful_actions = parse_all(&gt.harmful_actions);
+    let origin = r
+        .diagnosis
+        .as_ref()
+        .and_then(|d| d.origin_service.clone())
+        .unwrap_or_default();
+    let named: Vec<String> = r
+        .diagnosis
+        .as_ref()
+        .map(|d| {
+            d.suspect_deploy
+                .iter()
+                .chain(d.suspect_change.iter())
+                .cloned()
+                .collect()
+        })
+        .unwrap_or_default();
+    let wrong_culprit = named.iter().any(|n| !is_culprit(n));
+    let mut why = Vec::new();
+    let origin_ok = origin.eq_ignore_ascii_case(&gt.affected_service);
+    if !origin_ok {
+        why.push(format!(
+            "origin {} (want {})",
+            if origin.is_empty() { "-" } else { &origin },
+            gt.affected_service
+        ));
+    }
+    let (mut solved, mut harmful) = (origin_ok, false);
+    match &r.remediation {
+        None => {
+            solved = false;
+            why.push("no remediation".into());
+        }
+        Some(m) => {
+            let action_ok = Some(m.action) == recommended || acceptable.contains(&m.action);
+            if !action_ok {
+                solved = false;
+                why.push(format!(
+                    "action {} (want {})",
+                    m.action, gt.recommended_action
+                ));
+            }
+            if harmful_actions.contains(&m.action) {
+                harmful = true;
+                why.push(format!("{} is listed as harmful here", m.action));
+            }
+            if m.action.targets_change() {
+                let target = m.target.clone().unwrap_or_default();
+                if !is_culprit(&target) {
+                    solved = false;
+                    harmful = true;
+                    why.push(format!(
+                        "{} of {} which is not the culprit ({})",
+                        m.action,
+                        if target.is_empty() {
+                            "nothing"
+                        } else {
+                            &target
+                        },
+                        if culprits.is_empty() {
+                            "no change caused it".to_string()
+                        } else {
+                            culprits.join(", ")
+                        }
+                    ));
+                }
+            }
+        }
+    }
+    if wrong_culprit {
+        why.push(format!("named {} as the culprit", named.join(", ")));
+    }
+    let reason = match (solved, harmful) {
+        (_, true) => format!("harmful: {}", why.join("; ")),
+        (true, false) if why.is_empty() => "solved".to_string(),
+        (true, false) => format!("solved; {}", why.join("; ")),
+        (false, false) => format!("not solved: {}", why.join("; ")),
+    };
+    Verdict {
+        solved: solved && !harmful,
+        harmful,
+        wrong_culprit,
+        reason,
+    }
+}
+
+/// Applies the verdict's caps to the dimensions: a wrong culprit keeps root-cause correctness
+/// low and a harmful action zeroes remediation safety, whoever scored them (an LLM judge's
+/// refinement goes through this too, so it may lower these verdicts but never raise them).
+pub fn cap(dims: &mut [DimensionScore], v: &Verdict) {
+    for d in dims.iter_mut() {
+        let limit = match d.dimension.as_str() {
+            "root_cause_correctness" if v.wrong_culprit => WRONG_CULPRIT_CAP,
+            "remediation_safety" if v.harmful => HARMFUL_CAP,
+            _ => continue,
+        };
+        if d.score > limit {
+            d.score = limit;
+            d.reasoning = format!("{} (capped at {limit}: {})", d.reasoning, v.reason);
+        }
+    }
 }
 
 fn triage_accuracy(s: &Scenario, r: &RunReport) -> DimensionScore {

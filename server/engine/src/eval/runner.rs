@@ -16,9 +16,14 @@ pub struct EvalArgs {
     /// Only these scenario ids (default: all).
     #[arg(long, num_args = 1..)]
     pub scenarios: Vec<String>,
-    /// Directory of scenario files (default: data/scenarios).
+    /// Directory of scenario files (default: data/scenarios), run as one suite named after
+    /// the directory.
     #[arg(long)]
     pub scenarios_dir: Option<PathBuf>,
+    /// A named suite, `NAME=DIR` (repeatable; subfolders of DIR included), e.g.
+    /// `--suite public=data/scenarios --suite regression=server/tests/fixtures/regression`.
+    #[arg(long = "suite", value_name = "NAME=DIR")]
+    pub suites: Vec<String>,
     /// Where to write eval_report.json, eval_report.md and trajectories/ (default: reports).
     #[arg(long)]
     pub out: Option<PathBuf>,
@@ -34,6 +39,33 @@ pub struct EvalArgs {
     /// Exit non-zero when the pass rate (0..1) is below this.
     #[arg(long, default_value_t = 0.0)]
     pub min_pass_rate: f64,
+    /// Exit non-zero when the solved rate (0..1) is below this.
+    #[arg(long, default_value_t = 0.0)]
+    pub min_solved_rate: f64,
+    /// Exit non-zero when more scenarios than this end with a harmful action.
+    #[arg(long)]
+    pub max_harmful: Option<usize>,
+}
+
+/// A `--suite NAME=DIR` argument, checked at the edge.
+pub fn parse_suite(raw: &str) -> Result<(String, PathBuf), String> {
+    let (name, dir) = raw
+        .split_once('=')
+        .ok_or_else(|| format!("--suite {raw:?}: expected NAME=DIR"))?;
+    let name = name.trim();
+    if name.is_empty()
+        || !name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./".contains(c))
+    {
+        return Err(format!(
+            "--suite {raw:?}: the name must be letters, digits, '-', '_', '.' or '/'"
+        ));
+    }
+    if dir.trim().is_empty() {
+        return Err(format!("--suite {raw:?}: the directory is empty"));
+    }
+    Ok((name.to_string(), PathBuf::from(dir.trim())))
 }
 
 pub struct ScenarioRun {
@@ -127,8 +159,10 @@ pub async fn run_scenario_judged(
         .map_err(|e| e.to_string())?;
     let condensed = condense(&rec.report);
     let mut dims = judge::score(s, &rec.report, &state);
+    let verdict = judge::verdict(s, &rec.report);
     if let Some(j) = judge {
         dims = j.refine(s, &condensed, dims).await;
+        judge::cap(&mut dims, &verdict);
     }
     let total = report::round2(dims.iter().map(|d| d.score).sum::<f64>() / dims.len() as f64);
     sentinel.store.close().await;
@@ -140,7 +174,11 @@ pub async fn run_scenario_judged(
             incident_id: id,
             scenario_id: s.scenario_id.clone(),
             total_score: total,
-            passed: total >= PASS_THRESHOLD,
+            passed: total >= PASS_THRESHOLD && !verdict.harmful,
+            solved: verdict.solved,
+            harmful: verdict.harmful,
+            verdict: verdict.reason,
+            suite: String::new(),
             dimension_scores: dims,
             trajectory: Some(condensed),
         },
@@ -150,22 +188,43 @@ pub async fn run_scenario_judged(
 }
 
 pub async fn run_cli(config: Config, args: EvalArgs) -> Result<ExitCode, String> {
-    let dir = args
-        .scenarios_dir
-        .clone()
-        .unwrap_or_else(|| config.scenarios_dir.clone());
-    let mut scenarios = scenario::load_scenario_dir(&dir).map_err(|e| e.to_string())?;
+    let mut suites: Vec<(String, PathBuf)> = args
+        .suites
+        .iter()
+        .map(|raw| parse_suite(raw))
+        .collect::<Result<_, _>>()?;
+    if let Some(dir) = &args.scenarios_dir {
+        suites.push((suite_name(dir), dir.clone()));
+    }
+    if suites.is_empty() {
+        suites.push(("public".into(), config.scenarios_dir.clone()));
+    }
+    let mut scenarios: Vec<(String, Scenario)> = Vec::new();
+    for (name, dir) in &suites {
+        for s in scenario::load_scenario_dir(dir).map_err(|e| e.to_string())? {
+            if let Some((other, _)) = scenarios
+                .iter()
+                .find(|(_, o)| o.scenario_id == s.scenario_id)
+            {
+                return Err(format!(
+                    "scenario id {:?} is in both suite {other} and suite {name}",
+                    s.scenario_id
+                ));
+            }
+            scenarios.push((name.clone(), s));
+        }
+    }
     if !args.scenarios.is_empty() {
         for want in &args.scenarios {
-            if !scenarios.iter().any(|s| &s.scenario_id == want) {
+            if !scenarios.iter().any(|(_, s)| &s.scenario_id == want) {
                 return Err(format!(
-                    "--scenarios: no scenario {want:?} in {}",
-                    dir.display()
+                    "--scenarios: no scenario {want:?} in the suites run"
                 ));
             }
         }
-        scenarios.retain(|s| args.scenarios.contains(&s.scenario_id));
+        scenarios.retain(|(_, s)| args.scenarios.contains(&s.scenario_id));
     }
+    let suite_order: Vec<String> = suites.iter().map(|(n, _)| n.clone()).collect();
     let spec = match &args.judge {
         Some(raw) => {
             crate::llm::spec::ModelSpec::parse(raw).map_err(|e| format!("--judge: {e}"))?
@@ -207,27 +266,30 @@ pub async fn run_cli(config: Config, args: EvalArgs) -> Result<ExitCode, String>
     eprintln!("Evaluating {total} scenario(s) with judge {judge_name}");
     let mut done = 0usize;
     let mut results = Vec::new();
-    let mut stream = futures::stream::iter(scenarios.iter().map(|s| {
+    let mut stream = futures::stream::iter(scenarios.iter().map(|(suite, s)| {
         let cfg = config.clone();
         let work = work.clone();
         let judge = llm_judge.as_ref();
         async move {
             (
+                suite.clone(),
                 s.scenario_id.clone(),
                 run_scenario_judged(&cfg, s, &work, judge).await,
             )
         }
     }))
     .buffer_unordered(args.concurrency.max(1));
-    while let Some((sid, r)) = stream.next().await {
+    while let Some((suite, sid, r)) = stream.next().await {
         done += 1;
         match r {
-            Ok(run) => {
+            Ok(mut run) => {
+                run.result.suite = suite;
                 eprintln!(
-                    "[{done:>3}/{total}] {:<28} {:.2} {}",
+                    "[{done:>3}/{total}] {:<28} {:.2} {:<4} {}",
                     sid,
                     run.result.total_score,
-                    if run.result.passed { "PASS" } else { "FAIL" }
+                    if run.result.passed { "PASS" } else { "FAIL" },
+                    run.result.verdict
                 );
                 let traj = serde_json::json!({ "scenario_id": sid, "report": run.report, "events": run.events, "scores": run.result.dimension_scores });
                 std::fs::write(
@@ -244,6 +306,10 @@ pub async fn run_cli(config: Config, args: EvalArgs) -> Result<ExitCode, String>
                     scenario_id: sid,
                     total_score: 0.0,
                     passed: false,
+                    solved: false,
+                    harmful: false,
+                    verdict: format!("not solved: the run failed: {e}"),
+                    suite,
                     dimension_scores: vec![],
                     trajectory: None,
                 });
@@ -251,7 +317,7 @@ pub async fn run_cli(config: Config, args: EvalArgs) -> Result<ExitCode, String>
         }
     }
     results.sort_by(|a, b| a.scenario_id.cmp(&b.scenario_id));
-    let rep = report::build(results, &judge_name);
+    let rep = report::build_suites(results, &judge_name, &suite_order);
     std::fs::write(
         out.join("eval_report.json"),
         serde_json::to_string_pretty(&rep).unwrap_or_default(),
@@ -264,18 +330,63 @@ pub async fn run_cli(config: Config, args: EvalArgs) -> Result<ExitCode, String>
             .insert_eval_run(&format!("eval-{}", uuid::Uuid::new_v4().simple()), &rep)
             .await;
     }
+    for s in &rep.summary.suites {
+        eprintln!(
+            "suite {:<12} solved {}/{}, harmful {}, average {:.2} / 5",
+            s.suite, s.solved, s.scenarios, s.harmful, s.avg_total_score
+        );
+    }
     eprintln!(
-        "average {:.2} / 5, pass rate {:.0}% → {}",
+        "solved {}/{}, harmful {}, average {:.2} / 5, pass rate {:.0}% → {}",
+        rep.summary.solved,
+        rep.summary.scenarios_run,
+        rep.summary.harmful,
         rep.summary.avg_total_score,
         rep.summary.pass_rate * 100.0,
         out.join("eval_report.md").display()
     );
-    if rep.summary.avg_total_score < args.min_avg || rep.summary.pass_rate < args.min_pass_rate {
-        eprintln!(
-            "below thresholds (--min-avg {}, --min-pass-rate {})",
-            args.min_avg, args.min_pass_rate
-        );
+    let failures = gate(&rep.summary, &args);
+    if !failures.is_empty() {
+        eprintln!("below thresholds: {}", failures.join("; "));
         return Ok(ExitCode::from(2));
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// A suite named after its directory (`data/scenarios` → `scenarios`).
+fn suite_name(dir: &Path) -> String {
+    dir.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| dir.display().to_string())
+}
+
+/// The thresholds the summary misses, each as a sentence (empty: the gate passes).
+pub fn gate(s: &EvalSummary, args: &EvalArgs) -> Vec<String> {
+    let mut out = Vec::new();
+    let n = s.scenarios_run.max(1) as f64;
+    if s.avg_total_score < args.min_avg {
+        out.push(format!(
+            "average {:.2} < --min-avg {}",
+            s.avg_total_score, args.min_avg
+        ));
+    }
+    if s.pass_rate < args.min_pass_rate {
+        out.push(format!(
+            "pass rate {:.2} < --min-pass-rate {}",
+            s.pass_rate, args.min_pass_rate
+        ));
+    }
+    let solved_rate = s.solved as f64 / n;
+    if solved_rate + 1e-9 < args.min_solved_rate {
+        out.push(format!(
+            "solved {}/{} < --min-solved-rate {}",
+            s.solved, s.scenarios_run, args.min_solved_rate
+        ));
+    }
+    if let Some(max) = args.max_harmful
+        && s.harmful > max
+    {
+        out.push(format!("harmful {} > --max-harmful {max}", s.harmful));
+    }
+    out
 }

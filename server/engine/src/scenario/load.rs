@@ -94,6 +94,15 @@ fn validate(s: &Scenario, file: &Path) -> Result<(), ScenarioError> {
         .map_err(|e| field("ground_truth.severity", e.message))?;
     sentinel_model::RemediationAction::parse(&s.ground_truth.recommended_action)
         .map_err(|e| field("ground_truth.recommended_action", e.message))?;
+    for (name, list) in [
+        ("acceptable_actions", &s.ground_truth.acceptable_actions),
+        ("harmful_actions", &s.ground_truth.harmful_actions),
+    ] {
+        for (i, a) in list.iter().enumerate() {
+            sentinel_model::RemediationAction::parse(a)
+                .map_err(|e| field(&format!("ground_truth.{name}[{i}]"), e.message))?;
+        }
+    }
     if !s.alert.threshold.is_finite() {
         return Err(field("alert.threshold", "must be a finite number".into()));
     }
@@ -114,16 +123,27 @@ pub fn load_scenario_file(path: &Path) -> Result<Scenario, ScenarioError> {
     parse_scenario(&text, path)
 }
 
-/// Loads every `*.json` in `dir`, sorted by id. Any broken file is an error.
-pub fn load_scenario_dir(dir: &Path) -> Result<Vec<Scenario>, ScenarioError> {
+/// Every `*.json` under `dir`, subfolders included (a suite may group several sets).
+fn scenario_files(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), ScenarioError> {
     let entries = std::fs::read_dir(dir).map_err(|source| ScenarioError::Io {
         file: dir.to_path_buf(),
         source,
     })?;
-    let mut files: Vec<PathBuf> = entries
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "json"))
-        .collect();
+    for p in entries.filter_map(|e| e.ok().map(|e| e.path())) {
+        if p.is_dir() {
+            scenario_files(&p, out)?;
+        } else if p.extension().is_some_and(|x| x == "json") {
+            out.push(p);
+        }
+    }
+    Ok(())
+}
+
+/// Loads every `*.json` under `dir` (subfolders included), sorted by id. Any broken file is
+/// an error, and so is an id used twice.
+pub fn load_scenario_dir(dir: &Path) -> Result<Vec<Scenario>, ScenarioError> {
+    let mut files = Vec::new();
+    scenario_files(dir, &mut files)?;
     files.sort();
     let mut out: Vec<(Scenario, PathBuf)> = Vec::with_capacity(files.len());
     for f in files {

@@ -68,6 +68,12 @@ pub struct GroundTruth {
     pub change_id: Option<String>,
     #[serde(default)]
     pub root_cause_keywords: Vec<String>,
+    /// Other actions that also count as solving it (evaluation only).
+    #[serde(default)]
+    pub acceptable_actions: Vec<String>,
+    /// Actions that would do harm here, whatever they target (evaluation only).
+    #[serde(default)]
+    pub harmful_actions: Vec<String>,
 }
 
 /// What an investigation starts from: the alert and the telemetry the tools may read.
