@@ -484,3 +484,62 @@ async fn a_role_may_call_only_its_own_tools() {
     assert_eq!(by_triage, 0);
     assert_eq!(approvals, 1);
 }
+
+/// The safety rule holds for a model too: a rollback of a change the investigation does not
+/// support is refused at the gate (the model is told why) and, concluded anyway, becomes an
+/// escalation; nobody is asked to approve it.
+#[tokio::test]
+async fn a_model_cannot_roll_back_a_change_without_evidence() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = Arc::new(ScriptedModel::new(vec![
+        Turn::tool_call(
+            "request_human_approval",
+            r#"{"action":"rollback","target":"deploy-cdn-233","risk":"low","evidence":["it was nearby"]}"#,
+        ),
+        Turn::text(
+            r#"{"action":"rollback","target":"deploy-cdn-233","rationale":"nearby","risk":"low","draft_id":null,"draft":null}"#,
+        ),
+    ]));
+    let s = sentinel_with(
+        dir.path(),
+        Some((model, vec![AgentRole::Remediation])),
+        |_| {},
+    )
+    .await;
+    let (id, out) = start(&s, "bad_deploy_01").await;
+    assert!(
+        !matches!(out, RunOutcome::Suspended(_)),
+        "nothing may wait for approval: {out:?}"
+    );
+    let evs = events(&s, &id).await;
+    let refused = evs
+        .iter()
+        .find_map(|e| match &e.kind {
+            RunEventKind::ToolResult {
+                tool, ok, result, ..
+            } if tool == "request_human_approval" => Some((*ok, result.to_string())),
+            _ => None,
+        })
+        .expect("the call is recorded");
+    assert!(!refused.0);
+    assert!(
+        refused.1.contains("refused") && refused.1.contains("deploy-cdn-233"),
+        "{}",
+        refused.1
+    );
+    assert!(
+        !evs.iter()
+            .any(|e| matches!(e.kind, RunEventKind::ApprovalRequested { .. })),
+        "no approval may be requested"
+    );
+    let r = s.store.get_incident(&id).await.unwrap().unwrap();
+    assert_eq!(r.status, IncidentStatus::Escalated);
+    let m = r.report.remediation.unwrap();
+    assert_eq!(m.action, RemediationAction::Escalate);
+    assert!(m.rationale.contains("refused"), "{}", m.rationale);
+    // The diagnosis lists its hypotheses; the real culprit is first and explains the failure.
+    let d = r.report.diagnosis.unwrap();
+    let top = &d.hypotheses[0];
+    assert_eq!(top.target.as_deref(), Some("deploy-gw-4812"));
+    assert!(top.explains && !top.evidence_for.is_empty(), "{top:?}");
+}

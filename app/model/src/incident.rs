@@ -196,6 +196,33 @@ pub struct Diagnosis {
     pub origin_service: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub first_error_at: Option<DateTime<Utc>>,
+    /// Every explanation considered, best first: the changes in the window and the
+    /// explanations without a change (a dependency, a leak, a surge, an expiry …).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub hypotheses: Vec<Hypothesis>,
+}
+
+/// One explanation of the failure with the evidence for and against it (CONTRACTS.md §3).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Hypothesis {
+    /// `deploy`, a change kind (`feature_flag`, `config`, …), or a no-change explanation
+    /// (`third_party_outage`, `upstream_failure`, `resource_leak`, `traffic_surge`, `expiry`,
+    /// `platform`, `capacity`, `data_growth`, `unexplained`).
+    pub kind: String,
+    /// The change id or the service it points at.
+    pub target: Option<String>,
+    pub score: f64,
+    #[serde(rename = "for", default)]
+    pub evidence_for: Vec<String>,
+    #[serde(default)]
+    pub against: Vec<String>,
+    /// Positive evidence that it explains the failure (more than timing): without it, a
+    /// change is never rolled back or switched off.
+    #[serde(default)]
+    pub explains: bool,
+    /// The failure also happens where this change is absent: it must not be rolled back.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub exonerated: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -98,6 +98,7 @@ open_vocabulary! {
         FeatureFlag => "feature_flag",
         Config => "config",
         Dependency => "dependency",
+        Infra => "infra",
         Change => "change",
     }
 }

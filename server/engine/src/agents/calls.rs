@@ -5,7 +5,7 @@ use super::policy::{Exchange, PlannedCall};
 use super::roles;
 use super::runner::{RunError, Runner};
 use super::state::RunState;
-use crate::tools::{ToolContext, ToolError};
+use crate::tools::{Tool, ToolContext, ToolError};
 use sentinel_model::*;
 use std::time::Instant;
 
@@ -76,7 +76,10 @@ impl Runner {
                 "arguments are not valid JSON: {}",
                 clip(&raw, 200)
             ))),
-            Ok(a) => self.registry.call(ctx, &tool, a).await,
+            Ok(a) => match gate_refusal(&tool, &a, state) {
+                Some(why) => Err(ToolError::Refused(why)),
+                None => self.registry.call(ctx, &tool, a).await,
+            },
         };
         let ms = started.elapsed().as_secs_f64() * 1000.0;
         let (ok, value, output, suspend) = match result {
@@ -122,6 +125,21 @@ impl Runner {
             output,
         }))
     }
+}
+
+/// The safety rule at the gate: an approval request to undo a change the evidence does not
+/// support is refused before it reaches a human (the model is told why).
+fn gate_refusal(tool: &str, args: &serde_json::Value, state: &RunState) -> Option<String> {
+    if tool != crate::tools::request_human_approval::RequestHumanApproval::NAME {
+        return None;
+    }
+    let action = RemediationAction::parse(args.get("action")?.as_str()?).ok()?;
+    let target = args.get("target").and_then(|t| t.as_str());
+    super::safety::refuse_change(
+        action,
+        target,
+        state.correlation.as_ref().map(|c| &c.diagnosis),
+    )
 }
 
 fn clip(s: &str, n: usize) -> String {

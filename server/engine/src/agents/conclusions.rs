@@ -77,6 +77,10 @@ pub struct LogFindings {
     /// Strength of the dominant family's evidence (0 = none).
     #[serde(default)]
     pub family_strength: f64,
+    /// Which versions each service's lines came from (the version split).
+    #[serde(default)]
+    #[schemars(skip)]
+    pub versions: Vec<crate::engine::versions::VersionStat>,
 }
 
 impl LogFindings {

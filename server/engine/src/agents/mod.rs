@@ -13,6 +13,7 @@ mod persist;
 pub mod policy;
 pub mod roles;
 pub mod runner;
+pub mod safety;
 pub mod state;
 
 pub use events::EventSink;

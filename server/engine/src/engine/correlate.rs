@@ -34,6 +34,19 @@ pub struct Scored {
     /// Why the change's service is in scope at all.
     #[serde(default)]
     pub scope: Scope,
+    /// Positive evidence that it explains the failure (shared identifiers, a change type that
+    /// explains the family, a reasoned scope, errors only where it runs, proximity on the
+    /// origin for a defect). Without it nothing is rolled back.
+    #[serde(default)]
+    pub explains: bool,
+    /// The failure also happens where the change is absent: it is exonerated.
+    #[serde(default)]
+    pub cleared: bool,
+    /// The evidence for and against it, one phrase each.
+    #[serde(default)]
+    pub evidence_for: Vec<String>,
+    #[serde(default)]
+    pub evidence_against: Vec<String>,
 }
 
 /// Why a change's service is a place to look for the cause.
@@ -89,12 +102,16 @@ pub struct Context<'a> {
     /// vendors), lowercase: another service's change that loads one of them is in scope when
     /// the failure is the database's (pool starvation, statement timeouts).
     pub datastores: &'a BTreeSet<String>,
+    /// Versions per service from the log lines (the version split).
+    pub versions: &'a [super::versions::VersionStat],
+    /// Metric series (those split by `version` feed the version split).
+    pub series: &'a [super::trend::Series],
 }
 
-/// Leaks and saturation build up over hours; code errors show within minutes.
+/// Leaks, saturation and filling disks build up over hours; code errors show within minutes.
 fn time_constant_minutes(f: Option<Family>) -> f64 {
     match f {
-        Some(Family::Memory) | Some(Family::Pool) => P.tau_slow_minutes,
+        Some(Family::Memory) | Some(Family::Pool) | Some(Family::Disk) => P.tau_slow_minutes,
         _ => P.tau_fast_minutes,
     }
 }
@@ -226,13 +243,67 @@ pub fn score_all(cands: &[Candidate], ctx: &Context<'_>) -> Vec<Scored> {
                 explains = true;
             }
             let verdict = ctx.metrics.and_then(|m| m.judge(c.ts, ctx.family));
+            // The version split: do the errors follow the version this change shipped?
+            let texts = [c.id.as_str(), c.description.as_str()];
+            let split = if c.kind == ChangeKind::Deploy {
+                super::versions::judge_logs(ctx.versions, &c.service, c.ts, &texts).or_else(|| {
+                    super::versions::judge_metrics(ctx.series, &c.service, c.ts, &texts)
+                })
+            } else {
+                None
+            };
+            let split_factor = match &split {
+                Some(super::versions::Split::OnlyNew { .. }) => {
+                    explains = true;
+                    P.version_confirms_factor
+                }
+                Some(super::versions::Split::AlsoOld { .. }) => P.version_clears_factor,
+                None => 1.0,
+            };
+            let cleared = matches!(split, Some(super::versions::Split::AlsoOld { .. }));
             let score = combine(
                 time,
                 service,
                 content,
                 explains,
                 verdict.as_ref().map_or(1.0, |v| v.factor),
-            );
+            ) * split_factor;
+            let mut evidence_for = Vec::new();
+            let mut evidence_against = Vec::new();
+            if gap <= P.origin_proximity_minutes * 3.0 {
+                evidence_for.push(format!("landed {gap:.0} min before the first error"));
+            } else {
+                evidence_against.push(format!("landed {gap:.0} min before the first error"));
+            }
+            if !shared.is_empty() {
+                evidence_for.push(format!("shares {} with the errors", shared.join(", ")));
+            } else if !terse {
+                evidence_against.push("shares no identifier with the errors".into());
+            }
+            if family_hit {
+                evidence_for.push("its type explains the failure".into());
+            }
+            if !matches!(
+                scope,
+                Scope::Origin | Scope::Alert | Scope::Other | Scope::Related
+            ) {
+                evidence_for.push(format!("in scope: {scope:?}").to_lowercase());
+            }
+            if scope == Scope::Other {
+                evidence_against.push(format!("{} is not on the failing path", c.service));
+            }
+            if let Some(v) = &verdict {
+                evidence_against.push(v.reason.clone());
+            }
+            match &split {
+                Some(super::versions::Split::OnlyNew { reason }) => {
+                    evidence_for.push(reason.clone())
+                }
+                Some(super::versions::Split::AlsoOld { reason }) => {
+                    evidence_against.push(reason.clone())
+                }
+                None => {}
+            }
             let why = format!(
                 "{} on {} {:.0} min before the first error; {}{}{}",
                 c.id,
@@ -251,7 +322,12 @@ pub fn score_all(cands: &[Candidate], ctx: &Context<'_>) -> Vec<Scored> {
                 verdict
                     .as_ref()
                     .map(|v| format!("; but {}", v.reason))
-                    .unwrap_or_default()
+                    .into_iter()
+                    .chain(split.as_ref().map(|s| match s {
+                        super::versions::Split::AlsoOld { reason } => format!("; but {reason}"),
+                        super::versions::Split::OnlyNew { reason } => format!("; {reason}"),
+                    }))
+                    .collect::<String>()
             );
             let why = match scope {
                 Scope::BrokeAfter => format!(
@@ -277,6 +353,10 @@ pub fn score_all(cands: &[Candidate], ctx: &Context<'_>) -> Vec<Scored> {
                 shared_terms: shared,
                 why,
                 scope,
+                explains,
+                cleared,
+                evidence_for,
+                evidence_against,
             })
         })
         .collect();
@@ -287,6 +367,21 @@ pub fn score_all(cands: &[Candidate], ctx: &Context<'_>) -> Vec<Scored> {
 /// Phrases in a deploy description that make a plain rollback unsafe.
 pub fn rollback_unsafe(description: &str) -> bool {
     text::contains_any(&description.to_lowercase(), lexicon::ROLLBACK_UNSAFE)
+}
+
+/// A configuration or infrastructure change that reverting cannot undo (a rotated key, a
+/// schema migration).
+pub fn irreversible_change(c: &Candidate) -> bool {
+    c.kind != ChangeKind::Deploy
+        && c.kind != ChangeKind::FeatureFlag
+        && text::contains_any(&c.description.to_lowercase(), lexicon::IRREVERSIBLE_CHANGE)
+}
+
+/// An infrastructure operation (a restart, a failover, maintenance) rather than a new
+/// setting: once over, nothing is left to revert.
+pub fn operation_event(c: &Candidate) -> bool {
+    c.kind == ChangeKind::Infra
+        && text::contains_any(&c.description.to_lowercase(), lexicon::OPERATION_EVENTS)
 }
 
 #[cfg(test)]
@@ -397,6 +492,8 @@ mod tests {
             named: &BTreeSet::new(),
             failing_since: &Default::default(),
             datastores: &BTreeSet::new(),
+            versions: &[],
+            series: &[],
         };
         let s = score_all(&cands, &ctx);
         assert_eq!(s[0].candidate.id, "d-bad");
@@ -457,6 +554,8 @@ mod tests {
             named: &named,
             failing_since: &failing_since,
             datastores: &datastores,
+            versions: &[],
+            series: &[],
         };
         let s = score_all(&cands, &ctx);
         let scope = |id: &str| s.iter().find(|x| x.candidate.id == id).unwrap().scope;
@@ -513,6 +612,8 @@ mod tests {
             named: &named,
             failing_since: &failing_since,
             datastores: &datastores,
+            versions: &[],
+            series: &[],
         };
         assert!(score_all(&cands, &ctx)[0].score > 0.5);
         // Not when the story is a certificate: the change has nothing to say about it.

@@ -187,6 +187,24 @@ pub fn choose_action(i: &ActionInput<'_>) -> ActionChoice {
                 risk: "low: returns the flag to its previous state; users lose the new behaviour"
                     .into(),
             },
+            _ if correlate::operation_event(cand) => ActionChoice {
+                action: RemediationAction::Restart,
+                target: Some(i.origin.to_string()),
+                rationale: format!(
+                    "{} (\"{}\") is an operation, not a new setting: there is nothing to revert, and {} did not recover from it; restart it so it reconnects",
+                    cand.id, cand.description, i.origin
+                ),
+                risk: "low: rolling restart of the service that did not recover".into(),
+            },
+            _ if correlate::irreversible_change(cand) => ActionChoice {
+                action: RemediationAction::Escalate,
+                target: None,
+                rationale: format!(
+                    "{} (\"{}\") cannot be undone by reverting it; the owning team must complete it (propagate the new credential, repair forward)",
+                    cand.id, cand.description
+                ),
+                risk: "none: no production change proposed".into(),
+            },
             ChangeKind::Deploy if correlate::rollback_unsafe(&cand.description) => ActionChoice {
                 action: RemediationAction::Hotfix,
                 target: Some(cand.id.clone()),

@@ -306,7 +306,13 @@ pub fn change_terms(f: Family) -> &'static [&'static str] {
         Family::Disk => &[
             "retention",
             "log level",
+            "log_level",
+            "loglevel",
             "logging",
+            "tracing",
+            "verbose",
+            "debug",
+            "echo",
             "volume",
             "disk",
             "storage",
@@ -331,6 +337,40 @@ pub const ROLLBACK_UNSAFE: &[&str] = &[
     "drop table",
     "dropping table",
     "non-reversible",
+];
+
+/// Phrases in an infrastructure or configuration change that cannot be undone by reverting
+/// it: the old key is gone, the schema moved on. The fix is to finish the change (propagate
+/// the new key, repair forward), which the owning team must do.
+pub const IRREVERSIBLE_CHANGE: &[&str] = &[
+    "key rotation",
+    "access-key rotation",
+    "credential rotation",
+    "secret rotation",
+    "rotated",
+    "old key deactivated",
+    "deactivated",
+    "revoked",
+    "schema migration",
+    "irreversible",
+    "cannot be rolled back",
+    "one-way",
+];
+
+/// Phrases of an infrastructure *operation* (nothing was reconfigured: a restart, a failover,
+/// maintenance). Once it is over there is nothing to revert; a service that did not recover
+/// from it needs restarting itself.
+pub const OPERATION_EVENTS: &[&str] = &[
+    "rolling restart",
+    "restart of",
+    "restarted",
+    "reboot",
+    "failover",
+    "fail over",
+    "failed over",
+    "maintenance",
+    "drained",
+    "draining",
 ];
 
 /// Words too generic to link an error to a change.

@@ -7,6 +7,7 @@
 //! - [`blame`]: which service is the origin, following the dependency graph upstream.
 //! - [`correlate`]: deploy/change correlation by timing, service and scope.
 //! - [`trend`]: when the metrics say the trouble began (leaks under way, traffic surges).
+//! - [`versions`]: the version split (errors only where a change runs, or also where it does not).
 //! - [`decide`]: severity, action and confidence.
 //! - [`params`]: every weight and threshold; [`lexicon`]: every phrase list.
 
@@ -19,3 +20,4 @@ pub mod signals;
 pub mod templates;
 pub mod text;
 pub mod trend;
+pub mod versions;

@@ -85,6 +85,19 @@ pub struct Params {
     pub verdict_leak_under_way: f64,
     /// Below this confidence Sentinel proposes nothing destructive and escalates to a human.
     pub min_action_confidence: f64,
+
+    // ---- version split (engine/versions.rs) ----
+    /// Least error lines on a side of the split for it to say anything.
+    pub version_min_lines: usize,
+    /// Share of the error lines on instances without the change that clears it.
+    pub version_old_share_clears: f64,
+    /// A version-split error series is bad when its peak after the change reaches this and
+    /// three times its baseline.
+    pub version_bad_floor: f64,
+    /// Score factor for a change cleared by the split (instances without it fail too).
+    pub version_clears_factor: f64,
+    /// Score factor for a change the split confirms (errors only where it runs).
+    pub version_confirms_factor: f64,
 }
 
 impl Params {
@@ -129,6 +142,11 @@ impl Params {
         verdict_already_under_way: 0.3,
         verdict_leak_under_way: 0.15,
         min_action_confidence: 0.45,
+        version_min_lines: 2,
+        version_old_share_clears: 0.25,
+        version_bad_floor: 0.02,
+        version_clears_factor: 0.1,
+        version_confirms_factor: 1.5,
     };
 }
 

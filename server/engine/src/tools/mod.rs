@@ -97,6 +97,9 @@ pub enum ToolError {
     Unavailable(String),
     #[error("tool failed: {0}")]
     Failed(String),
+    /// The safety rule refused the request (see `agents/safety.rs`).
+    #[error("refused: {0}")]
+    Refused(String),
 }
 
 /// One tool: typed arguments in, a typed output out. The registry is the only place either

@@ -13,7 +13,7 @@ use crate::engine::trend::{Picture, Series};
 use crate::tools::list_changes::ListChanges;
 use crate::tools::list_recent_deploys::ListRecentDeploys;
 use crate::tools::query_metrics::{self, QueryMetrics};
-use sentinel_model::{ChangeKind, Diagnosis};
+use sentinel_model::{ChangeKind, Diagnosis, Hypothesis};
 use std::collections::BTreeSet;
 
 pub struct DeployCorrelator;
@@ -68,12 +68,14 @@ impl Policy for DeployCorrelator {
             }
         }
         let telemetry_missing = !findings.logs_available && !succeeded::<ListRecentDeploys>(h);
-        let metrics = output_of::<QueryMetrics>(h).map(|r| Picture::new(series_of(r)));
+        let series = output_of::<QueryMetrics>(h).map(series_of);
+        let metrics = series.clone().map(Picture::new);
         Ok(Step::Conclude(Conclusion::Correlation(correlate_findings(
             b,
             &findings,
             &cands,
             metrics.as_ref(),
+            series.as_deref().unwrap_or_default(),
             telemetry_missing,
         ))))
     }
@@ -101,6 +103,7 @@ pub fn correlate_findings(
     f: &LogFindings,
     cands: &[Candidate],
     metrics: Option<&Picture>,
+    series: &[Series],
     telemetry_missing: bool,
 ) -> CorrelationFindings {
     let family = f.family();
@@ -128,6 +131,8 @@ pub fn correlate_findings(
         named: &named,
         failing_since: &f.failing_since,
         datastores: &datastores,
+        versions: &f.versions,
+        series,
     };
     let scored = if f.logs_available {
         correlate::score_all(cands, &ctx)
@@ -138,7 +143,11 @@ pub fn correlate_findings(
     // A culprit on a service the errors name, or one that broke right after it, moves the
     // origin there: that is where the failure starts and where the fix goes.
     let origin_service = match culprit {
-        Some(c) if c.scope.moves_origin() => c.candidate.service.clone(),
+        // An operation on shared infrastructure (a restart, a failover) triggered it, but the
+        // failure is the service that did not recover from it.
+        Some(c) if c.scope.moves_origin() && !correlate::operation_event(&c.candidate) => {
+            c.candidate.service.clone()
+        }
         _ => f.origin_service.clone(),
     };
     let origin_is_alert = origin_service.eq_ignore_ascii_case(b.alert.service.as_str());
@@ -207,6 +216,7 @@ pub fn correlate_findings(
             f.origin_service, f.hypothesis
         ),
     };
+    let hypotheses = hypotheses(f, &scored, culprit, surge.is_some(), metrics, confidence);
     let diagnosis = Diagnosis {
         failure_class,
         summary,
@@ -220,6 +230,7 @@ pub fn correlate_findings(
         evidence,
         origin_service: Some(origin_service.clone()),
         first_error_at: f.first_error_at,
+        hypotheses,
     };
     CorrelationFindings {
         diagnosis,
@@ -239,4 +250,123 @@ pub fn correlate_findings(
         metrics_read: metrics.is_some(),
         traffic_growth: metrics.and_then(|m| m.surge.as_ref()).map(|s| s.growth),
     }
+}
+
+/// How many change hypotheses the diagnosis lists (the rest are in the ranking's tail).
+const MAX_CHANGE_HYPOTHESES: usize = 5;
+
+/// The ranked hypotheses: every change scored (best first, the chosen culprit on top), and
+/// the explanations without a change the evidence supports, each with its evidence.
+fn hypotheses(
+    f: &LogFindings,
+    scored: &[correlate::Scored],
+    culprit: Option<&correlate::Scored>,
+    surge: bool,
+    metrics: Option<&Picture>,
+    confidence: f64,
+) -> Vec<Hypothesis> {
+    let round = |x: f64| (x * 1000.0).round() / 1000.0;
+    let mut out: Vec<Hypothesis> = scored
+        .iter()
+        .take(MAX_CHANGE_HYPOTHESES)
+        .map(|s| Hypothesis {
+            kind: s.candidate.kind.to_string(),
+            target: Some(s.candidate.id.clone()),
+            score: round(s.score),
+            evidence_for: s.evidence_for.clone(),
+            against: s.evidence_against.clone(),
+            explains: s.explains && !s.cleared,
+            exonerated: s.cleared,
+        })
+        .collect();
+    // No-change explanations, scored like the confidence of a diagnosis without a culprit.
+    let strength = (f.family_strength / crate::engine::params::P.confidence_strength_cap).min(1.0);
+    let mut extra: Vec<Hypothesis> = Vec::new();
+    let push = |extra: &mut Vec<Hypothesis>,
+                kind: &str,
+                target: Option<String>,
+                score: f64,
+                why: String| {
+        let against = match culprit {
+            Some(c) => vec![format!("{} correlates with the failure", c.candidate.id)],
+            None => vec![],
+        };
+        extra.push(Hypothesis {
+            kind: kind.into(),
+            target,
+            score: round(score),
+            evidence_for: vec![why],
+            against,
+            explains: false,
+            exonerated: false,
+        });
+    };
+    let family = f.family();
+    if !f.external_suspects.is_empty() {
+        push(
+            &mut extra,
+            "third_party_outage",
+            f.external_suspects.first().cloned(),
+            0.3 + 0.5 * strength,
+            format!("the errors point at {}", f.external_suspects.join(", ")),
+        );
+    }
+    let kind = match family {
+        Some(Family::Memory) => Some(("resource_leak", "memory grows until the process fails")),
+        Some(Family::Pool) => Some(("capacity", "connections or workers are exhausted")),
+        Some(Family::Certificate) => Some(("expiry", "a certificate is expired or invalid")),
+        Some(Family::Disk) => Some(("data_growth", "storage is full")),
+        Some(Family::Platform) => Some(("platform", "the platform under the services is failing")),
+        Some(Family::Dns) => Some(("platform", "name resolution is failing")),
+        Some(Family::Upstream) => Some(("upstream_failure", "calls to a dependency fail")),
+        Some(Family::Load) => Some(("capacity", "the service is saturated")),
+        _ => None,
+    };
+    if let Some((kind, why)) = kind {
+        push(
+            &mut extra,
+            kind,
+            Some(f.origin_service.clone()),
+            0.3 + 0.5 * strength,
+            format!("{why} ({})", f.hypothesis),
+        );
+    }
+    if surge {
+        push(
+            &mut extra,
+            "traffic_surge",
+            Some(f.origin_service.clone()),
+            0.3 + 0.5 * strength.max(0.5),
+            "the offered load rose when the symptoms began".into(),
+        );
+    }
+    if metrics.is_some_and(|m| m.recovered) {
+        push(
+            &mut extra,
+            "transient",
+            Some(f.origin_service.clone()),
+            0.4,
+            "the symptom metrics are back at their baseline".into(),
+        );
+    }
+    if out.is_empty() && extra.is_empty() {
+        push(
+            &mut extra,
+            "unexplained",
+            Some(f.origin_service.clone()),
+            confidence.min(0.3),
+            "no change correlates and no known failure pattern dominates".into(),
+        );
+    }
+    out.extend(extra);
+    out.sort_by(|a, b| b.score.total_cmp(&a.score));
+    if let Some(c) = culprit
+        && let Some(i) = out
+            .iter()
+            .position(|h| h.target.as_deref() == Some(c.candidate.id.as_str()))
+    {
+        let top = out.remove(i);
+        out.insert(0, top);
+    }
+    out
 }

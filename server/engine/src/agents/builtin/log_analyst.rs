@@ -77,6 +77,7 @@ pub fn analyse(
             failing_since: Default::default(),
             evidence: vec!["no logs available from the telemetry source".into()],
             family_strength: 0.0,
+            versions: vec![],
         };
     }
     let profiles = blame::profiles(lines);
@@ -191,6 +192,7 @@ pub fn analyse(
         failing_since,
         evidence,
         family_strength,
+        versions: crate::engine::versions::stats(lines),
     }
 }
 

@@ -63,7 +63,7 @@ impl Policy for Remediation {
                 measured
             };
             let culprit = culprit_of(corr);
-            let choice = decide::choose_action(&decide::ActionInput {
+            let mut choice = decide::choose_action(&decide::ActionInput {
                 failure_class: &d.failure_class,
                 origin: &origin,
                 confidence: d.confidence,
@@ -75,6 +75,18 @@ impl Policy for Remediation {
                     .map(|f| f.external_suspects.clone())
                     .unwrap_or_default(),
             });
+            if let Some(why) = crate::agents::safety::refuse_change(
+                choice.action,
+                choice.target.as_deref(),
+                Some(d),
+            ) {
+                choice = ActionChoice {
+                    action: RemediationAction::Escalate,
+                    target: None,
+                    rationale: format!("not proposing a {}: {why}", choice.action),
+                    risk: "none: no production change proposed".into(),
+                };
+            }
             let draft = match choice.action {
                 RemediationAction::Rollback if d.suspect_deploy.is_some() => {
                     Some(call_tool::<DraftRollbackPr>(
@@ -161,5 +173,9 @@ fn culprit_of(c: &crate::agents::conclusions::CorrelationFindings) -> Option<Sco
         shared_terms: vec![],
         why: String::new(),
         scope: Default::default(),
+        explains: true,
+        cleared: false,
+        evidence_for: vec![],
+        evidence_against: vec![],
     })
 }

@@ -44,9 +44,25 @@ impl RoleDef for Remediation {
         typed::<RemediationPlan>(self.role(), v).map(Conclusion::Plan)
     }
     fn absorb(&self, c: Conclusion, state: &mut RunState) -> Result<(), String> {
-        let Conclusion::Plan(plan) = c else {
+        let Conclusion::Plan(mut plan) = c else {
             return Err(wrong(self.role()));
         };
+        // The safety rule, whoever wrote the plan: an unsupported rollback or flag change
+        // becomes an escalation that says why.
+        if let Some(why) = crate::agents::safety::refuse_change(
+            plan.action,
+            plan.target.as_deref(),
+            state.correlation.as_ref().map(|c| &c.diagnosis),
+        ) {
+            plan = RemediationPlan {
+                action: sentinel_model::RemediationAction::Escalate,
+                target: None,
+                rationale: format!("{} refused ({why}); escalating to a human", plan.action),
+                risk: "none: no production change proposed".into(),
+                draft_id: None,
+                draft: None,
+            };
+        }
         if !plan.action.is_destructive() {
             state.approval = Some(ApprovalOutcome::NotRequired);
             state.remediation = Some(plan.report(ApprovalOutcome::NotRequired, None, None));

@@ -1,0 +1,438 @@
+//! The version split: which versions of a service were failing. A deploy is the cause only
+//! if its errors come from the instances that run it; when instances still on the old version
+//! fail the same way, the deploy happened to be nearby and is cleared (a vendor outage, a
+//! database failover, a network partition do not care which build an instance runs). The
+//! evidence comes from version fields in log lines (`version=2.4.1`, `"build":"a1b2c3d"`,
+//! `image=…:v2.4.1`) and from metric series split by a `version` label
+//! (`error_ratio{version="v2.4.1"}`, as the Prometheus connector names them).
+
+use super::params::P;
+use super::trend::Series;
+use crate::telemetry::LogEntry;
+use chrono::{DateTime, Utc};
+use regex::Regex;
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::LazyLock;
+
+/// Log lines per (service, version): how many, how many errors, when each was first seen.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct VersionStat {
+    pub service: String,
+    pub version: String,
+    pub first_seen: DateTime<Utc>,
+    /// Timestamps of the error lines (capped).
+    pub errors: Vec<DateTime<Utc>>,
+    /// Timestamps of all lines (capped).
+    pub seen: Vec<DateTime<Utc>>,
+}
+
+/// What the version split says of one change.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Split {
+    /// Errors only on instances running the change's version, while instances on another
+    /// version kept running: evidence for it.
+    OnlyNew { reason: String },
+    /// Instances without the change failed too: it is cleared.
+    AlsoOld { reason: String },
+}
+
+impl Split {
+    pub fn reason(&self) -> &str {
+        match self {
+            Split::OnlyNew { reason } | Split::AlsoOld { reason } => reason,
+        }
+    }
+}
+
+const KEEP_PER_VERSION: usize = 2000;
+
+static KEYED: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r#"(?i)(?:^|[\s{,;(\["'])(?:app_?version|service_?version|svc_?version|version|ver|build_?id|build|release|revision|git_?sha|image_?tag)["']?\s*[=:]\s*["']?([A-Za-z0-9][A-Za-z0-9._+\-]*)"#,
+    )
+    .expect("static regex")
+});
+static IMAGE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r#"(?i)\bimage["']?\s*[=:]\s*["']?[A-Za-z0-9./_\-]+:([A-Za-z0-9][A-Za-z0-9._+\-]*)"#)
+        .expect("static regex")
+});
+static BARE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"\bv\d+\.\d+(?:\.\d+)?(?:-[A-Za-z0-9.]+)?\b").expect("static regex")
+});
+static ANY_VERSIONISH: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"\bv?\d+\.\d+(?:\.\d+)?(?:-[A-Za-z0-9.]+)?\b|\b[0-9a-f]{7,40}\b")
+        .expect("static regex")
+});
+
+/// `v2.4.1` and `2.4.1` are the same version; a commit prefix matches its full hash.
+pub fn normalise(v: &str) -> String {
+    let v = v
+        .trim()
+        .trim_matches(|c| c == '"' || c == '\'')
+        .to_lowercase();
+    match v.strip_prefix('v') {
+        Some(rest) if rest.starts_with(|c: char| c.is_ascii_digit()) => rest.to_string(),
+        _ => v,
+    }
+}
+
+fn same(a: &str, b: &str) -> bool {
+    a == b || (a.len() >= 7 && b.len() >= 7 && (a.starts_with(b) || b.starts_with(a)))
+}
+
+/// The version a log line says its instance runs, if it says one.
+pub fn version_in(message: &str) -> Option<String> {
+    if let Some(c) = IMAGE.captures(message) {
+        return Some(normalise(&c[1]));
+    }
+    if let Some(c) = KEYED.captures(message) {
+        let v = normalise(&c[1]);
+        // `version=2` or `build=ok` say nothing about a build.
+        if v.chars().any(|c| c.is_ascii_digit()) && v.len() >= 2 {
+            return Some(v);
+        }
+    }
+    BARE.find(message).map(|m| normalise(m.as_str()))
+}
+
+/// Versions per service from log lines.
+pub fn stats(lines: &[LogEntry]) -> Vec<VersionStat> {
+    let mut by: BTreeMap<(String, String), VersionStat> = BTreeMap::new();
+    for l in lines {
+        let Some(v) = version_in(&l.message) else {
+            continue;
+        };
+        let svc = l.service.to_lowercase();
+        let s = by
+            .entry((svc.clone(), v.clone()))
+            .or_insert_with(|| VersionStat {
+                service: svc,
+                version: v,
+                first_seen: l.ts,
+                errors: Vec::new(),
+                seen: Vec::new(),
+            });
+        s.first_seen = s.first_seen.min(l.ts);
+        if s.seen.len() < KEEP_PER_VERSION {
+            s.seen.push(l.ts);
+        }
+        if l.level.is_error() && s.errors.len() < KEEP_PER_VERSION {
+            s.errors.push(l.ts);
+        }
+    }
+    by.into_values().collect()
+}
+
+/// The versions a change names (in its id, description or commit) among `known`.
+fn named_versions(texts: &[&str], known: &BTreeSet<String>) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    for t in texts {
+        for m in ANY_VERSIONISH.find_iter(&t.to_lowercase()) {
+            let v = normalise(m.as_str());
+            for k in known {
+                if same(&v, k) {
+                    out.insert(k.clone());
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The change's version among a service's versions: the one it names, else the versions
+/// first seen only after it landed (and not before any other version).
+fn new_versions(
+    service_versions: &[&VersionStat],
+    change_ts: DateTime<Utc>,
+    texts: &[&str],
+) -> BTreeSet<String> {
+    let known: BTreeSet<String> = service_versions.iter().map(|s| s.version.clone()).collect();
+    let named = named_versions(texts, &known);
+    if !named.is_empty() {
+        return named;
+    }
+    let tolerance = chrono::Duration::seconds((P.landed_after_tolerance_minutes * 60.0) as i64);
+    let earliest = service_versions.iter().map(|s| s.first_seen).min();
+    service_versions
+        .iter()
+        .filter(|s| s.first_seen >= change_ts - tolerance && Some(s.first_seen) > earliest)
+        .map(|s| s.version.clone())
+        .collect()
+}
+
+/// What the log lines' versions say of a change on `service` at `ts`.
+pub fn judge_logs(
+    stats: &[VersionStat],
+    service: &str,
+    ts: DateTime<Utc>,
+    texts: &[&str],
+) -> Option<Split> {
+    let svc = service.to_lowercase();
+    let mine: Vec<&VersionStat> = stats.iter().filter(|s| s.service == svc).collect();
+    if mine.len() < 2 {
+        return None;
+    }
+    let new = new_versions(&mine, ts, texts);
+    if new.is_empty() || new.len() == mine.len() {
+        return None;
+    }
+    let after = |v: &[DateTime<Utc>]| v.iter().filter(|t| **t >= ts).count();
+    let (mut new_err, mut old_err, mut old_alive) = (0usize, 0usize, 0usize);
+    let mut old_failing: Vec<String> = Vec::new();
+    for s in &mine {
+        if new.contains(&s.version) {
+            new_err += after(&s.errors);
+        } else {
+            let e = after(&s.errors);
+            old_err += e;
+            old_alive += after(&s.seen);
+            if e > 0 {
+                old_failing.push(s.version.clone());
+            }
+        }
+    }
+    let total = new_err + old_err;
+    let new_list = new.iter().cloned().collect::<Vec<_>>().join(", ");
+    if old_err >= P.version_min_lines && old_err as f64 >= P.version_old_share_clears * total as f64
+    {
+        return Some(Split::AlsoOld {
+            reason: format!(
+                "instances still on {} failed too ({old_err} of {total} error lines), so the failure does not follow version {new_list}",
+                old_failing.join(", ")
+            ),
+        });
+    }
+    if new_err >= P.version_min_lines && old_err == 0 && old_alive > 0 {
+        return Some(Split::OnlyNew {
+            reason: format!(
+                "errors only on instances running {new_list} ({new_err} error lines); instances on the previous version kept running without errors"
+            ),
+        });
+    }
+    None
+}
+
+/// The version inside a split series name (`error_ratio{version="v2"}` → `2`).
+fn split_version(metric: &str) -> Option<(String, String)> {
+    let (name, rest) = metric.split_once("{version=\"")?;
+    let v = rest.strip_suffix("\"}")?;
+    Some((name.to_string(), normalise(v)))
+}
+
+/// What metric series split by version say of a change on `service` at `ts`: is the error
+/// series of instances without it bad after it landed, like that of instances with it?
+pub fn judge_metrics(
+    series: &[Series],
+    service: &str,
+    ts: DateTime<Utc>,
+    texts: &[&str],
+) -> Option<Split> {
+    let mut per: BTreeMap<String, Vec<(String, &Series)>> = BTreeMap::new();
+    for s in series
+        .iter()
+        .filter(|s| s.service.eq_ignore_ascii_case(service))
+    {
+        if let Some((name, v)) = split_version(&s.metric)
+            && name.contains("error")
+        {
+            per.entry(name).or_default().push((v, s));
+        }
+    }
+    for (name, versions) in per {
+        if versions.len() < 2 {
+            continue;
+        }
+        let known: BTreeSet<String> = versions.iter().map(|(v, _)| v.clone()).collect();
+        let mut new = named_versions(texts, &known);
+        if new.is_empty() {
+            // The versions that started reporting only after the change.
+            new = versions
+                .iter()
+                .filter(|(_, s)| s.points.first().is_some_and(|p| p.0 >= ts))
+                .map(|(v, _)| v.clone())
+                .collect();
+        }
+        if new.is_empty() || new.len() == versions.len() {
+            continue;
+        }
+        let bad_after = |s: &Series| -> Option<bool> {
+            let before: Vec<f64> = s.points.iter().filter(|p| p.0 < ts).map(|p| p.1).collect();
+            let after: Vec<f64> = s.points.iter().filter(|p| p.0 >= ts).map(|p| p.1).collect();
+            if after.is_empty() {
+                return None;
+            }
+            let base = if before.is_empty() {
+                0.0
+            } else {
+                before.iter().sum::<f64>() / before.len() as f64
+            };
+            let peak = after.iter().copied().fold(f64::MIN, f64::max);
+            Some(peak >= P.version_bad_floor && peak >= base * 3.0)
+        };
+        let new_bad = versions
+            .iter()
+            .filter(|(v, _)| new.contains(v))
+            .any(|(_, s)| bad_after(s) == Some(true));
+        let old: Vec<_> = versions.iter().filter(|(v, _)| !new.contains(v)).collect();
+        let old_bad: Vec<String> = old
+            .iter()
+            .filter(|(_, s)| bad_after(s) == Some(true))
+            .map(|(v, _)| v.clone())
+            .collect();
+        let new_list = new.iter().cloned().collect::<Vec<_>>().join(", ");
+        if !old_bad.is_empty() {
+            return Some(Split::AlsoOld {
+                reason: format!(
+                    "{name} rose on instances still on {} as well as on {new_list}: the failure does not follow the version",
+                    old_bad.join(", ")
+                ),
+            });
+        }
+        if new_bad && old.iter().any(|(_, s)| bad_after(s) == Some(false)) {
+            return Some(Split::OnlyNew {
+                reason: format!(
+                    "{name} rose only on instances running {new_list}; the other versions stayed at their baseline"
+                ),
+            });
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::telemetry::LogLevel;
+
+    fn at(min: i64) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339("2026-03-01T12:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc)
+            + chrono::Duration::minutes(min)
+    }
+
+    fn line(min: i64, level: LogLevel, msg: &str) -> LogEntry {
+        LogEntry {
+            ts: at(min),
+            level,
+            service: "checkout".into(),
+            message: msg.into(),
+            trace_id: None,
+        }
+    }
+
+    #[test]
+    fn versions_are_read_from_the_usual_fields() {
+        assert_eq!(
+            version_in("level=error version=2.4.1 msg=boom").as_deref(),
+            Some("2.4.1")
+        );
+        assert_eq!(
+            version_in(r#"{"msg":"x","app_version":"v3.1.0"}"#).as_deref(),
+            Some("3.1.0")
+        );
+        assert_eq!(
+            version_in("pod started image=reg.io/checkout:v2.4.1").as_deref(),
+            Some("2.4.1")
+        );
+        assert_eq!(
+            version_in("handler failed build=a1b2c3d").as_deref(),
+            Some("a1b2c3d")
+        );
+        assert_eq!(
+            version_in("checkout v2.4.0 serving").as_deref(),
+            Some("2.4.0")
+        );
+        assert_eq!(version_in("connection refused to db"), None);
+        // A protocol version without digits-and-dots is not a build.
+        assert_eq!(version_in("version=2 handshake"), None);
+    }
+
+    fn stats_for(lines: &[LogEntry]) -> Vec<VersionStat> {
+        stats(lines)
+    }
+
+    #[test]
+    fn errors_on_the_old_version_too_clear_the_deploy() {
+        let mut lines = vec![line(-30, LogLevel::WARNING, "slow response version=2.4.0")];
+        for m in 1..6 {
+            lines.push(line(
+                m,
+                LogLevel::ERROR,
+                "payment gateway timeout version=2.4.0",
+            ));
+            lines.push(line(
+                m,
+                LogLevel::ERROR,
+                "payment gateway timeout version=2.4.1",
+            ));
+        }
+        let s = stats_for(&lines);
+        let v = judge_logs(&s, "checkout", at(0), &["release 2.4.1"]).unwrap();
+        assert!(matches!(v, Split::AlsoOld { .. }), "{v:?}");
+        assert!(v.reason().contains("2.4.0"), "{}", v.reason());
+    }
+
+    #[test]
+    fn errors_only_on_the_new_version_are_evidence_for_it() {
+        let mut lines = vec![line(-30, LogLevel::WARNING, "slow response version=2.4.0")];
+        for m in 1..6 {
+            lines.push(line(
+                m,
+                LogLevel::ERROR,
+                "NullPointerException version=2.4.1",
+            ));
+            lines.push(line(
+                m,
+                LogLevel::WARNING,
+                "retrying upstream version=2.4.0",
+            ));
+        }
+        let s = stats_for(&lines);
+        // The deploy does not name its version: the one first seen after it is the new one.
+        let v = judge_logs(&s, "checkout", at(0), &["refactor the cart"]).unwrap();
+        assert!(matches!(v, Split::OnlyNew { .. }), "{v:?}");
+    }
+
+    #[test]
+    fn one_version_or_no_versions_says_nothing() {
+        let lines: Vec<LogEntry> = (1..6)
+            .map(|m| line(m, LogLevel::ERROR, "boom version=2.4.1"))
+            .collect();
+        assert_eq!(
+            judge_logs(&stats_for(&lines), "checkout", at(0), &["2.4.1"]),
+            None
+        );
+        let lines: Vec<LogEntry> = (1..6).map(|m| line(m, LogLevel::ERROR, "boom")).collect();
+        assert_eq!(judge_logs(&stats_for(&lines), "checkout", at(0), &[]), None);
+    }
+
+    fn series(metric: &str, pts: &[(i64, f64)]) -> Series {
+        Series {
+            service: "checkout".into(),
+            metric: metric.into(),
+            points: pts.iter().map(|(m, v)| (at(*m), *v)).collect(),
+        }
+    }
+
+    #[test]
+    fn split_error_series_clear_or_confirm() {
+        let old_bad = series(
+            "error_ratio{version=\"v2.4.0\"}",
+            &[(-20, 0.001), (-10, 0.001), (5, 0.3), (10, 0.4)],
+        );
+        let old_ok = series(
+            "error_ratio{version=\"v2.4.0\"}",
+            &[(-20, 0.001), (-10, 0.001), (5, 0.001), (10, 0.002)],
+        );
+        let new_bad = series(
+            "error_ratio{version=\"v2.4.1\"}",
+            &[(2, 0.3), (5, 0.35), (10, 0.4)],
+        );
+        let v = judge_metrics(&[old_bad, new_bad.clone()], "checkout", at(0), &[]).unwrap();
+        assert!(matches!(v, Split::AlsoOld { .. }), "{v:?}");
+        let v = judge_metrics(&[old_ok, new_bad], "checkout", at(0), &["deploy v2.4.1"]).unwrap();
+        assert!(matches!(v, Split::OnlyNew { .. }), "{v:?}");
+    }
+}
