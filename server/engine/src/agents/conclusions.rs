@@ -81,6 +81,10 @@ pub struct LogFindings {
     #[serde(default)]
     #[schemars(skip)]
     pub versions: Vec<crate::engine::versions::VersionStat>,
+    /// The categorical fields of the origin's error lines (template, route, queue …).
+    #[serde(default)]
+    #[schemars(skip)]
+    pub error_fields: Vec<crate::engine::breadth::FieldSpread>,
 }
 
 impl LogFindings {

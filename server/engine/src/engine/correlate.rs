@@ -106,6 +106,8 @@ pub struct Context<'a> {
     pub versions: &'a [super::versions::VersionStat],
     /// Metric series (those split by `version` feed the version split).
     pub series: &'a [super::trend::Series],
+    /// The categorical fields of the origin's error lines (the breadth test).
+    pub spreads: &'a [super::breadth::FieldSpread],
 }
 
 /// Leaks, saturation and filling disks build up over hours; code errors show within minutes.
@@ -252,6 +254,16 @@ pub fn score_all(cands: &[Candidate], ctx: &Context<'_>) -> Vec<Scored> {
             } else {
                 None
             };
+            // The breadth test: the errors also come from parts the change never touched.
+            let files = c.files.join(" ");
+            let split = split.or_else(|| {
+                super::breadth::exonerates(
+                    ctx.spreads,
+                    &c.id,
+                    &[c.description.as_str(), files.as_str()],
+                )
+                .map(|reason| super::versions::Split::AlsoOld { reason })
+            });
             let split_factor = match &split {
                 Some(super::versions::Split::OnlyNew { .. }) => {
                     explains = true;
@@ -494,6 +506,7 @@ mod tests {
             datastores: &BTreeSet::new(),
             versions: &[],
             series: &[],
+            spreads: &[],
         };
         let s = score_all(&cands, &ctx);
         assert_eq!(s[0].candidate.id, "d-bad");
@@ -556,6 +569,7 @@ mod tests {
             datastores: &datastores,
             versions: &[],
             series: &[],
+            spreads: &[],
         };
         let s = score_all(&cands, &ctx);
         let scope = |id: &str| s.iter().find(|x| x.candidate.id == id).unwrap().scope;
@@ -614,6 +628,7 @@ mod tests {
             datastores: &datastores,
             versions: &[],
             series: &[],
+            spreads: &[],
         };
         assert!(score_all(&cands, &ctx)[0].score > 0.5);
         // Not when the story is a certificate: the change has nothing to say about it.

@@ -7,11 +7,13 @@
 //! - [`blame`]: which service is the origin, following the dependency graph upstream.
 //! - [`correlate`]: deploy/change correlation by timing, service and scope.
 //! - [`trend`]: when the metrics say the trouble began (leaks under way, traffic surges).
+//! - [`breadth`]: errors from values of a field a change never touched clear it.
 //! - [`versions`]: the version split (errors only where a change runs, or also where it does not).
 //! - [`decide`]: severity, action and confidence.
 //! - [`params`]: every weight and threshold; [`lexicon`]: every phrase list.
 
 pub mod blame;
+pub mod breadth;
 pub mod correlate;
 pub mod decide;
 pub mod lexicon;

@@ -153,12 +153,43 @@ fn new_versions(
         return named;
     }
     let tolerance = chrono::Duration::seconds((P.landed_after_tolerance_minutes * 60.0) as i64);
-    let earliest = service_versions.iter().map(|s| s.first_seen).min();
-    service_versions
+    let before: Vec<&&VersionStat> = service_versions
         .iter()
-        .filter(|s| s.first_seen >= change_ts - tolerance && Some(s.first_seen) > earliest)
-        .map(|s| s.version.clone())
-        .collect()
+        .filter(|s| s.first_seen < change_ts - tolerance)
+        .collect();
+    if !before.is_empty() {
+        // Versions already running before the change are old; those that appeared after it
+        // are what it shipped.
+        return service_versions
+            .iter()
+            .filter(|s| s.first_seen >= change_ts - tolerance)
+            .map(|s| s.version.clone())
+            .collect();
+    }
+    // Every version was first seen after the change (the lines before it were not read, or
+    // were quiet): the highest release number is the new one, when they all have one.
+    let mut numbered: Vec<(Vec<u64>, &str)> = Vec::new();
+    for s in service_versions {
+        match release_number(&s.version) {
+            Some(n) => numbered.push((n, &s.version)),
+            None => return BTreeSet::new(),
+        }
+    }
+    numbered.sort();
+    numbered
+        .last()
+        .map(|(_, v)| BTreeSet::from([v.to_string()]))
+        .unwrap_or_default()
+}
+
+/// `4.18.0` → `[4, 18, 0]`; a commit hash or a name has none.
+fn release_number(v: &str) -> Option<Vec<u64>> {
+    let core = v.split(['-', '+']).next()?;
+    let parts: Vec<u64> = core
+        .split('.')
+        .map(|p| p.parse().ok())
+        .collect::<Option<_>>()?;
+    (parts.len() >= 2).then_some(parts)
 }
 
 /// What the log lines' versions say of a change on `service` at `ts`.
@@ -393,6 +424,43 @@ mod tests {
         // The deploy does not name its version: the one first seen after it is the new one.
         let v = judge_logs(&s, "checkout", at(0), &["refactor the cart"]).unwrap();
         assert!(matches!(v, Split::OnlyNew { .. }), "{v:?}");
+    }
+
+    #[test]
+    fn without_lines_before_the_change_the_higher_release_is_the_new_one() {
+        // Only warnings were read: both versions first show after the deploy.
+        let mut lines = vec![];
+        for m in 1..6 {
+            lines.push(line(
+                m,
+                LogLevel::ERROR,
+                "POST /v2/checkout 500 version=v4.18.0",
+            ));
+        }
+        lines.push(line(
+            3,
+            LogLevel::WARNING,
+            "slow POST /v2/checkout version=v4.17.3",
+        ));
+        let v = judge_logs(
+            &stats_for(&lines),
+            "checkout",
+            at(0),
+            &["add promotion check"],
+        )
+        .unwrap();
+        assert!(matches!(v, Split::OnlyNew { .. }), "{v:?}");
+        assert!(v.reason().contains("4.18.0"), "{}", v.reason());
+        // Commits cannot be ordered: nothing is said.
+        let lines = vec![
+            line(1, LogLevel::ERROR, "boom build=a1b2c3d4"),
+            line(2, LogLevel::ERROR, "boom build=a1b2c3d4"),
+            line(3, LogLevel::WARNING, "slow build=ffee0011"),
+        ];
+        assert_eq!(
+            judge_logs(&stats_for(&lines), "checkout", at(0), &["x"]),
+            None
+        );
     }
 
     #[test]

@@ -133,6 +133,7 @@ pub fn correlate_findings(
         datastores: &datastores,
         versions: &f.versions,
         series,
+        spreads: &f.error_fields,
     };
     let scored = if f.logs_available {
         correlate::score_all(cands, &ctx)

@@ -78,6 +78,7 @@ pub fn analyse(
             evidence: vec!["no logs available from the telemetry source".into()],
             family_strength: 0.0,
             versions: vec![],
+            error_fields: vec![],
         };
     }
     let profiles = blame::profiles(lines);
@@ -193,6 +194,12 @@ pub fn analyse(
         evidence,
         family_strength,
         versions: crate::engine::versions::stats(lines),
+        error_fields: crate::engine::breadth::spreads(
+            origin_lines
+                .iter()
+                .filter(|l| l.level.is_error())
+                .map(|l| l.message.as_str()),
+        ),
     }
 }
 
