@@ -85,6 +85,10 @@ pub struct LogFindings {
     #[serde(default)]
     #[schemars(skip)]
     pub error_fields: Vec<crate::engine::breadth::FieldSpread>,
+    /// When each kind of warning/error line first appeared on the origin.
+    #[serde(default)]
+    #[schemars(skip)]
+    pub onsets: Vec<crate::engine::correlate::LineOnset>,
 }
 
 impl LogFindings {

@@ -24,6 +24,13 @@ pub struct Candidate {
     pub files: Vec<String>,
 }
 
+/// When a kind of warning or error line first appeared on the origin (one log signature).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LineOnset {
+    pub first_seen: DateTime<Utc>,
+    pub example: String,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Scored {
     pub candidate: Candidate,
@@ -108,6 +115,8 @@ pub struct Context<'a> {
     pub series: &'a [super::trend::Series],
     /// The categorical fields of the origin's error lines (the breadth test).
     pub spreads: &'a [super::breadth::FieldSpread],
+    /// When each kind of warning/error line first appeared on the origin (precursors).
+    pub onsets: &'a [LineOnset],
 }
 
 /// Leaks, saturation and filling disks build up over hours; code errors show within minutes.
@@ -210,14 +219,29 @@ pub fn score_all(cands: &[Candidate], ctx: &Context<'_>) -> Vec<Scored> {
             for f in &c.files {
                 terms.extend(text::keywords(f));
             }
-            let shared: Vec<String> = terms.intersection(ctx.error_terms).cloned().collect();
+            let mut shared: Vec<String> = terms.intersection(ctx.error_terms).cloned().collect();
+            // Precursors: lines of a new kind that began on the origin right after this change
+            // and before the failure, sharing its words (the new endpoint's warnings before
+            // the pool ran dry).
+            let precursor = if scope == Scope::Origin {
+                precursor(ctx, c.ts, &terms)
+            } else {
+                None
+            };
+            if let Some((words, _)) = &precursor {
+                for w in words {
+                    if !shared.contains(w) {
+                        shared.push(w.clone());
+                    }
+                }
+            }
             let desc = c.description.to_lowercase();
             let family_hit = ctx
                 .family
                 .is_some_and(|f| lexicon::change_terms(f).iter().any(|t| desc.contains(t)));
             let mut content = content_factor(shared.len(), family_hit);
             // A change that shares nothing with the failure is only weakly suspect, however close in time.
-            let mut explains = family_hit || shared.len() >= 2;
+            let mut explains = family_hit || shared.len() >= 2 || precursor.is_some();
             // On the origin, minutes before its first error: proximity is evidence enough not to
             // halve the score, and a terse change there starts from neutral content.
             // Only for failures a change of the service's own code or config explains at all
@@ -294,6 +318,13 @@ pub fn score_all(cands: &[Candidate], ctx: &Context<'_>) -> Vec<Scored> {
             }
             if family_hit {
                 evidence_for.push("its type explains the failure".into());
+            }
+            if let Some((words, example)) = &precursor {
+                evidence_for.push(format!(
+                    "new lines sharing {} began right after it, before the failure: {}",
+                    words.join(", "),
+                    example.chars().take(120).collect::<String>()
+                ));
             }
             if !matches!(
                 scope,
@@ -374,6 +405,32 @@ pub fn score_all(cands: &[Candidate], ctx: &Context<'_>) -> Vec<Scored> {
         .collect();
     out.sort_by(|a, b| b.score.total_cmp(&a.score));
     out
+}
+
+/// A kind of line that first appeared on the origin within the broke-after window after the
+/// change (and no later than the first error) and shares at least two of its words.
+fn precursor(
+    ctx: &Context<'_>,
+    ts: DateTime<Utc>,
+    change_terms: &BTreeSet<String>,
+) -> Option<(Vec<String>, String)> {
+    let window = chrono::Duration::seconds((P.broke_after_window_minutes * 60.0) as i64);
+    let tolerance = chrono::Duration::seconds((P.landed_after_tolerance_minutes * 60.0) as i64);
+    ctx.onsets
+        .iter()
+        .filter(|o| {
+            o.first_seen >= ts - tolerance
+                && o.first_seen <= ts + window
+                && o.first_seen <= ctx.first_error
+        })
+        .filter_map(|o| {
+            let words: Vec<String> = text::keywords(&o.example)
+                .intersection(change_terms)
+                .cloned()
+                .collect();
+            (words.len() >= P.precursor_min_terms).then(|| (words, o.example.clone()))
+        })
+        .max_by_key(|(w, _)| w.len())
 }
 
 /// Phrases in a deploy description that make a plain rollback unsafe.
@@ -507,6 +564,7 @@ mod tests {
             versions: &[],
             series: &[],
             spreads: &[],
+            onsets: &[],
         };
         let s = score_all(&cands, &ctx);
         assert_eq!(s[0].candidate.id, "d-bad");
@@ -570,6 +628,7 @@ mod tests {
             versions: &[],
             series: &[],
             spreads: &[],
+            onsets: &[],
         };
         let s = score_all(&cands, &ctx);
         let scope = |id: &str| s.iter().find(|x| x.candidate.id == id).unwrap().scope;
@@ -629,6 +688,7 @@ mod tests {
             versions: &[],
             series: &[],
             spreads: &[],
+            onsets: &[],
         };
         assert!(score_all(&cands, &ctx)[0].score > 0.5);
         // Not when the story is a certificate: the change has nothing to say about it.
@@ -645,5 +705,55 @@ mod tests {
             "adds migration 0042 dropping column legacy_status (irreversible)"
         ));
         assert!(!rollback_unsafe("Add pagination to /users/list"));
+    }
+
+    #[test]
+    fn a_new_kind_of_line_right_after_a_change_is_its_precursor() {
+        let cands = vec![cand(
+            "bulk",
+            "deploy",
+            "users",
+            -30,
+            "Add bulk address validation endpoint POST /v1/users/{id}/addresses:validate",
+        )];
+        let terms = text::keywords("psycopg_pool.PoolTimeout couldn't get a connection");
+        let empty = BTreeSet::new();
+        let failing = Default::default();
+        let onsets = |min: i64| {
+            vec![LineOnset {
+                first_seen: at(min),
+                example: "POST /v1/users/8/addresses:validate 422 AddressValidationError".into(),
+            }]
+        };
+        let ctx_with = |onsets: &'static [LineOnset]| Context {
+            origin: "users",
+            alert_service: "users",
+            related: &empty,
+            first_error: at(0),
+            error_terms: &terms,
+            family: Some(Family::Pool),
+            metrics: None,
+            named: &empty,
+            failing_since: &failing,
+            datastores: &empty,
+            versions: &[],
+            series: &[],
+            spreads: &[],
+            onsets,
+        };
+        let after: &'static [LineOnset] = Box::leak(onsets(-24).into_boxed_slice());
+        let s = score_all(&cands, &ctx_with(after));
+        assert!(s[0].explains, "{:?}", s[0]);
+        assert!(
+            s[0].evidence_for
+                .iter()
+                .any(|e| e.starts_with("new lines sharing")),
+            "{:?}",
+            s[0].evidence_for
+        );
+        // The same lines already there before the change say nothing about it.
+        let before: &'static [LineOnset] = Box::leak(onsets(-90).into_boxed_slice());
+        let s2 = score_all(&cands, &ctx_with(before));
+        assert!(!s2[0].explains && s2[0].score < s[0].score, "{:?}", s2[0]);
     }
 }

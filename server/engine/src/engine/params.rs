@@ -98,6 +98,9 @@ pub struct Params {
     pub version_clears_factor: f64,
     /// Score factor for a change the split confirms (errors only where it runs).
     pub version_confirms_factor: f64,
+    /// Words a new kind of line, begun right after a change, must share with it to be its
+    /// precursor.
+    pub precursor_min_terms: usize,
 }
 
 impl Params {
@@ -147,6 +150,7 @@ impl Params {
         version_bad_floor: 0.02,
         version_clears_factor: 0.1,
         version_confirms_factor: 1.5,
+        precursor_min_terms: 2,
     };
 }
 

@@ -134,6 +134,7 @@ pub fn correlate_findings(
         versions: &f.versions,
         series,
         spreads: &f.error_fields,
+        onsets: &f.onsets,
     };
     let scored = if f.logs_available {
         correlate::score_all(cands, &ctx)

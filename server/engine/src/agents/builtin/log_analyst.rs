@@ -79,6 +79,7 @@ pub fn analyse(
             family_strength: 0.0,
             versions: vec![],
             error_fields: vec![],
+            onsets: vec![],
         };
     }
     let profiles = blame::profiles(lines);
@@ -194,6 +195,15 @@ pub fn analyse(
         evidence,
         family_strength,
         versions: crate::engine::versions::stats(lines),
+        onsets: sigs
+            .iter()
+            .filter(|s| s.level >= crate::telemetry::LogLevel::WARNING)
+            .take(40)
+            .map(|s| crate::engine::correlate::LineOnset {
+                first_seen: s.first_seen,
+                example: s.example.clone(),
+            })
+            .collect(),
         error_fields: crate::engine::breadth::spreads(
             origin_lines
                 .iter()
