@@ -167,6 +167,7 @@ pub fn combine(time: f64, scope: f64, content: f64, explains: bool, verdict: f64
 
 pub fn score_all(cands: &[Candidate], ctx: &Context<'_>) -> Vec<Scored> {
     let tau = time_constant_minutes(ctx.family);
+    let earliest_failure = ctx.failing_since.values().min().copied();
     let mut out: Vec<Scored> = cands
         .iter()
         .filter_map(|c| {
@@ -179,11 +180,18 @@ pub fn score_all(cands: &[Candidate], ctx: &Context<'_>) -> Vec<Scored> {
             let svc = c.service.to_lowercase();
             // Another service that began failing itself right after this change, no later
             // than the origin: the changed component broke (a resolver, a shared gateway).
+            // It must also be the first thing that broke: a service failing only after
+            // another had already failed is more likely that one's victim (name resolution
+            // down for everyone, and every service's deploy "broke after" it).
             let broke_after = ctx.failing_since.get(&svc).and_then(|t| {
                 let after = (*t - c.ts).num_seconds() as f64 / 60.0;
+                let first_to_fail = earliest_failure.is_none_or(|e| {
+                    (*t - e).num_seconds() as f64 <= P.landed_after_tolerance_minutes * 60.0
+                });
                 ((-P.landed_after_tolerance_minutes..=P.broke_after_window_minutes)
                     .contains(&after)
-                    && *t <= ctx.first_error)
+                    && *t <= ctx.first_error
+                    && first_to_fail)
                     .then_some(after)
             });
             let desc_lc = c.description.to_lowercase();
@@ -755,5 +763,58 @@ mod tests {
         let before: &'static [LineOnset] = Box::leak(onsets(-90).into_boxed_slice());
         let s2 = score_all(&cands, &ctx_with(before));
         assert!(!s2[0].explains && s2[0].score < s[0].score, "{:?}", s2[0]);
+    }
+
+    #[test]
+    fn only_the_first_service_to_fail_broke_after_its_change() {
+        let cands = vec![
+            cand(
+                "corefile",
+                "infra",
+                "resolver",
+                -3,
+                "forward zones consolidated",
+            ),
+            cand(
+                "pay",
+                "deploy",
+                "payments",
+                -2,
+                "reconciliation metrics panel",
+            ),
+        ];
+        let terms = BTreeSet::new();
+        let empty = BTreeSet::new();
+        let failing_since = [
+            ("resolver".to_string(), at(-2)),
+            ("payments".to_string(), at(0)),
+        ]
+        .into_iter()
+        .collect();
+        let ctx = Context {
+            origin: "gateway",
+            alert_service: "gateway",
+            related: &empty,
+            first_error: at(1),
+            error_terms: &terms,
+            family: Some(Family::Dns),
+            metrics: None,
+            named: &empty,
+            failing_since: &failing_since,
+            datastores: &empty,
+            versions: &[],
+            series: &[],
+            spreads: &[],
+            onsets: &[],
+        };
+        let s = score_all(&cands, &ctx);
+        let scope = |id: &str| s.iter().find(|x| x.candidate.id == id).unwrap().scope;
+        assert_eq!(scope("corefile"), Scope::BrokeAfter);
+        assert_ne!(
+            scope("pay"),
+            Scope::BrokeAfter,
+            "payments failed after the resolver did"
+        );
+        assert_eq!(s[0].candidate.id, "corefile");
     }
 }

@@ -159,6 +159,8 @@ pub struct ActionInput<'a> {
     /// Peak/baseline of request rate on the origin, if measured.
     pub traffic_growth: Option<f64>,
     pub external_suspects: &'a [String],
+    /// The certificate failing is the one this service serves (its peers reject it).
+    pub serves_failing_certificate: bool,
 }
 
 pub fn choose_action(i: &ActionInput<'_>) -> ActionChoice {
@@ -248,6 +250,20 @@ pub fn choose_action(i: &ActionInput<'_>) -> ActionChoice {
                     .into(),
             risk: "low: rolling restart; the leak will come back".into(),
         },
+        // Our own certificate expired (not a vendor's): renewing it is the fix, forward.
+        FailureClass::Certificate
+            if i.external_suspects.is_empty() && i.serves_failing_certificate =>
+        {
+            ActionChoice {
+            action: RemediationAction::Hotfix,
+            target: Some(i.origin.to_string()),
+            rationale: format!(
+                "{}'s certificate is expired or invalid and no change correlates: renew or re-issue it and reload {}; nothing to roll back",
+                i.origin, i.origin
+            ),
+            risk: "low: a new certificate for the same names; check the issuer's renewal failure too".into(),
+            }
+        }
         FailureClass::DownstreamOutage if !i.external_suspects.is_empty() => escalate(format!(
             "the failure is in an external dependency ({}); nothing internal to roll back: page the vendor and enable fallbacks",
             i.external_suspects.join(", ")
@@ -299,6 +315,7 @@ mod tests {
             culprit: None,
             traffic_growth: None,
             external_suspects: &[],
+            serves_failing_certificate: false,
         });
         assert_eq!(a.action, RemediationAction::Escalate);
         assert!(a.rationale.contains("platform"), "{}", a.rationale);
@@ -313,6 +330,7 @@ mod tests {
             culprit: None,
             traffic_growth: Some(4.0),
             external_suspects: &[],
+            serves_failing_certificate: false,
         });
         assert_eq!(a.action, RemediationAction::Escalate);
         let b = choose_action(&ActionInput {
@@ -322,7 +340,28 @@ mod tests {
             culprit: None,
             traffic_growth: Some(4.0),
             external_suspects: &[],
+            serves_failing_certificate: false,
         });
         assert_eq!(b.action, RemediationAction::Scale);
+    }
+
+    #[test]
+    fn a_certificate_we_serve_is_renewed_one_we_call_is_escalated() {
+        let input = |serves: bool| ActionInput {
+            failure_class: &FailureClass::Certificate,
+            origin: "edge",
+            confidence: 0.8,
+            culprit: None,
+            traffic_growth: None,
+            external_suspects: &[],
+            serves_failing_certificate: serves,
+        };
+        let a = choose_action(&input(true));
+        assert_eq!(a.action, RemediationAction::Hotfix);
+        assert_eq!(a.target.as_deref(), Some("edge"));
+        assert_eq!(
+            choose_action(&input(false)).action,
+            RemediationAction::Escalate
+        );
     }
 }

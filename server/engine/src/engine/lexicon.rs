@@ -357,6 +357,18 @@ pub const IRREVERSIBLE_CHANGE: &[&str] = &[
     "one-way",
 ];
 
+/// Phrases of a TLS failure reported by the *peer* about the certificate this service serves
+/// (a server's log of clients rejecting it), as opposed to this service rejecting the
+/// certificate of something it calls (`x509: certificate has expired` while connecting).
+pub const SERVED_CERTIFICATE_REJECTED: &[&str] = &[
+    "handshake error from",
+    "remote error: tls",
+    "client rejected our certificate",
+    "peer rejected certificate",
+    "alert certificate expired received",
+    "sslv3 alert certificate expired",
+];
+
 /// Phrases of an infrastructure *operation* (nothing was reconfigured: a restart, a failover,
 /// maintenance). Once it is over there is nothing to revert; a service that did not recover
 /// from it needs restarting itself.

@@ -74,6 +74,14 @@ impl Policy for Remediation {
                     .as_ref()
                     .map(|f| f.external_suspects.clone())
                     .unwrap_or_default(),
+                serves_failing_certificate: b.findings.as_ref().is_some_and(|f| {
+                    f.signatures.iter().any(|s| {
+                        crate::engine::text::contains_any(
+                            &s.example.to_lowercase(),
+                            lexicon::SERVED_CERTIFICATE_REJECTED,
+                        )
+                    })
+                }),
             });
             if let Some(why) = crate::agents::safety::refuse_change(
                 choice.action,
