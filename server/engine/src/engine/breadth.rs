@@ -140,7 +140,8 @@ fn names(texts: &[&str], value: &str) -> bool {
 /// why the change is cleared.
 pub fn exonerates(spreads: &[FieldSpread], id: &str, texts: &[&str]) -> Option<String> {
     for s in spreads {
-        let (named, other): (Vec<&(String, usize)>, Vec<&(String, usize)>) =
+        type Counted<'a> = Vec<&'a (String, usize)>;
+        let (named, other): (Counted, Counted) =
             s.values.iter().partition(|(v, _)| names(texts, v));
         if named.is_empty() || other.len() < 2 {
             continue;
