@@ -117,6 +117,8 @@ pub struct Context<'a> {
     pub spreads: &'a [super::breadth::FieldSpread],
     /// When each kind of warning/error line first appeared on the origin (precursors).
     pub onsets: &'a [LineOnset],
+    /// When the origin's symptom metrics changed (their earliest change point).
+    pub metric_onset: Option<DateTime<Utc>>,
 }
 
 /// Leaks, saturation and filling disks build up over hours; code errors show within minutes.
@@ -249,7 +251,19 @@ pub fn score_all(cands: &[Candidate], ctx: &Context<'_>) -> Vec<Scored> {
                 .is_some_and(|f| lexicon::change_terms(f).iter().any(|t| desc.contains(t)));
             let mut content = content_factor(shared.len(), family_hit);
             // A change that shares nothing with the failure is only weakly suspect, however close in time.
-            let mut explains = family_hit || shared.len() >= 2 || precursor.is_some();
+            // Onset alignment: the origin's own metrics turned within minutes after it.
+            let aligned = if scope == Scope::Origin {
+                ctx.metric_onset.and_then(|o| {
+                    let after = (o - c.ts).num_seconds() as f64 / 60.0;
+                    (-P.landed_after_tolerance_minutes..=P.onset_alignment_minutes)
+                        .contains(&after)
+                        .then_some(after)
+                })
+            } else {
+                None
+            };
+            let mut explains =
+                family_hit || shared.len() >= 2 || precursor.is_some() || aligned.is_some();
             // On the origin, minutes before its first error: proximity is evidence enough not to
             // halve the score, and a terse change there starts from neutral content.
             // Only for failures a change of the service's own code or config explains at all
@@ -326,6 +340,12 @@ pub fn score_all(cands: &[Candidate], ctx: &Context<'_>) -> Vec<Scored> {
             }
             if family_hit {
                 evidence_for.push("its type explains the failure".into());
+            }
+            if let Some(after) = aligned {
+                evidence_for.push(format!(
+                    "{}'s symptom metrics turned {after:.0} min after it",
+                    c.service
+                ));
             }
             if let Some((words, example)) = &precursor {
                 evidence_for.push(format!(
@@ -573,6 +593,7 @@ mod tests {
             series: &[],
             spreads: &[],
             onsets: &[],
+            metric_onset: None,
         };
         let s = score_all(&cands, &ctx);
         assert_eq!(s[0].candidate.id, "d-bad");
@@ -637,6 +658,7 @@ mod tests {
             series: &[],
             spreads: &[],
             onsets: &[],
+            metric_onset: None,
         };
         let s = score_all(&cands, &ctx);
         let scope = |id: &str| s.iter().find(|x| x.candidate.id == id).unwrap().scope;
@@ -697,6 +719,7 @@ mod tests {
             series: &[],
             spreads: &[],
             onsets: &[],
+            metric_onset: None,
         };
         assert!(score_all(&cands, &ctx)[0].score > 0.5);
         // Not when the story is a certificate: the change has nothing to say about it.
@@ -748,6 +771,7 @@ mod tests {
             series: &[],
             spreads: &[],
             onsets,
+            metric_onset: None,
         };
         let after: &'static [LineOnset] = Box::leak(onsets(-24).into_boxed_slice());
         let s = score_all(&cands, &ctx_with(after));
@@ -806,6 +830,7 @@ mod tests {
             series: &[],
             spreads: &[],
             onsets: &[],
+            metric_onset: None,
         };
         let s = score_all(&cands, &ctx);
         let scope = |id: &str| s.iter().find(|x| x.candidate.id == id).unwrap().scope;

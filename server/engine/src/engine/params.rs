@@ -101,6 +101,16 @@ pub struct Params {
     /// Words a new kind of line, begun right after a change, must share with it to be its
     /// precursor.
     pub precursor_min_terms: usize,
+
+    // ---- onset alignment (engine/trend.rs change points) ----
+    /// A symptom series has changed when it is off its baseline by this many times its
+    /// baseline noise (robust: 1.4826 × MAD) …
+    pub change_point_noise_multiple: f64,
+    /// … and by at least this share of the baseline.
+    pub change_point_min_relative: f64,
+    /// A change on the origin whose symptoms' change point follows within this many minutes
+    /// is aligned with the onset: evidence for it.
+    pub onset_alignment_minutes: f64,
 }
 
 impl Params {
@@ -151,6 +161,9 @@ impl Params {
         version_clears_factor: 0.1,
         version_confirms_factor: 1.5,
         precursor_min_terms: 2,
+        change_point_noise_multiple: 6.0,
+        change_point_min_relative: 0.02,
+        onset_alignment_minutes: 5.0,
     };
 }
 

@@ -32,8 +32,17 @@ enum Role {
 fn role(metric: &str) -> Option<Role> {
     let m = metric.to_lowercase();
     let has = |words: &[&str]| words.iter().any(|w| m.contains(w));
+    // "requests_per_authorization", "retries_per_call": an amplification ratio, which is a
+    // symptom when it grows, not offered load ("requests_per_second" is load).
+    let per_thing = m.split("_per_").nth(1).is_some_and(|unit| {
+        !["s", "sec", "second", "min", "minute", "hour", "h"]
+            .iter()
+            .any(|t| unit == *t || unit.starts_with(&format!("{t}_")))
+    });
     if has(&["success", "availability", "apdex", "hit_ratio", "hit_rate"]) {
         Some(Role::InverseSymptom)
+    } else if per_thing {
+        Some(Role::Symptom)
     } else if has(&["request", "rps", "qps", "traffic", "throughput", "inbound"]) {
         Some(Role::Driver)
     } else if has(&["heap", "memory", "mem_", "rss", "goroutine"]) {
@@ -74,6 +83,42 @@ impl Series {
         }
     }
 
+    /// The first point after the baseline window from which the series stays clearly off its
+    /// baseline in the bad direction (beyond its own noise; one relapse allowed): when the
+    /// trouble began, often minutes before the first error line.
+    fn change_point(&self, role: Role) -> Option<DateTime<Utc>> {
+        let n = (self.points.len() / 3).max(1);
+        if self.points.len() < 6 {
+            return None;
+        }
+        let mut head: Vec<f64> = self.points.iter().take(n).map(|p| p.1).collect();
+        head.sort_by(f64::total_cmp);
+        let base = head[head.len() / 2];
+        let mut dev: Vec<f64> = head.iter().map(|v| (v - base).abs()).collect();
+        dev.sort_by(f64::total_cmp);
+        let noise = 1.4826 * dev[dev.len() / 2];
+        let p = &super::params::P;
+        let ratio_like = self.points.iter().all(|p| (0.0..=1.0).contains(&p.1));
+        // A rising symptom must at least grow by half (or a point of a ratio) to count: its
+        // baseline noise, estimated from a few points, is often zero. A falling success
+        // rate matters at a few per cent.
+        let floor = match role {
+            Role::Symptom if ratio_like => (0.5 * base.abs()).max(0.01),
+            Role::Symptom => 0.5 * base.abs(),
+            _ => p.change_point_min_relative * base.abs(),
+        };
+        let threshold = (p.change_point_noise_multiple * noise).max(floor).max(1e-9);
+        let off = |v: f64| match role {
+            Role::InverseSymptom => base - v > threshold,
+            Role::Symptom => v - base > threshold,
+            _ => false,
+        };
+        let bad: Vec<bool> = self.points.iter().map(|p| off(p.1)).collect();
+        (n..bad.len())
+            .find(|&i| bad[i] && bad[i..].iter().filter(|b| !**b).count() <= 1)
+            .map(|i| self.points[i].0)
+    }
+
     /// The first point from which the series stays bad (allowing one relapse), if any.
     fn onset(&self, role: Role) -> Option<DateTime<Utc>> {
         let base = self.baseline()?;
@@ -108,6 +153,8 @@ pub struct Picture {
     pub surge: Option<Surge>,
     /// Every health symptom that went bad is back at its baseline at the last point.
     pub recovered: bool,
+    /// The earliest change point among the health symptoms (more sensitive than the onset).
+    pub change_point: Option<DateTime<Utc>>,
 }
 
 /// The verdict on one suspect change.
@@ -123,6 +170,7 @@ impl Picture {
         let mut symptom_onset: Option<DateTime<Utc>> = None;
         let mut went_bad = 0;
         let mut still_bad = 0;
+        let mut change_point: Option<DateTime<Utc>> = None;
         for s in &series {
             let Some(r) =
                 role(&s.metric).filter(|r| matches!(r, Role::Symptom | Role::InverseSymptom))
@@ -138,6 +186,10 @@ impl Picture {
             }
             if let Some(t) = s.onset(r) {
                 symptom_onset = Some(symptom_onset.map_or(t, |o| o.min(t)));
+                // A change point only for a series that went clearly bad.
+                if let Some(c) = s.change_point(r) {
+                    change_point = Some(change_point.map_or(c, |o: DateTime<Utc>| o.min(c)));
+                }
             }
         }
         let surge = series
@@ -161,6 +213,7 @@ impl Picture {
             symptom_onset,
             surge,
             recovered: went_bad > 0 && still_bad == 0,
+            change_point,
         }
     }
 
@@ -369,5 +422,49 @@ mod tests {
         )]);
         assert!(p.recovered);
         assert!(!surge_picture().recovered);
+    }
+
+    #[test]
+    fn a_falling_success_rate_changes_before_it_crosses_the_bad_line() {
+        let pts: Vec<(i64, f64)> = [
+            0.955, 0.958, 0.953, 0.951, 0.93, 0.907, 0.879, 0.845, 0.805, 0.75,
+        ]
+        .iter()
+        .enumerate()
+        .map(|(i, v)| (i as i64 * 3, *v))
+        .collect();
+        let p = Picture::new(vec![series("payment_success_rate", &pts)]);
+        // The onset (10 % below baseline) is at minute 21; the change point at minute 12.
+        assert_eq!(p.symptom_onset, Some(t(21)));
+        assert_eq!(p.change_point, Some(t(12)));
+    }
+
+    #[test]
+    fn a_flat_tiny_baseline_is_not_a_change_point() {
+        let pts = [
+            (0, 0.002),
+            (2, 0.002),
+            (4, 0.003),
+            (6, 0.002),
+            (8, 0.003),
+            (10, 0.004),
+            (12, 0.002),
+            (14, 0.004),
+            (16, 0.36),
+            (18, 0.41),
+        ];
+        let p = Picture::new(vec![series("error_rate", &pts)]);
+        assert_eq!(p.change_point, Some(t(16)));
+    }
+
+    #[test]
+    fn ratios_per_thing_are_symptoms_rates_per_second_are_load() {
+        assert_eq!(
+            role("cardproc_requests_per_authorization"),
+            Some(Role::Symptom)
+        );
+        assert_eq!(role("retries_per_call"), Some(Role::Symptom));
+        assert_eq!(role("requests_per_second"), Some(Role::Driver));
+        assert_eq!(role("request_rate"), Some(Role::Driver));
     }
 }

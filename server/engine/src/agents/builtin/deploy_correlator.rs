@@ -109,10 +109,17 @@ pub fn correlate_findings(
     let family = f.family();
     let related: BTreeSet<String> = f.upstream.iter().map(|u| u.service.clone()).collect();
     let error_terms: BTreeSet<String> = f.error_terms.iter().cloned().collect();
+    // The failure began at the first error line, or earlier when the origin's symptom
+    // metrics turned before it (a business metric falls long before anything logs ERROR).
+    let metric_onset = metrics.and_then(|m| m.change_point);
     let first_error = f
         .first_error_at
         .or(b.alert.fired_at)
         .unwrap_or_else(chrono::Utc::now);
+    let first_error = match metric_onset {
+        Some(o) if o < first_error => o,
+        _ => first_error,
+    };
     let named: BTreeSet<String> = f.named_services.iter().map(|s| s.to_lowercase()).collect();
     let datastores: BTreeSet<String> = f
         .upstream
@@ -135,6 +142,7 @@ pub fn correlate_findings(
         series,
         spreads: &f.error_fields,
         onsets: &f.onsets,
+        metric_onset,
     };
     let scored = if f.logs_available {
         correlate::score_all(cands, &ctx)
