@@ -50,6 +50,12 @@ pub trait Backend: Send + Sync + 'static {
     async fn is_operator(&self, creds: Credentials) -> bool;
     async fn settings(&self) -> Result<SettingsView, BackendError>;
     async fn eval_history(&self) -> Result<EvalHistory, BackendError>;
+    /// Stored changes of the last `hours`, oldest first.
+    async fn list_changes(
+        &self,
+        service: Option<String>,
+        hours: f64,
+    ) -> Result<Vec<ChangeRow>, BackendError>;
 }
 
 pub type SharedBackend = Arc<dyn Backend>;

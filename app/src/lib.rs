@@ -53,6 +53,7 @@ pub fn App() -> impl IntoView {
                 <nav>
                     <A href="/">"Live"</A>
                     <A href="/incidents">"Incidents"</A>
+                    <A href="/changes">"Changes"</A>
                     <A href="/eval">"Evaluation"</A>
                     <A href="/settings">"Settings"</A>
                 </nav>
@@ -62,6 +63,7 @@ pub fn App() -> impl IntoView {
                     <Route path=StaticSegment("") view=pages::home::HomePage/>
                     <Route path=StaticSegment("incidents") view=pages::incidents::IncidentsPage/>
                     <Route path=(StaticSegment("incidents"), ParamSegment("id")) view=pages::incident::IncidentPage/>
+                    <Route path=StaticSegment("changes") view=pages::changes::ChangesPage/>
                     <Route path=StaticSegment("settings") view=pages::settings::SettingsPage/>
                     <Route path=StaticSegment("eval") view=pages::eval::EvalPage/>
                 </Routes>

@@ -4,6 +4,7 @@
 
 mod alert;
 mod approval;
+mod change;
 mod event;
 mod incident;
 mod report;
@@ -14,6 +15,7 @@ mod vocab;
 
 pub use alert::*;
 pub use approval::*;
+pub use change::*;
 pub use event::*;
 pub use incident::*;
 pub use report::*;

@@ -2,6 +2,7 @@
 //! the [`crate::backend::Backend`] port; in the browser they are HTTP calls. Wire types live
 //! next to the functions that return them.
 
+pub mod changes;
 pub mod eval;
 pub mod incidents;
 pub mod scenarios;

@@ -3,7 +3,7 @@
 
 use crate::api::incidents::get_incident_view;
 use crate::components::common::{SeverityBadge, StatusBadge, fmt_time};
-use crate::components::live::{AgentBoard, EventFeed, Resolution};
+use crate::components::live::{AgentBoard, EventFeed, Hypotheses, IncidentChanges, Resolution};
 use crate::live::state::LiveState;
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
@@ -41,6 +41,8 @@ pub fn IncidentPage() -> impl IntoView {
                                 </div>
                             </section>
                             <Resolution report=d.report.clone()/>
+                            <Hypotheses report=d.report.clone()/>
+                            <IncidentChanges report=d.report.clone() events=events.clone() fired_at=d.alert.fired_at/>
                             <section class="panel replay" data-testid="replay">
                                 <h3>"Replay"</h3>
                                 <div class="replay-controls">

@@ -1,5 +1,6 @@
 //! One module per page.
 
+pub mod changes;
 pub mod eval;
 pub mod home;
 pub mod incident;

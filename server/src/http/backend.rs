@@ -265,4 +265,37 @@ impl Backend for HttpBackend {
                 .map_err(internal)?,
         })
     }
+    async fn list_changes(
+        &self,
+        service: Option<String>,
+        hours: f64,
+    ) -> Result<Vec<ChangeRow>, BackendError> {
+        if !(hours.is_finite() && hours > 0.0 && hours <= 24.0 * 90.0) {
+            return Err(BackendError::Invalid(
+                "hours: must be a number of hours between 0 and 2160".into(),
+            ));
+        }
+        let since =
+            chrono::Utc::now() - chrono::Duration::milliseconds((hours * 3_600_000.0) as i64);
+        let rows = self
+            .state
+            .sentinel
+            .store
+            .changes_since(service.as_deref(), since, 2000)
+            .await
+            .map_err(internal)?;
+        Ok(rows
+            .into_iter()
+            .map(|c| ChangeRow {
+                id: c.id,
+                service: c.service,
+                kind: c.kind.to_string(),
+                ts: c.ts,
+                author: c.author,
+                description: c.description,
+                commit: c.commit,
+                version: c.version,
+            })
+            .collect())
+    }
 }

@@ -3,9 +3,11 @@
 mod agent_board;
 mod approval_overlay;
 mod event_feed;
+mod evidence;
 mod resolution;
 
 pub use agent_board::*;
 pub use approval_overlay::*;
 pub use event_feed::*;
+pub use evidence::*;
 pub use resolution::*;

@@ -160,30 +160,36 @@ fn truncate(v: serde_json::Value) -> (serde_json::Value, bool) {
     }
     // Arrays are cut by element so the result stays valid JSON; anything else becomes a preview.
     if let serde_json::Value::Object(mut map) = v {
-        for (_, field) in map.iter_mut() {
-            if let serde_json::Value::Array(items) = field {
-                let total = items.len();
-                let mut kept = Vec::new();
-                let mut size = 0;
-                for it in items.drain(..) {
-                    size += it.to_string().len();
-                    if size > MAX_RESULT_BYTES * 3 / 4 {
-                        break;
-                    }
-                    kept.push(it);
+        // Cut the largest list (the raw lines, not their summary).
+        let largest = map
+            .iter()
+            .filter(|(_, f)| f.is_array())
+            .max_by_key(|(_, f)| f.to_string().len())
+            .map(|(k, _)| k.clone());
+        if let Some(key) = largest
+            && let Some(serde_json::Value::Array(items)) = map.remove(&key)
+        {
+            let total = items.len();
+            let mut kept = Vec::new();
+            let mut size = 0;
+            for it in items {
+                size += it.to_string().len();
+                if size > MAX_RESULT_BYTES * 3 / 4 {
+                    break;
                 }
-                let shown = kept.len();
-                *field = serde_json::Value::Array(kept);
-                if shown < total {
-                    map.insert(
-                        "truncated".into(),
-                        serde_json::json!(format!(
-                            "output truncated: showing {shown} of {total} items; narrow the query"
-                        )),
-                    );
-                }
-                return (serde_json::Value::Object(map), true);
+                kept.push(it);
             }
+            let shown = kept.len();
+            map.insert(key, serde_json::Value::Array(kept));
+            if shown < total {
+                map.insert(
+                    "truncated".into(),
+                    serde_json::json!(format!(
+                        "output truncated: showing {shown} of {total} items; narrow the query"
+                    )),
+                );
+            }
+            return (serde_json::Value::Object(map), true);
         }
         let s = serde_json::Value::Object(map).to_string();
         return (

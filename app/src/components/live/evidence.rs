@@ -1,0 +1,166 @@
+//! The evidence behind a diagnosis: the ranked hypotheses with what speaks for and against
+//! each, and the deploys and changes the investigation saw on a timeline against the first
+//! error and the alert.
+
+use crate::components::common::fmt_time;
+use crate::model::*;
+use chrono::{DateTime, Utc};
+use leptos::prelude::*;
+
+#[component]
+pub fn Hypotheses(report: RunReport) -> impl IntoView {
+    let hyps = report
+        .diagnosis
+        .as_ref()
+        .map(|d| d.hypotheses.clone())
+        .unwrap_or_default();
+    (!hyps.is_empty()).then(|| {
+        view! {
+            <section class="panel" data-testid="hypotheses">
+                <h3>"Hypotheses"</h3>
+                <table class="table hypotheses">
+                    <thead><tr><th>"#"</th><th>"Explanation"</th><th>"Score"</th><th>"For"</th><th>"Against"</th></tr></thead>
+                    <tbody>
+                        {hyps.into_iter().enumerate().map(|(i, h)| {
+                            let class = if h.exonerated { "exonerated" } else if i == 0 && h.explains { "leading" } else { "" };
+                            view! {
+                                <tr data-testid="hypothesis" class=class>
+                                    <td>{i + 1}</td>
+                                    <td>
+                                        <span class="badge">{h.kind.replace('_', " ")}</span>" "
+                                        <span class="mono">{h.target.clone().unwrap_or_default()}</span>
+                                        {h.exonerated.then(|| view! { " " <span class="badge exonerated-badge" data-testid="exonerated">"exonerated"</span> })}
+                                    </td>
+                                    <td>{format!("{:.2}", h.score)}</td>
+                                    <td><ul>{h.evidence_for.iter().map(|e| view! { <li>{e.clone()}</li> }).collect_view()}</ul></td>
+                                    <td><ul>{h.against.iter().map(|e| view! { <li>{e.clone()}</li> }).collect_view()}</ul></td>
+                                </tr>
+                            }
+                        }).collect_view()}
+                    </tbody>
+                </table>
+            </section>
+        }
+    })
+}
+
+/// One deploy or change the agents listed, or a moment of the incident.
+#[derive(Debug, Clone, PartialEq)]
+struct Mark {
+    ts: DateTime<Utc>,
+    label: String,
+    detail: String,
+    kind: &'static str,
+}
+
+/// The deploys and changes from the trajectory's `list_recent_deploys` / `list_changes`
+/// results, with the first error and the alert, in time order.
+fn marks(report: &RunReport, events: &[RunEvent], fired_at: Option<DateTime<Utc>>) -> Vec<Mark> {
+    let mut out: Vec<Mark> = Vec::new();
+    let mut seen = std::collections::BTreeSet::new();
+    for e in events {
+        let RunEventKind::ToolResult {
+            tool,
+            ok: true,
+            result,
+            ..
+        } = &e.kind
+        else {
+            continue;
+        };
+        let key = match tool.as_str() {
+            "list_recent_deploys" => "deploys",
+            "list_changes" => "changes",
+            _ => continue,
+        };
+        for item in result
+            .get(key)
+            .and_then(|v| v.as_array())
+            .into_iter()
+            .flatten()
+        {
+            let id = item.get("id").and_then(|v| v.as_str()).unwrap_or_default();
+            let Some(ts) = item
+                .get("ts")
+                .and_then(|v| v.as_str())
+                .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
+            else {
+                continue;
+            };
+            if !seen.insert(id.to_string()) {
+                continue;
+            }
+            let kind = item
+                .get("kind")
+                .and_then(|v| v.as_str())
+                .unwrap_or("deploy");
+            let service = item
+                .get("service")
+                .and_then(|v| v.as_str())
+                .unwrap_or_default();
+            let desc = item
+                .get("description")
+                .and_then(|v| v.as_str())
+                .unwrap_or_default();
+            out.push(Mark {
+                ts: ts.with_timezone(&Utc),
+                label: format!("{kind} {id} on {service}"),
+                detail: desc.chars().take(160).collect(),
+                kind: "change",
+            });
+        }
+    }
+    if let Some(t) = report.diagnosis.as_ref().and_then(|d| d.first_error_at) {
+        out.push(Mark {
+            ts: t,
+            label: "first error".into(),
+            detail: String::new(),
+            kind: "first-error",
+        });
+    }
+    if let Some(t) = fired_at {
+        out.push(Mark {
+            ts: t,
+            label: "alert fired".into(),
+            detail: String::new(),
+            kind: "alert",
+        });
+    }
+    out.sort_by_key(|m| m.ts);
+    out
+}
+
+#[component]
+pub fn IncidentChanges(
+    report: RunReport,
+    events: Vec<RunEvent>,
+    fired_at: Option<DateTime<Utc>>,
+) -> impl IntoView {
+    let culprit = report
+        .diagnosis
+        .as_ref()
+        .and_then(|d| d.suspect_deploy.clone().or(d.suspect_change.clone()));
+    let list = marks(&report, &events, fired_at);
+    let any_change = list.iter().any(|m| m.kind == "change");
+    any_change.then(|| {
+        view! {
+            <section class="panel" data-testid="incident-changes">
+                <h3>"Changes before the alert"</h3>
+                <ol class="change-timeline">
+                    {list.into_iter().map(|m| {
+                        let is_culprit = culprit.as_ref().is_some_and(|c| m.label.contains(&format!(" {c} ")));
+                        view! {
+                            <li class=format!("mark {}{}", m.kind, if is_culprit { " culprit" } else { "" })
+                                data-testid=if m.kind == "change" { "incident-change" } else { "incident-moment" }>
+                                <span class="when">{fmt_time(m.ts)}</span>" "
+                                <b>{m.label.clone()}</b>
+                                {is_culprit.then(|| view! { " " <span class="badge culprit-badge" data-testid="culprit-mark">"suspect"</span> })}
+                                {(!m.detail.is_empty()).then(|| view! { <span class="muted">" — "{m.detail.clone()}</span> })}
+                            </li>
+                        }
+                    }).collect_view()}
+                </ol>
+            </section>
+        }
+    })
+}

@@ -1,0 +1,49 @@
+import { test, expect } from '@playwright/test';
+
+const TOKEN = 'e2e-operator-token';
+
+test('the incident page shows the ranked hypotheses and the changes before the alert', async ({ page, request }) => {
+  // Fire through the API, approve the rollback, then open the finished incident.
+  const fired = await request.post('/api/scenarios/bad_deploy_01/fire', { headers: { Authorization: `Bearer ${TOKEN}` } });
+  expect(fired.status()).toBe(202);
+  const { incident_id } = await fired.json();
+  await expect.poll(async () => (await (await request.get(`/api/incidents/${incident_id}`)).json()).status, { timeout: 30_000 })
+    .toBe('awaiting_approval');
+  const ok = await request.post(`/api/incidents/${incident_id}/approval`, {
+    data: { decision: 'approve', comment: 'e2e' },
+    headers: { Authorization: `Bearer ${TOKEN}` },
+  });
+  expect(ok.status()).toBe(200);
+  await page.goto(`/incidents/${incident_id}`);
+  const hyps = page.getByTestId('hypothesis');
+  expect(await hyps.count()).toBeGreaterThanOrEqual(2);
+  await expect(hyps.first()).toContainText('deploy-gw-4812');
+  await expect(page.getByTestId('hypotheses')).toContainText('For');
+  // Every deploy and change the correlator listed, in time order, the culprit marked, with
+  // the first error and the alert.
+  const changes = page.getByTestId('incident-change');
+  expect(await changes.count()).toBeGreaterThanOrEqual(3);
+  await expect(page.getByTestId('culprit-mark')).toHaveCount(1);
+  await expect(changes.filter({ has: page.getByTestId('culprit-mark') })).toContainText('deploy-gw-4812');
+  await expect(page.getByTestId('incident-moment').filter({ hasText: 'first error' })).toHaveCount(1);
+  await expect(page.getByTestId('incident-moment').filter({ hasText: 'alert fired' })).toHaveCount(1);
+});
+
+test('a change posted to /webhooks/change appears in the changes list', async ({ page, request }) => {
+  const id = `e2e-chg-${Date.now()}`;
+  const res = await request.post('/webhooks/change', {
+    data: {
+      id, service: 'checkout-e2e', kind: 'config', ts: new Date(Date.now() - 60_000).toISOString(),
+      author: 'e2e', description: 'checkout.http.read_timeout_ms 3000 -> 2500',
+    },
+  });
+  expect(res.status()).toBe(202);
+  await page.goto('/changes');
+  await expect(page.getByTestId('changes-table')).toContainText(id);
+  // Filtered to another service it is gone; to its own it is there.
+  await page.goto('/changes?service=nobody-else');
+  await expect(page.getByTestId('changes-empty')).toBeVisible();
+  await page.goto('/changes?service=checkout-e2e');
+  await expect(page.getByTestId('change-row')).toHaveCount(1);
+  await expect(page.getByTestId('change-row')).toContainText('read_timeout_ms');
+});
