@@ -46,7 +46,7 @@ fn source(url: &str, timeout: Duration) -> LokiLogs {
     LokiLogs::new(
         url,
         None,
-        timeout,
+        sentinel::telemetry::http_client(timeout, vec![]).unwrap(),
         BTreeMap::from([(
             "checkout".to_string(),
             r#"{app="checkout",namespace="prod"}"#.to_string(),

@@ -271,6 +271,20 @@ receivers:
     );
     let report = assert_diagnosed(&state, case, true).await;
     eprintln!("incident → proposal within {:?}", t0.elapsed());
+    // An alert that came without its generatorURL finds its rule by name (`/api/v1/rules`).
+    let prom = sentinel::telemetry::prometheus::PrometheusMetrics::new(
+        &prom_url,
+        None,
+        sentinel::telemetry::http_client(Duration::from_secs(5), vec![]).unwrap(),
+        Default::default(),
+    )
+    .unwrap();
+    let expr = prom.rule_query("HighErrorRate").await.unwrap().unwrap();
+    assert!(
+        expr.contains("http_requests_total") && expr.contains(case.alert_service()),
+        "{expr}"
+    );
+    assert_eq!(prom.rule_query("NoSuchAlert").await.unwrap(), None);
     let d = &report["diagnosis"];
     assert_eq!(d["suspect_deploy"], case.culprit(), "{report:#}");
     assert_eq!(d["origin_service"], case.origin(), "{report:#}");

@@ -121,10 +121,19 @@ pub fn connectors(config: &Config, store: &Store) -> Result<Connectors, BootErro
                     )
                 })
                 .collect();
+            let ca = match &m.ca_file {
+                Some(f) => crate::telemetry::read_ca_file(f).map_err(BootError::Telemetry)?,
+                None => vec![],
+            };
+            let client = crate::telemetry::http_client(
+                Duration::from_secs(m.timeout_secs.unwrap_or(BACKEND_TIMEOUT_SECS)),
+                ca,
+            )
+            .map_err(|e| BootError::Telemetry(e.to_string()))?;
             let p = PrometheusMetrics::new(
                 &m.url,
                 m.bearer_token.as_ref().map(|t| t.expose().to_string()),
-                Duration::from_secs(m.timeout_secs.unwrap_or(BACKEND_TIMEOUT_SECS)),
+                client,
                 services,
             )
             .map_err(|e| BootError::Telemetry(e.to_string()))?;
@@ -137,6 +146,14 @@ pub fn connectors(config: &Config, store: &Store) -> Result<Connectors, BootErro
     let logs: Option<Arc<dyn LogSource>> = match &f.logs {
         Some(l) if l.kind == LogsKind::Files => Some(Arc::new(FileLogs {
             patterns: l.paths.clone(),
+            // Checked when the file was read.
+            zone: l
+                .timezone
+                .as_deref()
+                .map(crate::telemetry::files::Zone::parse)
+                .transpose()
+                .map_err(BootError::Telemetry)?
+                .unwrap_or_default(),
         })),
         Some(l) if l.kind == LogsKind::Loki => {
             let url = l
@@ -153,7 +170,16 @@ pub fn connectors(config: &Config, store: &Store) -> Result<Connectors, BootErro
                 LokiLogs::new(
                     &url,
                     l.bearer_token.as_ref().map(|t| t.expose().to_string()),
-                    Duration::from_secs(l.timeout_secs.unwrap_or(BACKEND_TIMEOUT_SECS)),
+                    crate::telemetry::http_client(
+                        Duration::from_secs(l.timeout_secs.unwrap_or(BACKEND_TIMEOUT_SECS)),
+                        match &l.ca_file {
+                            Some(f) => {
+                                crate::telemetry::read_ca_file(f).map_err(BootError::Telemetry)?
+                            }
+                            None => vec![],
+                        },
+                    )
+                    .map_err(|e| BootError::Telemetry(e.to_string()))?,
                     selectors,
                 )
                 .map_err(|e| BootError::Telemetry(e.to_string()))?,

@@ -458,6 +458,9 @@ pub struct MetricsConfig {
     pub bearer_token: Option<Secret>,
     #[serde(default)]
     pub timeout_secs: Option<u64>,
+    /// PEM file of extra CA certificates to trust (a private CA in front of Prometheus).
+    #[serde(default)]
+    pub ca_file: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -486,6 +489,13 @@ pub struct LogsConfig {
     pub bearer_token: Option<Secret>,
     #[serde(default)]
     pub timeout_secs: Option<u64>,
+    /// `loki`: PEM file of extra CA certificates to trust.
+    #[serde(default)]
+    pub ca_file: Option<PathBuf>,
+    /// `files`: the zone of timestamps written without an offset (`UTC`, `+02:00`,
+    /// `Europe/Berlin`; default UTC).
+    #[serde(default)]
+    pub timezone: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -634,7 +644,22 @@ impl FileConfig {
         {
             return bad("metrics.url", "must be an http(s) URL");
         }
+        if let Some(ca) = self.metrics.as_ref().and_then(|m| m.ca_file.as_ref())
+            && let Err(e) = crate::telemetry::read_ca_file(ca)
+        {
+            return bad("metrics.ca_file", &e);
+        }
         if let Some(l) = &self.logs {
+            if let Some(ca) = &l.ca_file
+                && let Err(e) = crate::telemetry::read_ca_file(ca)
+            {
+                return bad("logs.ca_file", &e);
+            }
+            if let Some(z) = &l.timezone
+                && let Err(e) = crate::telemetry::files::Zone::parse(z)
+            {
+                return bad("logs.timezone", &e);
+            }
             match l.kind {
                 LogsKind::Files if l.paths.is_empty() => {
                     return bad("logs.paths", "required when kind = \"files\"");

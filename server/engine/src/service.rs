@@ -201,7 +201,8 @@ impl Sentinel {
                 rec.alert.fired_at.unwrap_or(rec.created_at),
                 &self.connectors,
             )
-            .with_alert_expr(expr),
+            .with_alert_expr(expr)
+            .with_alert_name(rec.alert.labels.get("alertname").cloned()),
         )
     }
 

@@ -7,6 +7,80 @@
 
 use super::{LogEntry, LogLevel, LogQuery, LogSource, TelemetryError};
 use chrono::{DateTime, Datelike, NaiveDateTime, TimeZone, Utc};
+
+/// The zone of timestamps that carry no offset (`2026-12-01 10:00:00`, klog lines).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Zone {
+    Fixed(chrono::FixedOffset),
+    Named(chrono_tz::Tz),
+}
+
+impl Default for Zone {
+    fn default() -> Self {
+        Zone::Fixed(chrono::FixedOffset::east_opt(0).expect("zero offset"))
+    }
+}
+
+impl Zone {
+    /// `UTC`, `Z`, `+02:00`, `-0530`, or an IANA name such as `Europe/Berlin`.
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        let r = raw.trim();
+        if r.eq_ignore_ascii_case("utc") || r == "Z" {
+            return Ok(Zone::default());
+        }
+        if let Some(sign) = r.chars().next().filter(|c| *c == '+' || *c == '-') {
+            let digits: String = r[1..].chars().filter(|c| c.is_ascii_digit()).collect();
+            let ok = digits.len() == 4 && r[1..].chars().all(|c| c.is_ascii_digit() || c == ':');
+            let (h, m) = if ok {
+                (
+                    digits[..2].parse::<i32>().unwrap_or(99),
+                    digits[2..].parse::<i32>().unwrap_or(99),
+                )
+            } else {
+                (99, 99)
+            };
+            let secs = (h * 3600 + m * 60) * if sign == '-' { -1 } else { 1 };
+            return (h <= 14 && m < 60)
+                .then(|| chrono::FixedOffset::east_opt(secs))
+                .flatten()
+                .map(Zone::Fixed)
+                .ok_or_else(|| format!("{raw:?} is not an offset like +02:00"));
+        }
+        r.parse::<chrono_tz::Tz>().map(Zone::Named).map_err(|_| {
+            format!("{raw:?} is not a time zone (UTC, +02:00 or an IANA name like Europe/Berlin)")
+        })
+    }
+
+    /// A local time in this zone as UTC (the earlier instant when a clock change repeats it).
+    pub fn to_utc(&self, n: &NaiveDateTime) -> Option<DateTime<Utc>> {
+        match self {
+            Zone::Fixed(o) => o
+                .from_local_datetime(n)
+                .earliest()
+                .map(|t| t.with_timezone(&Utc)),
+            Zone::Named(z) => z
+                .from_local_datetime(n)
+                .earliest()
+                .map(|t| t.with_timezone(&Utc)),
+        }
+    }
+}
+
+/// What a line needs besides itself: the year (klog has none) and the zone of naive times.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct Clock {
+    pub year: i32,
+    pub zone: Zone,
+}
+
+impl Clock {
+    pub fn utc(year: i32) -> Self {
+        Clock {
+            year,
+            zone: Zone::default(),
+        }
+    }
+}
 use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
@@ -19,6 +93,8 @@ const MAX_MESSAGE: usize = 2000;
 
 pub struct FileLogs {
     pub patterns: Vec<String>,
+    /// The zone of timestamps without an offset (`[logs] timezone`, default UTC).
+    pub zone: Zone,
 }
 
 impl FileLogs {
@@ -140,26 +216,26 @@ pub struct Parsed {
 }
 
 /// Parses one line in whichever known format it is; `None` for a continuation line.
-pub fn parse_line(line: &str, year: i32) -> Option<Parsed> {
+pub fn parse_line(line: &str, clock: Clock) -> Option<Parsed> {
     let t = line.trim();
     if t.is_empty() {
         return None;
     }
     if t.starts_with('{')
-        && let Some(p) = parse_json(t)
+        && let Some(p) = parse_json(t, clock.zone)
     {
         return Some(p);
     }
-    if let Some(p) = parse_klog(t, year) {
+    if let Some(p) = parse_klog(t, clock) {
         return Some(p);
     }
-    if let Some(p) = parse_access(t) {
+    if let Some(p) = parse_access(t, clock.zone) {
         return Some(p);
     }
-    if let Some(p) = parse_logfmt(t) {
+    if let Some(p) = parse_logfmt(t, clock.zone) {
         return Some(p);
     }
-    parse_text(t)
+    parse_text(t, clock.zone)
 }
 
 fn level_of(raw: &str) -> Option<LogLevel> {
@@ -168,6 +244,11 @@ fn level_of(raw: &str) -> Option<LogLevel> {
 
 /// RFC 3339, `YYYY-MM-DD HH:MM:SS[.fff]` (UTC), or epoch seconds/milliseconds.
 pub fn parse_time(raw: &str) -> Option<DateTime<Utc>> {
+    parse_time_in(raw, Zone::default())
+}
+
+/// As [`parse_time`], reading times without an offset in `zone`.
+pub fn parse_time_in(raw: &str, zone: Zone) -> Option<DateTime<Utc>> {
     let r = raw.trim().trim_matches('"');
     if let Ok(t) = DateTime::parse_from_rfc3339(r) {
         return Some(t.with_timezone(&Utc));
@@ -178,7 +259,7 @@ pub fn parse_time(raw: &str) -> Option<DateTime<Utc>> {
         "%Y-%m-%d %H:%M:%S,%3f",
     ] {
         if let Ok(n) = NaiveDateTime::parse_from_str(r, f) {
-            return Some(Utc.from_utc_datetime(&n));
+            return zone.to_utc(&n);
         }
     }
     if let Ok(n) = r.parse::<f64>() {
@@ -188,7 +269,7 @@ pub fn parse_time(raw: &str) -> Option<DateTime<Utc>> {
     None
 }
 
-fn parse_json(t: &str) -> Option<Parsed> {
+fn parse_json(t: &str, zone: Zone) -> Option<Parsed> {
     let v: serde_json::Value = serde_json::from_str(t).ok()?;
     let o = v.as_object()?;
     let get = |keys: &[&str]| -> Option<String> {
@@ -201,7 +282,7 @@ fn parse_json(t: &str) -> Option<Parsed> {
             _ => None,
         })
     };
-    let ts = parse_time(&get(&["ts", "time", "timestamp", "@timestamp", "t"])?)?;
+    let ts = parse_time_in(&get(&["ts", "time", "timestamp", "@timestamp", "t"])?, zone)?;
     let level = get(&["level", "severity", "lvl", "log.level", "loglevel"])
         .and_then(|l| level_of(&l))
         .unwrap_or(LogLevel::INFO);
@@ -274,13 +355,13 @@ pub fn logfmt_pairs(t: &str) -> Vec<(String, String)> {
     out
 }
 
-fn parse_logfmt(t: &str) -> Option<Parsed> {
+fn parse_logfmt(t: &str, zone: Zone) -> Option<Parsed> {
     let pairs = logfmt_pairs(t);
     let get = |keys: &[&str]| {
         keys.iter()
             .find_map(|k| pairs.iter().find(|(pk, _)| pk == k).map(|(_, v)| v.clone()))
     };
-    let ts = parse_time(&get(&["ts", "time", "timestamp", "t"])?)?;
+    let ts = parse_time_in(&get(&["ts", "time", "timestamp", "t"])?, zone)?;
     let mut message = get(&["msg", "message"]).unwrap_or_default();
     if let Some(e) = get(&["err", "error"]) {
         message = format!("{message}: {e}");
@@ -297,7 +378,8 @@ fn parse_logfmt(t: &str) -> Option<Parsed> {
 }
 
 /// `E1201 10:00:00.123456    1234 file.go:12] message`.
-fn parse_klog(t: &str, year: i32) -> Option<Parsed> {
+fn parse_klog(t: &str, clock: Clock) -> Option<Parsed> {
+    let year = clock.year;
     let mut chars = t.chars();
     let sev = chars.next()?;
     let level = match sev {
@@ -318,7 +400,7 @@ fn parse_klog(t: &str, year: i32) -> Option<Parsed> {
     let n = NaiveDateTime::parse_from_str(&format!("{year}{date} {time}"), "%Y%m%d %H:%M:%S%.f")
         .ok()?;
     Some(Parsed {
-        ts: Utc.from_utc_datetime(&n),
+        ts: clock.zone.to_utc(&n)?,
         level,
         service: None,
         message: msg.to_string(),
@@ -328,14 +410,14 @@ fn parse_klog(t: &str, year: i32) -> Option<Parsed> {
 
 /// nginx/envoy combined access log: `ip - user [01/Dec/2026:10:00:00 +0000] "GET /x HTTP/1.1" 502 …`,
 /// and envoy's `[2026-12-01T10:00:00.000Z] "GET /x HTTP/1.1" 503 UF …`.
-fn parse_access(t: &str) -> Option<Parsed> {
+fn parse_access(t: &str, zone: Zone) -> Option<Parsed> {
     let open = t.find('[')?;
     let close = t[open..].find(']')? + open;
     let stamp = &t[open + 1..close];
     let ts = DateTime::parse_from_str(stamp, "%d/%b/%Y:%H:%M:%S %z")
         .map(|d| d.with_timezone(&Utc))
         .ok()
-        .or_else(|| parse_time(stamp))?;
+        .or_else(|| parse_time_in(stamp, zone))?;
     let after = t[close + 1..].trim_start();
     let rq = after.strip_prefix('"')?;
     let end = rq.find('"')?;
@@ -356,14 +438,14 @@ fn parse_access(t: &str) -> Option<Parsed> {
 }
 
 /// `2026-12-01T10:00:00Z ERROR message` / `2026-12-01 10:00:00,123 [ERROR] message`.
-fn parse_text(t: &str) -> Option<Parsed> {
+fn parse_text(t: &str, zone: Zone) -> Option<Parsed> {
     let mut words = t.splitn(4, ' ');
     let w1 = words.next()?;
-    let (ts, rest) = if let Some(ts) = parse_time(w1) {
+    let (ts, rest) = if let Some(ts) = parse_time_in(w1, zone) {
         (ts, t[w1.len()..].trim_start())
     } else {
         let w2 = words.next()?;
-        let ts = parse_time(&format!("{w1} {w2}"))?;
+        let ts = parse_time_in(&format!("{w1} {w2}"), zone)?;
         (ts, t[w1.len() + 1 + w2.len()..].trim_start())
     };
     let (first, msg) = rest.split_once(' ').unwrap_or((rest, ""));
@@ -381,10 +463,10 @@ fn parse_text(t: &str) -> Option<Parsed> {
 }
 
 /// Parses a whole file's text into entries (continuation lines joined to their entry).
-pub fn parse_text_file(text: &str, file_service: &str, year: i32) -> Vec<LogEntry> {
+pub fn parse_text_file(text: &str, file_service: &str, clock: Clock) -> Vec<LogEntry> {
     let mut out: Vec<LogEntry> = Vec::new();
     for line in text.lines() {
-        match parse_line(line, year) {
+        match parse_line(line, clock) {
             Some(p) => out.push(LogEntry {
                 ts: p.ts,
                 level: p.level,
@@ -419,14 +501,18 @@ impl LogSource for FileLogs {
             )));
         }
         let q = q.clone();
+        let zone = self.zone;
         tokio::task::spawn_blocking(move || {
             // klog lines carry no year: they are read in the year the window ends.
-            let year = q.until.unwrap_or_else(Utc::now).year();
+            let clock = Clock {
+                year: q.until.unwrap_or_else(Utc::now).year(),
+                zone,
+            };
             let mut all = Vec::new();
             for f in files {
                 let svc = service_of_file(&f);
                 let Ok(text) = tail(&f) else { continue };
-                all.extend(parse_text_file(&text, &svc, year).into_iter().filter(|l| {
+                all.extend(parse_text_file(&text, &svc, clock).into_iter().filter(|l| {
                     q.service
                         .as_ref()
                         .is_none_or(|s| l.service.eq_ignore_ascii_case(s))
@@ -458,19 +544,19 @@ mod tests {
 
     #[test]
     fn the_formats_people_have_parse() {
-        let j = parse_line(r#"{"@timestamp":"2026-12-01T10:00:00Z","severity":"error","message":"pool exhausted","service":"checkout","trace_id":"ab"}"#, 2026).unwrap();
+        let j = parse_line(r#"{"@timestamp":"2026-12-01T10:00:00Z","severity":"error","message":"pool exhausted","service":"checkout","trace_id":"ab"}"#, Clock::utc(2026)).unwrap();
         assert_eq!(
             (j.level, j.service.as_deref(), j.message.as_str()),
             (LogLevel::ERROR, Some("checkout"), "pool exhausted")
         );
         assert_eq!(j.ts, t("2026-12-01T10:00:00Z"));
-        let l = parse_line(r#"ts=2026-12-01T10:00:01Z level=warn msg="retrying call" err="context deadline exceeded" service=gw"#, 2026).unwrap();
+        let l = parse_line(r#"ts=2026-12-01T10:00:01Z level=warn msg="retrying call" err="context deadline exceeded" service=gw"#, Clock::utc(2026)).unwrap();
         assert_eq!(l.level, LogLevel::WARNING);
         assert_eq!(l.message, "retrying call: context deadline exceeded");
         assert_eq!(l.service.as_deref(), Some("gw"));
         let k = parse_line(
             "E1201 10:00:02.123456    4321 reconciler.go:88] failed to sync: connection refused",
-            2026,
+            Clock::utc(2026),
         )
         .unwrap();
         assert_eq!(k.level, LogLevel::ERROR);
@@ -478,32 +564,32 @@ mod tests {
         assert_eq!(k.message, "failed to sync: connection refused");
         let a = parse_line(
             r#"10.0.0.1 - - [01/Dec/2026:10:00:03 +0000] "GET /pay HTTP/1.1" 502 157 "-" "curl/8""#,
-            2026,
+            Clock::utc(2026),
         )
         .unwrap();
         assert_eq!(a.level, LogLevel::ERROR);
         assert!(a.message.starts_with("GET /pay HTTP/1.1 502"));
         let e = parse_line(
             r#"[2026-12-01T10:00:04.000Z] "POST /v1/charge HTTP/1.1" 503 UF 0 91 3001 - "-""#,
-            2026,
+            Clock::utc(2026),
         )
         .unwrap();
         assert_eq!(e.level, LogLevel::ERROR);
         let p = parse_line(
             "2026-12-01 10:00:05,120 [ERROR] NullPointerException in CartService",
-            2026,
+            Clock::utc(2026),
         )
         .unwrap();
         assert_eq!(p.level, LogLevel::ERROR);
         assert_eq!(p.message, "NullPointerException in CartService");
         assert_eq!(p.ts, t("2026-12-01T10:00:05.120Z"));
-        assert!(parse_line("    at com.shop.Cart.total(Cart.java:42)", 2026).is_none());
+        assert!(parse_line("    at com.shop.Cart.total(Cart.java:42)", Clock::utc(2026)).is_none());
     }
 
     #[test]
     fn stack_traces_join_their_line_and_files_name_the_service() {
         let text = "2026-12-01T10:00:00Z ERROR unhandled exception\n    at a.b(C.java:1)\nCaused by: java.io.IOException\n2026-12-01T10:00:01Z INFO ok\n";
-        let e = parse_text_file(text, "cart", 2026);
+        let e = parse_text_file(text, "cart", Clock::utc(2026));
         assert_eq!(e.len(), 2);
         assert!(
             e[0].message.contains("Caused by: java.io.IOException"),
@@ -540,6 +626,7 @@ mod tests {
         )
         .unwrap();
         let src = FileLogs {
+            zone: Zone::default(),
             patterns: vec![format!("{}/*.log", dir.path().display())],
         };
         let all = src.logs(&LogQuery::default()).await.unwrap();
@@ -555,8 +642,45 @@ mod tests {
         assert_eq!(errors.len(), 1);
         assert_eq!(errors[0].message, "boom");
         let none = FileLogs {
+            zone: Zone::default(),
             patterns: vec![format!("{}/*.nope", dir.path().display())],
         };
         assert!(none.logs(&LogQuery::default()).await.is_err());
+    }
+
+    #[test]
+    fn times_without_an_offset_are_read_in_the_configured_zone() {
+        let berlin = Clock {
+            year: 2026,
+            zone: Zone::parse("Europe/Berlin").unwrap(),
+        };
+        // Winter: UTC+1.
+        let l = parse_line("2026-12-01 10:00:00,123 ERROR pool exhausted", berlin).unwrap();
+        assert_eq!(l.ts, t("2026-12-01T09:00:00.123Z"));
+        // Summer: UTC+2, the same setting.
+        let l = parse_line("2026-07-01 10:00:00 ERROR pool exhausted", berlin).unwrap();
+        assert_eq!(l.ts, t("2026-07-01T08:00:00Z"));
+        let fixed = Clock {
+            year: 2026,
+            zone: Zone::parse("-05:30").unwrap(),
+        };
+        let k = parse_line("E1201 10:00:00.000000 1 x.go:1] boom", fixed).unwrap();
+        assert_eq!(k.ts, t("2026-12-01T15:30:00Z"));
+        // An explicit offset in the line always wins.
+        let j = parse_line(
+            r#"{"ts":"2026-12-01T10:00:00Z","level":"error","msg":"x"}"#,
+            berlin,
+        )
+        .unwrap();
+        assert_eq!(j.ts, t("2026-12-01T10:00:00Z"));
+    }
+
+    #[test]
+    fn zones_are_checked() {
+        assert_eq!(Zone::parse("UTC").unwrap(), Zone::default());
+        assert!(Zone::parse("+02:00").is_ok());
+        assert!(Zone::parse("+0200").is_ok());
+        assert!(Zone::parse("+25:00").unwrap_err().contains("offset"));
+        assert!(Zone::parse("Mars/Olympus").unwrap_err().contains("IANA"));
     }
 }

@@ -9,7 +9,6 @@ use super::{LogEntry, LogLevel, LogQuery, LogSource, TelemetryError};
 use chrono::{DateTime, Datelike, Utc};
 use serde::Deserialize;
 use std::collections::BTreeMap;
-use std::time::Duration;
 
 /// Most lines asked of Loki per query.
 pub const LIMIT: usize = 5000;
@@ -54,14 +53,9 @@ impl LokiLogs {
     pub fn new(
         url: &str,
         bearer: Option<String>,
-        timeout: Duration,
+        client: reqwest::Client,
         selectors: BTreeMap<String, String>,
     ) -> Result<Self, TelemetryError> {
-        let client = reqwest::Client::builder()
-            .timeout(timeout)
-            .connect_timeout(timeout.min(Duration::from_secs(5)))
-            .build()
-            .map_err(|e| TelemetryError::Backend(format!("logs client: {e}")))?;
         Ok(Self {
             client,
             base: url.trim_end_matches('/').to_string(),
@@ -135,7 +129,7 @@ pub fn entries(body: &str, q: &LogQuery) -> Result<Vec<LogEntry>, TelemetryError
                 .map(DateTime::<Utc>::from_timestamp_nanos);
             // Loki's own timestamp gives a klog line its missing year.
             let year = ts.unwrap_or_else(Utc::now).year();
-            let parsed = parse_line(&line, year);
+            let parsed = parse_line(&line, super::files::Clock::utc(year));
             let Some(ts) = ts.or_else(|| parsed.as_ref().map(|p| p.ts)) else {
                 continue;
             };
@@ -203,7 +197,7 @@ mod tests {
         let l = LokiLogs::new(
             "http://loki:3100/",
             None,
-            Duration::from_secs(1),
+            crate::telemetry::http_client(std::time::Duration::from_secs(1), vec![]).unwrap(),
             BTreeMap::from([(
                 "Checkout".to_string(),
                 "{app=\"checkout\",env=\"prod\"}".to_string(),

@@ -91,6 +91,10 @@ pub trait MetricSource: Send + Sync {
     ) -> Result<Vec<MetricSample>, TelemetryError> {
         Err(TelemetryError::Unavailable("alert expressions".into()))
     }
+    /// The expression of the alerting rule of that name, when the backend serves its rules.
+    async fn rule_expr(&self, _alertname: &str) -> Result<Option<String>, TelemetryError> {
+        Ok(None)
+    }
     async fn metrics(
         &self,
         service: Option<&str>,
@@ -116,6 +120,8 @@ pub struct Telemetry {
     now: DateTime<Utc>,
     /// The alert's own expression (from its rule's `generatorURL`), when the alert has one.
     alert_expr: Option<String>,
+    /// The alert's `alertname`, to find its rule when it came without a `generatorURL`.
+    alert_name: Option<String>,
     logs: Arc<dyn LogSource>,
     changes: Arc<dyn ChangeSource>,
     metrics: Arc<dyn MetricSource>,
@@ -129,6 +135,7 @@ impl Telemetry {
         Self {
             now,
             alert_expr: None,
+            alert_name: None,
             logs: s.clone(),
             changes: s.clone(),
             metrics: s,
@@ -141,6 +148,7 @@ impl Telemetry {
         Self {
             now,
             alert_expr: None,
+            alert_name: None,
             logs: c.logs.clone().unwrap_or_else(|| none.clone()),
             changes: c.changes.clone().unwrap_or_else(|| none.clone()),
             metrics: c.metrics.clone().unwrap_or(none),
@@ -158,8 +166,30 @@ impl Telemetry {
         self
     }
 
+    /// With the alert's `alertname`.
+    pub fn with_alert_name(mut self, name: Option<String>) -> Self {
+        self.alert_name = name;
+        self
+    }
+
     pub fn alert_expr(&self) -> Option<&str> {
         self.alert_expr.as_deref()
+    }
+
+    /// The alert's own expression: from its `generatorURL`, else its rule looked up by name in
+    /// the metrics backend (`/api/v1/rules`); `None` when neither is known.
+    pub async fn alert_expression(&self) -> Option<String> {
+        if let Some(e) = &self.alert_expr {
+            return Some(e.clone());
+        }
+        let name = self.alert_name.as_deref()?;
+        match self.metrics.rule_expr(name).await {
+            Ok(e) => e,
+            Err(e) => {
+                tracing::debug!(alertname = name, error = %e, "alert rule not found");
+                None
+            }
+        }
     }
 
     pub async fn expression(
@@ -242,4 +272,32 @@ impl MetricSource for NoTelemetry {
     ) -> Result<Vec<MetricSample>, TelemetryError> {
         Err(TelemetryError::Unavailable("metrics".into()))
     }
+}
+
+/// The certificates of a PEM file of extra CA roots, checked (`metrics.ca_file`,
+/// `logs.ca_file`): the error names what is wrong with the file, never its contents.
+pub fn read_ca_file(path: &std::path::Path) -> Result<Vec<reqwest::Certificate>, String> {
+    let pem = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let certs = reqwest::Certificate::from_pem_bundle(&pem)
+        .map_err(|e| format!("{}: not a PEM certificate bundle: {e}", path.display()))?;
+    if certs.is_empty() {
+        return Err(format!("{}: no certificate in the file", path.display()));
+    }
+    Ok(certs)
+}
+
+/// The HTTP client of a telemetry backend: its timeout (connecting takes at most 5 s of it)
+/// and any extra CA roots.
+pub fn http_client(
+    timeout: std::time::Duration,
+    ca: Vec<reqwest::Certificate>,
+) -> Result<reqwest::Client, TelemetryError> {
+    let mut b = reqwest::Client::builder()
+        .timeout(timeout)
+        .connect_timeout(timeout.min(std::time::Duration::from_secs(5)));
+    for c in ca {
+        b = b.add_root_certificate(c);
+    }
+    b.build()
+        .map_err(|e| TelemetryError::Backend(format!("http client: {e}")))
 }

@@ -11,7 +11,6 @@ use super::{MetricSample, MetricSource, TelemetryError};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use std::collections::{BTreeMap, BTreeSet};
-use std::time::Duration;
 
 /// Most points one series may have (the step is chosen for the window).
 pub const MAX_POINTS: i64 = 240;
@@ -84,14 +83,9 @@ impl PrometheusMetrics {
     pub fn new(
         url: &str,
         bearer: Option<String>,
-        timeout: Duration,
+        client: reqwest::Client,
         services: BTreeMap<String, ServiceMetrics>,
     ) -> Result<Self, TelemetryError> {
-        let client = reqwest::Client::builder()
-            .timeout(timeout)
-            .connect_timeout(timeout.min(Duration::from_secs(5)))
-            .build()
-            .map_err(|e| TelemetryError::Backend(format!("metrics client: {e}")))?;
         Ok(Self {
             client,
             base: url.trim_end_matches('/').to_string(),
@@ -145,6 +139,35 @@ impl PrometheusMetrics {
         }
         body.data
             .ok_or_else(|| TelemetryError::Backend("metrics backend sent no data".into()))
+    }
+
+    /// The expression of the alerting rule named `alertname` (`/api/v1/rules?type=alert`), for
+    /// an alert that arrived without its `generatorURL`.
+    pub async fn rule_query(&self, alertname: &str) -> Result<Option<String>, TelemetryError> {
+        #[derive(serde::Deserialize)]
+        struct Rules {
+            groups: Vec<Group>,
+        }
+        #[derive(serde::Deserialize)]
+        struct Group {
+            rules: Vec<Rule>,
+        }
+        #[derive(serde::Deserialize)]
+        struct Rule {
+            name: String,
+            query: String,
+            #[serde(rename = "type")]
+            kind: String,
+        }
+        let rules: Rules = self
+            .get("/api/v1/rules", &[("type", "alert".to_string())])
+            .await?;
+        Ok(rules
+            .groups
+            .into_iter()
+            .flat_map(|g| g.rules)
+            .find(|r| r.kind == "alerting" && r.name == alertname)
+            .map(|r| r.query))
     }
 
     /// The metric names present under the service's matchers in the window.
@@ -399,6 +422,10 @@ impl MetricSource for PrometheusMetrics {
             .get("/api/v1/query", &[("query", "vector(1)".to_string())])
             .await?;
         Ok(())
+    }
+
+    async fn rule_expr(&self, alertname: &str) -> Result<Option<String>, TelemetryError> {
+        self.rule_query(alertname).await
     }
 
     async fn expression(

@@ -60,7 +60,7 @@ impl Tool for QueryMetrics {
             .map_err(|e| ToolError::Unavailable(e.to_string()))?;
         // The alert's own rule over the window, to see when it began to hold.
         let alerting = ctx.alert.service.as_str();
-        if let Some(expr) = ctx.telemetry.alert_expr()
+        if let Some(expr) = ctx.telemetry.alert_expression().await
             && a.service
                 .as_deref()
                 .is_none_or(|s| s.eq_ignore_ascii_case(alerting))
@@ -70,7 +70,7 @@ impl Tool for QueryMetrics {
         {
             match ctx
                 .telemetry
-                .expression(alerting, ALERT_SERIES, expr, since)
+                .expression(alerting, ALERT_SERIES, &expr, since)
                 .await
             {
                 Ok(s) => samples.extend(s),
