@@ -806,3 +806,102 @@ async fn github_and_argocd_deliveries_become_change_events() {
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
     assert!(r.text().await.unwrap().contains("hours"));
 }
+
+/// Commits a push delivery stored belong to the deploy that shipped them (the one naming the
+/// commit, else the next deploy of the service): the deploy gets their files and subjects,
+/// and only the commits no deploy shipped stay changes of their own.
+#[tokio::test]
+async fn pushed_commits_are_attached_to_the_deploy_that_shipped_them() {
+    use sentinel::store::{ChangeEvent, StoredChanges};
+    use sentinel::telemetry::ChangeSource;
+    use sentinel::telemetry::changes::ChangeSources;
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = common::test_config(dir.path());
+    let sentinel = sentinel::bootstrap::sentinel(cfg).await.unwrap();
+    let store = sentinel.store.clone();
+    let at = |t: &str| {
+        chrono::DateTime::parse_from_rfc3339(t)
+            .unwrap()
+            .with_timezone(&chrono::Utc)
+    };
+    let ev = |id: &str, kind: &str, ts: &str, desc: &str, commit: Option<&str>, files: &[&str]| {
+        ChangeEvent {
+            id: id.into(),
+            service: "checkout".into(),
+            kind: app::model::ChangeKind::parse(kind),
+            ts: at(ts),
+            author: "dev".into(),
+            description: desc.into(),
+            commit: commit.map(String::from),
+            version: None,
+            files_changed: files.iter().map(|f| f.to_string()).collect(),
+        }
+    };
+    for (e, source) in [
+        (
+            ev(
+                "abc1234def56",
+                "commit",
+                "2026-12-01T09:50:00Z",
+                "commit on main: Lower the cart pool timeout",
+                Some("abc1234def5678"),
+                &["src/cart/pool.rs"],
+            ),
+            "github",
+        ),
+        (
+            ev(
+                "github-deployment-42",
+                "deploy",
+                "2026-12-01T10:00:00Z",
+                "checkout v2.4.0",
+                Some("abc1234def5678"),
+                &[],
+            ),
+            "github",
+        ),
+        (
+            ev(
+                "0ff1ce000000",
+                "commit",
+                "2026-12-01T10:20:00Z",
+                "commit on main: Docs for the cart",
+                Some("0ff1ce0000001111"),
+                &["docs/cart.md"],
+            ),
+            "github",
+        ),
+    ] {
+        assert!(store.insert_change(&e, source).await.unwrap());
+    }
+    let src = ChangeSources {
+        events: std::sync::Arc::new(StoredChanges {
+            store: store.clone(),
+        }),
+        git: vec![],
+        versions: None,
+    };
+    let since = at("2026-12-01T00:00:00Z");
+    let deploys = src.deploys(Some("checkout"), since).await.unwrap();
+    assert_eq!(deploys.len(), 1);
+    assert_eq!(deploys[0].files_changed.paths(), ["src/cart/pool.rs"]);
+    assert!(
+        deploys[0]
+            .description
+            .contains("Lower the cart pool timeout"),
+        "{}",
+        deploys[0].description
+    );
+    let changes: Vec<String> = src
+        .changes(Some("checkout"), since)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|c| c.id)
+        .collect();
+    assert_eq!(
+        changes,
+        vec!["0ff1ce000000"],
+        "the shipped commit is part of its deploy"
+    );
+}

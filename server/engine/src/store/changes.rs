@@ -86,6 +86,39 @@ impl ChangeSource for StoredChanges {
             .map_err(|e| TelemetryError::Backend(format!("change events: {e}")))?;
         Ok(rows.iter().filter_map(|c| c.as_change()).collect())
     }
+    async fn commits(
+        &self,
+        service: Option<&str>,
+        since: DateTime<Utc>,
+    ) -> Result<Vec<(String, crate::telemetry::changes::Commit)>, TelemetryError> {
+        let rows = self
+            .store
+            .changes_since(service, since, MAX_EVENTS)
+            .await
+            .map_err(|e| TelemetryError::Backend(format!("change events: {e}")))?;
+        Ok(rows
+            .into_iter()
+            .filter(|c| c.kind.as_str() == "commit")
+            .map(|c| {
+                // "commit on main: Raise the retry budget" → the subject.
+                let subject = c
+                    .description
+                    .split_once(": ")
+                    .map(|(_, s)| s.to_string())
+                    .unwrap_or(c.description.clone());
+                (
+                    c.service.clone(),
+                    crate::telemetry::changes::Commit {
+                        sha: c.commit.clone().unwrap_or(c.id.clone()),
+                        author: c.author,
+                        ts: c.ts,
+                        subject,
+                        files: c.files_changed,
+                    },
+                )
+            })
+            .collect())
+    }
 }
 
 type Row = (

@@ -273,12 +273,27 @@ impl ChangeSources {
         since: DateTime<Utc>,
     ) -> Result<(Vec<Deploy>, Vec<(String, Commit)>), TelemetryError> {
         let mut deploys = self.all_deploys(service, since).await?;
-        if self.git.is_empty() {
-            return Ok((deploys, Vec::new()));
-        }
-        let commits = self
+        let mut commits = self
             .commits_of(service, since - chrono::Duration::days(7))
             .await;
+        // Commits a push delivery stored, unless a repository listed them already.
+        match self
+            .events
+            .commits(service, since - chrono::Duration::days(7))
+            .await
+        {
+            Ok(pushed) => {
+                for (svc, c) in pushed {
+                    if !commits.iter().any(|(_, k)| same_commit(&k.sha, &c.sha)) {
+                        commits.push((svc, c));
+                    }
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "pushed commits unavailable"),
+        }
+        if commits.is_empty() {
+            return Ok((deploys, Vec::new()));
+        }
         let mut unshipped = Vec::new();
         let mut shipped: Vec<Vec<Commit>> = vec![Vec::new(); deploys.len()];
         for (svc, c) in commits {
@@ -341,36 +356,41 @@ impl ChangeSource for ChangeSources {
         since: DateTime<Utc>,
     ) -> Result<Vec<Change>, TelemetryError> {
         let mut changes = self.events.changes(service, since).await?;
-        if !self.git.is_empty() {
-            let (_, unshipped) = self.ship(service, since).await?;
-            let posted: Vec<String> = changes.iter().map(|c| c.id.clone()).collect();
-            for (svc, c) in unshipped.into_iter().filter(|(_, c)| c.ts >= since) {
-                // A push delivery may have posted the same commit already.
-                if posted.iter().any(|p| same_commit(p, &c.sha)) {
-                    continue;
-                }
-                let files = if c.files.is_empty() {
-                    String::new()
-                } else {
-                    format!(
-                        " ({})",
-                        c.files
-                            .iter()
-                            .take(10)
-                            .cloned()
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    )
-                };
-                changes.push(Change {
-                    id: c.sha.chars().take(12).collect(),
-                    kind: ChangeKind::Other("commit".into()),
-                    service: svc,
-                    ts: c.ts,
-                    author: c.author,
-                    description: format!("commit: {}{files}", c.subject),
-                });
+        let (_, unshipped) = self.ship(service, since).await?;
+        // A pushed commit that a deploy shipped is part of that deploy, not a change of its own.
+        changes.retain(|c| {
+            c.kind.as_str() != "commit"
+                || unshipped
+                    .iter()
+                    .any(|(_, u)| same_commit(&u.sha, &c.id) || u.sha == c.id)
+        });
+        let posted: Vec<String> = changes.iter().map(|c| c.id.clone()).collect();
+        for (svc, c) in unshipped.into_iter().filter(|(_, c)| c.ts >= since) {
+            // A push delivery may have posted the same commit already.
+            if posted.iter().any(|p| same_commit(p, &c.sha)) {
+                continue;
             }
+            let files = if c.files.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    " ({})",
+                    c.files
+                        .iter()
+                        .take(10)
+                        .cloned()
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            };
+            changes.push(Change {
+                id: c.sha.chars().take(12).collect(),
+                kind: ChangeKind::Other("commit".into()),
+                service: svc,
+                ts: c.ts,
+                author: c.author,
+                description: format!("commit: {}{files}", c.subject),
+            });
         }
         changes.sort_by_key(|c| c.ts);
         Ok(changes)

@@ -70,6 +70,15 @@ pub trait ChangeSource: Send + Sync {
         service: Option<&str>,
         since: DateTime<Utc>,
     ) -> Result<Vec<Change>, TelemetryError>;
+    /// Commits this source knows of (pushed ones, with their files), per service, for
+    /// [`changes::ChangeSources`] to attach to the deploy that shipped them.
+    async fn commits(
+        &self,
+        _service: Option<&str>,
+        _since: DateTime<Utc>,
+    ) -> Result<Vec<(String, changes::Commit)>, TelemetryError> {
+        Ok(Vec::new())
+    }
 }
 
 /// Where metric samples come from (a scenario; a Prometheus-API backend).
