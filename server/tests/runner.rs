@@ -283,7 +283,8 @@ async fn malformed_tool_json_is_returned_once_then_the_step_fails() {
             .any(|m| m.content.contains("not valid JSON"))
     );
 
-    // Twice: the agent fails cleanly and so does the incident.
+    // Twice: the model has failed its role. The built-in engine takes the role over, the
+    // events and the trajectory say so, and the incident still reaches its decision.
     let dir = tempfile::tempdir().unwrap();
     let model = Arc::new(ScriptedModel::new(vec![
         Turn::tool_call("get_service_metadata", "{oops"),
@@ -291,11 +292,54 @@ async fn malformed_tool_json_is_returned_once_then_the_step_fails() {
     ]));
     let s = sentinel_with(dir.path(), Some((model, vec![AgentRole::Triage])), |_| {}).await;
     let (id, out) = start(&s, "bad_deploy_01").await;
-    assert_eq!(out, RunOutcome::Finished(IncidentStatus::Failed));
+    let RunOutcome::Suspended(req) = out else {
+        panic!("the incident must still reach the gate: {out:?}")
+    };
+    assert_eq!(req.target.as_deref(), Some("deploy-gw-4812"));
     let evs = events(&s, &id).await;
-    assert!(evs.iter().any(
-        |e| matches!(&e.kind, RunEventKind::AgentFailed { error } if error.contains("malformed"))
-    ));
+    assert!(evs.iter().any(|e| e.agent == AgentRole::Triage
+        && matches!(&e.kind, RunEventKind::AgentFellBack { reason, .. } if reason.contains("malformed"))));
+    let r = s.store.get_incident(&id).await.unwrap().unwrap().report;
+    assert_eq!(
+        r.trajectory.fallbacks.len(),
+        1,
+        "{:?}",
+        r.trajectory.fallbacks
+    );
+    assert!(r.trajectory.fallbacks[0].starts_with("triage: "));
+    assert!(r.triage.is_some() && r.diagnosis.is_some());
+}
+
+/// A provider that is down for a role: after the retries, the built-in engine plays it.
+#[tokio::test]
+async fn a_provider_that_is_down_falls_back_to_the_builtin_engine() {
+    let dir = tempfile::tempdir().unwrap();
+    let down = Arc::new(ScriptedModel::new(vec![Turn::Fail(
+        LanguageModelError::Permanent("provider answered 401".into()),
+    )]));
+    let s = sentinel_with(
+        dir.path(),
+        Some((
+            down,
+            vec![AgentRole::LogAnalyst, AgentRole::DeployCorrelator],
+        )),
+        |_| {},
+    )
+    .await;
+    let (id, out) = start(&s, "bad_deploy_01").await;
+    assert!(matches!(out, RunOutcome::Suspended(_)), "{out:?}");
+    let r = s.store.get_incident(&id).await.unwrap().unwrap().report;
+    let roles: Vec<&str> = r
+        .trajectory
+        .fallbacks
+        .iter()
+        .map(|f| f.split(':').next().unwrap())
+        .collect();
+    assert_eq!(roles, vec!["log_analyst", "deploy_correlator"]);
+    assert_eq!(
+        r.diagnosis.unwrap().suspect_deploy.as_deref(),
+        Some("deploy-gw-4812")
+    );
 }
 
 #[tokio::test]
@@ -317,7 +361,7 @@ async fn transient_provider_errors_are_retried() {
     assert!(matches!(out, RunOutcome::Suspended(_)));
     assert_eq!(scripted.requests().len(), 3);
 
-    // A permanent error is not retried and fails the incident.
+    // A permanent error is not retried; the built-in engine takes the role over.
     let dir = tempfile::tempdir().unwrap();
     let scripted = Arc::new(ScriptedModel::new(vec![Turn::Fail(
         LanguageModelError::Permanent("HTTP 401".into()),
@@ -328,7 +372,7 @@ async fn transient_provider_errors_are_retried() {
     });
     let s = sentinel_with(dir.path(), Some((model, vec![AgentRole::Triage])), |_| {}).await;
     let (_, out) = start(&s, "bad_deploy_01").await;
-    assert_eq!(out, RunOutcome::Finished(IncidentStatus::Failed));
+    assert!(matches!(out, RunOutcome::Suspended(_)), "{out:?}");
     assert_eq!(scripted.requests().len(), 1);
 }
 

@@ -61,6 +61,12 @@ pub enum RunEventKind {
     AgentFailed {
         error: String,
     },
+    /// The role's model failed it (an unusable answer, the provider down, a budget spent):
+    /// the built-in engine takes the role over from here.
+    AgentFellBack {
+        model: String,
+        reason: String,
+    },
     ApprovalRequested {
         approval: super::ApprovalRequest,
     },
@@ -100,6 +106,7 @@ impl RunEventKind {
             Self::Handoff { .. } => "handoff",
             Self::AgentCompleted { .. } => "agent_completed",
             Self::AgentFailed { .. } => "agent_failed",
+            Self::AgentFellBack { .. } => "agent_fell_back",
             Self::ApprovalRequested { .. } => "approval_requested",
             Self::ApprovalDecided { .. } => "approval_decided",
             Self::CapReached { .. } => "cap_reached",
@@ -135,6 +142,9 @@ impl RunEventKind {
             Self::Handoff { from, to, reason } => format!("handoff {from} → {to}: {reason}"),
             Self::AgentCompleted { summary, .. } => format!("done: {summary}"),
             Self::AgentFailed { error } => format!("failed: {error}"),
+            Self::AgentFellBack { model, reason } => {
+                format!("{model} failed ({reason}); the built-in engine takes over")
+            }
             Self::ApprovalRequested { approval } => format!(
                 "approval requested: {} {}",
                 approval.action,

@@ -263,6 +263,9 @@ pub struct TrajectorySummary {
     pub elapsed_ms: f64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stop_reason: Option<String>,
+    /// Roles whose model failed them and the built-in engine finished (`role: why`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fallbacks: Vec<String>,
 }
 
 /// The run JSON of CONTRACTS.md §3; sections are `None` until the agent that fills them ran.

@@ -220,6 +220,13 @@ impl LiveState {
                 c.status = CardStatus::Error;
                 c.detail = Some(error.clone());
             }
+            RunEventKind::AgentFellBack { model, reason } => {
+                let c = self.card_mut(role);
+                c.status = CardStatus::Working;
+                c.detail = Some(format!(
+                    "{model} failed ({reason}); built-in engine took over"
+                ));
+            }
             RunEventKind::ApprovalRequested { approval } => {
                 self.pending = Some(approval.clone());
                 self.status = IncidentStatus::AwaitingApproval;

@@ -89,6 +89,7 @@ pub fn Resolution(report: RunReport) -> impl IntoView {
                         <dt>"Model calls"</dt><dd>{t.llm_calls}</dd>
                         <dt>"Active time"</dt><dd>{fmt_duration_ms(t.elapsed_ms)}</dd>
                         {t.stop_reason.clone().map(|s| view! { <dt>"Stopped"</dt><dd>{s}</dd> })}
+                        {(!t.fallbacks.is_empty()).then(|| view! { <dt>"Fell back to the built-in engine"</dt><dd data-testid="fallbacks">{t.fallbacks.join("; ")}</dd> })}
                     </dl>
                 </div>
                 <div class="panel">

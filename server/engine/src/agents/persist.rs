@@ -344,6 +344,11 @@ pub fn build_report(id: &str, status: IncidentStatus, s: &RunState) -> RunReport
             llm_calls: s.llm_calls,
             elapsed_ms: (s.elapsed_ms * 10.0).round() / 10.0,
             stop_reason: s.stop_reason.clone(),
+            fallbacks: s
+                .fallbacks
+                .iter()
+                .map(|(r, why)| format!("{}: {why}", r.as_str()))
+                .collect(),
         },
     }
 }

@@ -76,6 +76,11 @@ pub trait Brains: Send + Sync {
     fn policy_for(&self, role: AgentRole) -> Box<dyn Policy>;
     /// The model name used for a role, for events.
     fn model_for(&self, role: AgentRole) -> String;
+    /// Whether the role runs on the built-in engine already (then there is nothing to fall
+    /// back to when it fails).
+    fn is_builtin(&self, role: AgentRole) -> bool {
+        self.model_for(role) == super::builtin::MODEL_NAME
+    }
 }
 
 /// Helper for policies: a planned call with fresh id.

@@ -189,9 +189,40 @@ impl Runner {
                 )
                 .await?;
             let mut policy = self.brains.policy_for(role);
-            let end = self
+            let mut end = self
                 .run_agent(&mut ctx, policy.as_mut(), &brief, state)
                 .await?;
+            // A model that fails its role (unusable answers, the provider down, a budget
+            // spent) does not sink the incident: the built-in engine takes the role over.
+            let failure = match &end {
+                AgentEnd::Failed(e) => Some(e.clone()),
+                _ => None,
+            };
+            if let Some(why) = failure
+                && !self.brains.is_builtin(role)
+            {
+                let model = self.brains.model_for(role);
+                tracing::warn!(%role, %model, reason = %why, "model failed its role; falling back to the built-in engine");
+                self.events
+                    .emit(
+                        &id,
+                        role,
+                        RunEventKind::AgentFellBack {
+                            model,
+                            reason: why.clone(),
+                        },
+                    )
+                    .await?;
+                state.fallbacks.push((role, why));
+                let brief = Brief {
+                    tool_budget_left: self.cap.saturating_sub(state.tool_calls.len() as u32),
+                    ..brief.clone()
+                };
+                let mut builtin = def.builtin();
+                end = self
+                    .run_agent(&mut ctx, builtin.as_mut(), &brief, state)
+                    .await?;
+            }
             state.elapsed_ms += segment.elapsed().as_secs_f64() * 1000.0;
             match end {
                 AgentEnd::Concluded(c) => {

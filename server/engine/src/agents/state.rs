@@ -27,4 +27,7 @@ pub struct RunState {
     pub pending_approval: Option<String>,
     pub approval: Option<ApprovalOutcome>,
     pub skipped: Vec<(AgentRole, String)>,
+    /// Roles whose model failed them and the built-in engine finished: (role, why).
+    #[serde(default)]
+    pub fallbacks: Vec<(AgentRole, String)>,
 }

@@ -169,13 +169,9 @@ impl OpenAiModel {
                         })
                     })
                     .collect();
-                // An assistant turn that only calls tools has `content: null` on the wire.
-                let content = if m.content.is_empty() {
-                    Value::Null
-                } else {
-                    json!(m.content)
-                };
-                json!({ "role": "assistant", "content": content, "tool_calls": calls })
+                // An assistant turn that only calls tools is sent with empty text, not `null`:
+                // OpenAI accepts both, llama.cpp's server answers `null` with HTTP 500.
+                json!({ "role": "assistant", "content": m.content, "tool_calls": calls })
             }
             Role::Tool => {
                 let id = m.tool_call_id.as_deref().ok_or_else(|| {
@@ -335,10 +331,15 @@ fn secret_header(provider: Provider, value: &str) -> Result<HeaderValue, Languag
 /// HTTP status + provider error → the runner's error class. `text` is the finished message.
 fn classify(status: StatusCode, detail: &ErrorDetail, text: String) -> LanguageModelError {
     let code = status.as_u16();
-    if code == 429 || code == 408 || status.is_server_error() {
-        LanguageModelError::Transient(text)
-    } else if (code == 400 || code == 413) && detail.is_context_length() {
+    // The context is too long, whatever status a server uses to say so (some local servers
+    // answer 500): shrink and retry.
+    if (code == 400 || code == 413 || status.is_server_error()) && detail.is_context_length() {
         LanguageModelError::ContextLengthExceeded(text)
+    } else if status.is_server_error() && detail.is_invalid_request() {
+        // A 5xx that says the request itself is wrong fails the same way every time.
+        LanguageModelError::Permanent(text)
+    } else if code == 429 || code == 408 || status.is_server_error() {
+        LanguageModelError::Transient(text)
     } else {
         LanguageModelError::Permanent(text)
     }
@@ -374,6 +375,41 @@ impl ErrorDetail {
             });
         let code = as_text(err.get("code")).or_else(|| as_text(err.get("type")));
         Self { message, code }
+    }
+
+    /// The body says the request is malformed (a validation error reported as a 5xx).
+    fn is_invalid_request(&self) -> bool {
+        if self
+            .code
+            .as_deref()
+            .is_some_and(|c| c.contains("invalid") || c == "validation_error" || c == "bad_request")
+        {
+            return true;
+        }
+        let m = self.message.to_ascii_lowercase();
+        [
+            "invalid_request",
+            "invalid request",
+            "validation error",
+            "validationerror",
+            "is not valid",
+            "invalid value",
+            "invalid type",
+            "field required",
+            "none is not an allowed value",
+            "input should be a valid",
+            "unsupported",
+            "not supported",
+            "failed to parse",
+            "cannot be null",
+            "must be a string",
+            "type must be",
+            "json.exception",
+            "parse error",
+            "bad request",
+        ]
+        .iter()
+        .any(|p| m.contains(p))
     }
 
     fn is_context_length(&self) -> bool {
@@ -662,7 +698,7 @@ mod tests {
             body["messages"][2],
             json!({
                 "role": "assistant",
-                "content": null,
+                "content": "",
                 "tool_calls": [{
                     "id": "call_prev",
                     "type": "function",
@@ -736,6 +772,26 @@ mod tests {
         };
         assert!(msg.contains("429"), "{msg}");
         assert!(msg.contains("Rate limit reached for gpt-4o-mini"), "{msg}");
+    }
+
+    #[tokio::test]
+    async fn a_server_error_that_says_the_request_is_invalid_is_permanent() {
+        // llama.cpp's server answers a malformed message with 500 and a JSON parser error.
+        let body = r#"{"error":{"code":500,"message":"[json.exception.type_error.302] type must be string, but is null","type":"server_error"}}"#;
+        let mock = Mock::start(vec![reply(500, body)]).await;
+        let err = openai(&mock).complete(&simple_request()).await.unwrap_err();
+        assert!(
+            matches!(err, LanguageModelError::Permanent(ref m) if m.contains("type must be string")),
+            "{err:?}"
+        );
+        assert_eq!(mock.seen().len(), 1, "not retried by the adapter");
+        let body = r#"{"error":{"code":500,"message":"the request exceeds the available context size, try increasing it","type":"exceed_context_size_error"}}"#;
+        let mock = Mock::start(vec![reply(500, body)]).await;
+        let err = openai(&mock).complete(&simple_request()).await.unwrap_err();
+        assert!(
+            matches!(err, LanguageModelError::ContextLengthExceeded(_)),
+            "{err:?}"
+        );
     }
 
     #[tokio::test]
