@@ -285,6 +285,19 @@ receivers:
         "{expr}"
     );
     assert_eq!(prom.rule_query("NoSuchAlert").await.unwrap(), None);
+    // Discovery through `/api/v1/labels` and `/api/v1/series` on the same server.
+    let (start, end) = (
+        chrono::Utc::now() - chrono::Duration::hours(2),
+        chrono::Utc::now(),
+    );
+    let m = format!("service=\"{}\"", case.alert_service());
+    let labels = prom.labels(&m, start, end).await.unwrap();
+    assert!(
+        labels.contains("version") && labels.contains("code"),
+        "{labels:?}"
+    );
+    let names = prom.series_names(&m, start, end).await.unwrap();
+    assert!(names.contains("http_requests_total"), "{names:?}");
     let d = &report["diagnosis"];
     assert_eq!(d["suspect_deploy"], case.culprit(), "{report:#}");
     assert_eq!(d["origin_service"], case.origin(), "{report:#}");

@@ -190,6 +190,53 @@ impl PrometheusMetrics {
         Ok(names.into_iter().collect())
     }
 
+    /// The label names present under the matchers in the window (`/api/v1/labels`).
+    pub async fn labels(
+        &self,
+        matchers: &str,
+        start: DateTime<Utc>,
+        end: DateTime<Utc>,
+    ) -> Result<BTreeSet<String>, TelemetryError> {
+        let names: Vec<String> = self
+            .get(
+                "/api/v1/labels",
+                &[
+                    ("match[]", format!("{{{matchers}}}")),
+                    ("start", start.timestamp().to_string()),
+                    ("end", end.timestamp().to_string()),
+                ],
+            )
+            .await?;
+        Ok(names.into_iter().collect())
+    }
+
+    /// The metric names of the series under the matchers (`/api/v1/series`), for backends
+    /// whose label-values endpoint ignores `match[]`; at most [`MAX_DISCOVERED_SERIES`] series
+    /// are read.
+    pub async fn series_names(
+        &self,
+        matchers: &str,
+        start: DateTime<Utc>,
+        end: DateTime<Utc>,
+    ) -> Result<BTreeSet<String>, TelemetryError> {
+        let series: Vec<BTreeMap<String, String>> = self
+            .get(
+                "/api/v1/series",
+                &[
+                    ("match[]", format!("{{{matchers}}}")),
+                    ("start", start.timestamp().to_string()),
+                    ("end", end.timestamp().to_string()),
+                    ("limit", MAX_DISCOVERED_SERIES.to_string()),
+                ],
+            )
+            .await?;
+        Ok(series
+            .into_iter()
+            .take(MAX_DISCOVERED_SERIES)
+            .filter_map(|mut l| l.remove("__name__"))
+            .collect())
+    }
+
     /// The values of `label` under the matchers in the window.
     pub async fn label_values(
         &self,
@@ -303,6 +350,9 @@ impl PrometheusMetrics {
         Ok(out)
     }
 }
+
+/// Most series the discovery fallback reads.
+pub const MAX_DISCOVERED_SERIES: usize = 2000;
 
 /// The standard signals for the names present: (signal name, PromQL, split label).
 pub fn signals(
@@ -477,8 +527,22 @@ impl MetricSource for PrometheusMetrics {
         let mut out = Vec::new();
         for svc in services {
             let sm = self.service(&svc);
-            let names = self.names(&sm.matchers, start, end).await?;
-            let versions = if names.contains("http_requests_total") {
+            let mut names = self.names(&sm.matchers, start, end).await?;
+            if names.is_empty() {
+                // Some backends answer label values without honouring `match[]`; the series
+                // endpoint always does.
+                names = self
+                    .series_names(&sm.matchers, start, end)
+                    .await
+                    .unwrap_or_default();
+            }
+            let has_version = names.contains("http_requests_total")
+                && self
+                    .labels(&sm.matchers, start, end)
+                    .await
+                    .map(|l| l.contains("version"))
+                    .unwrap_or(true);
+            let versions = if has_version {
                 self.label_values("version", &sm.matchers, start, end)
                     .await
                     .map(|v| v.len())
