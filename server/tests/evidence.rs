@@ -121,3 +121,38 @@ async fn errors_only_on_the_new_version_convict_it() {
     assert_eq!(m.action, RemediationAction::Rollback, "{m:?}");
     assert_eq!(m.target.as_deref(), Some("deploy-co-77"));
 }
+
+/// A weak suspect next to errors that are plainly a cloud provider's is set aside: the
+/// explanation without a change outscores it, and nothing is rolled back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_third_party_outage_outscores_a_weak_suspect() {
+    let mut logs = vec![];
+    for m in 0..30 {
+        logs.push(json!({ "ts": at(m), "level": "ERROR", "service": "checkout",
+            "message": format!("Uploader: PutObject s3://receipts/{m}.pdf failed after 4 attempts: AmazonS3Exception: Service Unavailable (Service: Amazon S3; Status Code: 503)") }));
+    }
+    let text = json!({
+        "scenario_id": "evidence-vendor", "failure_class": "other",
+        "alert": { "source": "prometheus", "service": "checkout", "metric": "error_ratio", "threshold": 0.05,
+                   "current_value": 0.6, "severity": "critical", "fired_at": at(31) },
+        "known_root_cause": null,
+        "ground_truth": { "severity": "P1", "affected_service": "checkout", "root_cause_summary": "x",
+                          "recommended_action": "escalate", "deploy_id": null },
+        "logs": logs, "deploys": [],
+        "changes": [{ "id": "chg-up-1", "kind": "config", "service": "checkout", "ts": at(-70), "author": "ops",
+                      "description": "Raise receipts uploader concurrency from 8 to 12" }]
+    })
+    .to_string();
+    let s = parse_scenario(&text, std::path::Path::new("vendor.json")).unwrap();
+    let r = run(&s).await;
+    let d = r.diagnosis.as_ref().unwrap();
+    assert_eq!(d.suspect_change, None, "{d:?}");
+    assert!(
+        d.evidence
+            .iter()
+            .any(|e| e.starts_with("not blamed: chg-up-1")),
+        "{:?}",
+        d.evidence
+    );
+    assert_eq!(r.remediation.unwrap().action, RemediationAction::Escalate);
+}

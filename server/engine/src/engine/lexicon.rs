@@ -357,6 +357,32 @@ pub const IRREVERSIBLE_CHANGE: &[&str] = &[
     "one-way",
 ];
 
+/// Marks of a third party in an error line (a cloud API, a SaaS vendor): a failing call to
+/// one of these is the vendor's outage unless a change of ours explains it better.
+pub const THIRD_PARTY_MARKS: &[&str] = &[
+    "amazonaws.com",
+    "amazons3exception",
+    "service: amazon",
+    "awserror",
+    "googleapis.com",
+    "blob.core.windows.net",
+    "azure",
+    "stripe.com",
+    "api.stripe",
+    "twilio",
+    "sendgrid",
+    "mailgun",
+    "braintree",
+    "adyen",
+    "cloudflare",
+    "akamai",
+    "fastly",
+    "third-party",
+    "third party",
+    "vendor",
+    "upstream provider",
+];
+
 /// Phrases of a TLS failure reported by the *peer* about the certificate this service serves
 /// (a server's log of clients rejecting it), as opposed to this service rejecting the
 /// certificate of something it calls (`x509: certificate has expired` while connecting).

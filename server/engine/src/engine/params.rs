@@ -111,6 +111,9 @@ pub struct Params {
     /// A change on the origin whose symptoms' change point follows within this many minutes
     /// is aligned with the onset: evidence for it.
     pub onset_alignment_minutes: f64,
+    /// A suspect change is set aside when an explanation without a change (a dependency, the
+    /// platform, an expiry) outscores it by this much.
+    pub hypothesis_margin: f64,
 }
 
 impl Params {
@@ -164,6 +167,7 @@ impl Params {
         change_point_noise_multiple: 6.0,
         change_point_min_relative: 0.02,
         onset_alignment_minutes: 5.0,
+        hypothesis_margin: 0.2,
     };
 }
 

@@ -8,6 +8,7 @@ use crate::agents::conclusions::{Conclusion, CorrelationFindings, LogFindings};
 use crate::agents::policy::*;
 use crate::engine::correlate::{self, Candidate};
 use crate::engine::decide;
+use crate::engine::params::P;
 use crate::engine::signals::Family;
 use crate::engine::trend::{Picture, Series};
 use crate::tools::list_changes::ListChanges;
@@ -150,6 +151,12 @@ pub fn correlate_findings(
         Vec::new()
     };
     let culprit = decide::pick_culprit(&scored);
+    // A change must also beat the explanations without one: a weak suspect next to errors that
+    // are plainly a dependency's, the platform's or an expiry is not rolled back.
+    let rival = no_change_score(f);
+    let outscored =
+        culprit.filter(|c| rival.is_some_and(|(_, r)| r >= c.score + P.hypothesis_margin));
+    let culprit = if outscored.is_some() { None } else { culprit };
     // A culprit on a service the errors name, or one that broke right after it, moves the
     // origin there: that is where the failure starts and where the fix goes.
     let origin_service = match culprit {
@@ -193,6 +200,15 @@ pub fn correlate_findings(
         evidence.push(format!(
             "the symptom metrics of {} are back at their baseline",
             f.origin_service
+        ));
+    }
+    if let (Some(c), Some((kind, r))) = (outscored, rival) {
+        evidence.push(format!(
+            "not blamed: {} (score {:.2}) — the failure is better explained as {} (score {:.2})",
+            c.candidate.id,
+            c.score,
+            kind.replace('_', " "),
+            r
         ));
     }
     // A suspect the metrics cleared is worth saying, so nobody rolls it back on a hunch.
@@ -259,6 +275,31 @@ pub fn correlate_findings(
         culprit_minutes_before: culprit.map(|c| c.minutes_before_first_error),
         metrics_read: metrics.is_some(),
         traffic_growth: metrics.and_then(|m| m.surge.as_ref()).map(|s| s.growth),
+    }
+}
+
+/// The strongest explanation without a change the log findings support, as (kind, score):
+/// scored like the no-change hypotheses below.
+fn no_change_score(f: &LogFindings) -> Option<(&'static str, f64)> {
+    let strength = (f.family_strength / P.confidence_strength_cap).min(1.0);
+    let score = 0.3 + 0.5 * strength;
+    if !f.external_suspects.is_empty() {
+        return Some(("third_party_outage", score));
+    }
+    // A failing call is usually a symptom; it rivals a change only when it is a third
+    // party's (a cloud API, a SaaS vendor) that fails.
+    let third_party = f.signatures.iter().any(|s| {
+        s.level.is_error()
+            && crate::engine::text::contains_any(
+                &s.example.to_lowercase(),
+                crate::engine::lexicon::THIRD_PARTY_MARKS,
+            )
+    });
+    match f.family() {
+        Some(Family::Upstream) if third_party => Some(("third_party_outage", score)),
+        Some(Family::Platform) | Some(Family::Dns) => Some(("platform", score)),
+        Some(Family::Certificate) => Some(("expiry", score)),
+        _ => None,
     }
 }
 
