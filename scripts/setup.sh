@@ -2,7 +2,8 @@
 # Idempotent set-up for building and testing Sentinel offline (only package registries are
 # reachable: crates.io, npm, PyPI, Debian apt). A second run takes seconds.
 #   scripts/setup.sh          build tools (wasm target, wasm-bindgen-cli, wasm-opt)
-#   scripts/setup.sh --test   also Chromium and the Playwright test runner
+#   scripts/setup.sh --test   also Chromium, Playwright, Prometheus, VictoriaMetrics, Alertmanager,
+#                             PostgreSQL and the LLM test server (scripts/setup-llm.sh)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -66,5 +67,15 @@ if [[ "${1:-}" == "--test" ]]; then
     say "installing Playwright (npm ci, no browser download)"
     (cd end2end && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --silent)
   fi
+  # 6. PostgreSQL for the store and log-source tests (on the image; installed if not).
+  if ! command -v initdb >/dev/null && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+    say "installing Debian postgresql"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get install -y -qq --no-install-recommends --no-upgrade postgresql >/dev/null \
+      || { apt-get update -qq && apt-get install -y -qq --no-install-recommends --no-upgrade postgresql >/dev/null; }
+  fi
+  # 7. A real OpenAI-compatible server for the LLM wire tests (server/tests/llm_real.rs):
+  #    llama-cpp-python built from PyPI source and a tiny GGUF, cached in .tools/llm.
+  scripts/setup-llm.sh >/dev/null
 fi
 say "tools ready"

@@ -1,6 +1,7 @@
 //! A throw-away PostgreSQL server on a free loopback port in a temp dir (initdb, pg_ctl),
 //! stopped when dropped. As root, the server runs as the `postgres` user (PostgreSQL refuses
-//! root). Needs `initdb` and `pg_ctl` on PATH (the image has PostgreSQL 15).
+//! root). Needs `initdb` and `pg_ctl` on PATH or in Debian's `/usr/lib/postgresql/*/bin`
+//! (`scripts/setup.sh --test` installs the package when neither has them).
 #![allow(dead_code)]
 
 use std::path::PathBuf;
@@ -21,7 +22,12 @@ fn is_root() -> bool {
         .unwrap_or(false)
 }
 
+/// Debian keeps the server binaries off PATH, under `/usr/lib/postgresql/<version>/bin`.
+const WITH_PG_PATH: &str =
+    "PATH=\"$PATH:$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | tr '\\n' ':')\"; export PATH; ";
+
 fn run(root: bool, cmd: &str) -> std::process::Output {
+    let cmd = &format!("{WITH_PG_PATH}{cmd}");
     let out = if root {
         Command::new("su")
             .args(["postgres", "-s", "/bin/sh", "-c", cmd])
@@ -42,7 +48,10 @@ fn run(root: bool, cmd: &str) -> std::process::Output {
 impl Pg {
     /// Whether PostgreSQL's tools are installed.
     pub fn available() -> bool {
-        Command::new("initdb").arg("--version").output().is_ok()
+        Command::new("sh")
+            .args(["-c", &format!("{WITH_PG_PATH}initdb --version")])
+            .output()
+            .is_ok_and(|o| o.status.success())
     }
 
     pub fn start() -> Pg {
@@ -89,7 +98,7 @@ impl Drop for Pg {
     fn drop(&mut self) {
         let data = self.dir.path().join("data");
         let cmd = format!(
-            "pg_ctl -D {} -m immediate stop >/dev/null 2>&1",
+            "{WITH_PG_PATH}pg_ctl -D {} -m immediate stop >/dev/null 2>&1",
             data.display()
         );
         let _ = if self.root {

