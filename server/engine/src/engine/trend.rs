@@ -49,7 +49,8 @@ fn role(metric: &str) -> Option<Role> {
         Some(Role::Memory)
     } else if has(&[
         "error", "5xx", "fail", "latency", "p99", "p95", "duration", "cpu", "restart", "oom",
-        "gc_pause", "lag", "timeout", "symptom",
+        "gc_pause", "lag", "timeout", "symptom", "decline", "reject", "denied", "refus", "abandon",
+        "bounce",
     ]) {
         Some(Role::Symptom)
     } else {
@@ -215,6 +216,19 @@ impl Picture {
             recovered: went_bad > 0 && still_bad == 0,
             change_point,
         }
+    }
+
+    /// The change point of the series named `metric` (the alert's own metric), if it has one.
+    pub fn change_point_of(&self, metric: &str) -> Option<DateTime<Utc>> {
+        self.series
+            .iter()
+            .filter(|s| s.metric.eq_ignore_ascii_case(metric))
+            .filter_map(|s| {
+                let r = role(&s.metric)
+                    .filter(|r| matches!(r, Role::Symptom | Role::InverseSymptom))?;
+                s.change_point(r)
+            })
+            .min()
     }
 
     /// A traffic surge of at least `min_growth` that began when the symptoms did.

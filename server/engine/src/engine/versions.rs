@@ -331,6 +331,85 @@ pub fn judge_metrics(
     None
 }
 
+/// Values of a flag-split label where the change is present / absent.
+const FLAG_ON: &[&str] = &["on", "true", "enabled", "1", "treatment", "variant", "yes"];
+const FLAG_OFF: &[&str] = &["off", "false", "disabled", "0", "control", "no"];
+
+/// What series split by a flag's label say of a flag change: `decline_rate{ff_x="on"}` bad and
+/// `decline_rate{ff_x="off"}` at baseline convicts the change that turned `x` on; both bad
+/// clears it. The label must name the flag the change is about.
+pub fn judge_flag_metrics(
+    series: &[Series],
+    service: &str,
+    ts: DateTime<Utc>,
+    texts: &[&str],
+) -> Option<Split> {
+    let text = texts.join(" ").to_lowercase().replace(['-', '.'], "_");
+    /// The series where the flag is on, and where it is off.
+    type Sides<'a> = (Vec<&'a Series>, Vec<&'a Series>);
+    let mut per: BTreeMap<(String, String), Sides> = BTreeMap::new();
+    for s in series
+        .iter()
+        .filter(|s| s.service.eq_ignore_ascii_case(service))
+    {
+        let Some((name, rest)) = s.metric.split_once('{') else {
+            continue;
+        };
+        let Some((key, value)) = rest.strip_suffix("\"}").and_then(|r| r.split_once("=\"")) else {
+            continue;
+        };
+        let flag = key
+            .trim_start_matches("ff_")
+            .trim_start_matches("flag_")
+            .trim_start_matches("feature_")
+            .to_lowercase();
+        if key == "version" || flag.len() < 4 || !text.contains(&flag) {
+            continue;
+        }
+        let e = per.entry((name.to_string(), key.to_string())).or_default();
+        let v = value.to_lowercase();
+        if FLAG_ON.contains(&v.as_str()) {
+            e.0.push(s);
+        } else if FLAG_OFF.contains(&v.as_str()) {
+            e.1.push(s);
+        }
+    }
+    for ((name, key), (on, off)) in per {
+        if on.is_empty() || off.is_empty() {
+            continue;
+        }
+        let base: Vec<f64> = off
+            .iter()
+            .flat_map(|s| s.points.iter().filter(|p| p.0 < ts).map(|p| p.1))
+            .collect();
+        let base = if base.is_empty() {
+            0.0
+        } else {
+            base.iter().sum::<f64>() / base.len() as f64
+        };
+        let bad = |s: &Series| {
+            let after: Vec<f64> = s.points.iter().filter(|p| p.0 >= ts).map(|p| p.1).collect();
+            let peak = after.iter().copied().fold(f64::MIN, f64::max);
+            !after.is_empty() && peak >= P.version_bad_floor && peak >= base.max(1e-9) * 3.0
+        };
+        let on_bad = on.iter().any(|s| bad(s));
+        let off_bad = off.iter().any(|s| bad(s));
+        if on_bad && off_bad {
+            return Some(Split::AlsoOld {
+                reason: format!("{name} rose where {key} is off as well as where it is on"),
+            });
+        }
+        if on_bad {
+            return Some(Split::OnlyNew {
+                reason: format!(
+                    "{name} rose only where {key} is on; where it is off it stayed at its baseline"
+                ),
+            });
+        }
+    }
+    None
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -482,6 +561,48 @@ mod tests {
             metric: metric.into(),
             points: pts.iter().map(|(m, v)| (at(*m), *v)).collect(),
         }
+    }
+
+    #[test]
+    fn a_flag_split_series_convicts_or_clears_the_flag_change() {
+        let off = series(
+            "decline_rate{ff_network_tokens=\"off\"}",
+            &[(-20, 0.04), (-10, 0.042), (5, 0.041), (10, 0.043)],
+        );
+        let on = series(
+            "decline_rate{ff_network_tokens=\"on\"}",
+            &[(2, 0.44), (5, 0.45), (10, 0.46)],
+        );
+        let v = judge_flag_metrics(
+            &[off.clone(), on.clone()],
+            "checkout",
+            at(0),
+            &["network_tokens rollout 0% -> 40%"],
+        )
+        .unwrap();
+        assert!(matches!(v, Split::OnlyNew { .. }), "{v:?}");
+        let off_bad = series(
+            "decline_rate{ff_network_tokens=\"off\"}",
+            &[(-20, 0.04), (-10, 0.042), (5, 0.3), (10, 0.4)],
+        );
+        let v = judge_flag_metrics(
+            &[off_bad, on.clone()],
+            "checkout",
+            at(0),
+            &["network_tokens rollout"],
+        )
+        .unwrap();
+        assert!(matches!(v, Split::AlsoOld { .. }), "{v:?}");
+        // A split by some other flag says nothing about this change.
+        assert_eq!(
+            judge_flag_metrics(
+                &[off, on],
+                "checkout",
+                at(0),
+                &["address autocomplete rollout"]
+            ),
+            None
+        );
     }
 
     #[test]

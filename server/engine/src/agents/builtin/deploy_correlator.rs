@@ -121,6 +121,13 @@ pub fn correlate_findings(
         Some(o) if o < first_error => o,
         _ => first_error,
     };
+    // Error lines long before the alert's own metric turned did not move it (noise, another
+    // failure): the alerting symptom began at its change point.
+    let alert_onset = metrics.and_then(|m| m.change_point_of(&b.alert.metric));
+    let first_error = match alert_onset {
+        Some(o) if o - first_error > chrono::Duration::minutes(P.alert_onset_lead_minutes) => o,
+        _ => first_error,
+    };
     let named: BTreeSet<String> = f.named_services.iter().map(|s| s.to_lowercase()).collect();
     let datastores: BTreeSet<String> = f
         .upstream
