@@ -472,6 +472,23 @@ mod tests {
     }
 
     #[test]
+    fn the_alert_metric_has_its_own_change_point() {
+        let declines: Vec<(i64, f64)> = [0.04, 0.042, 0.038, 0.043, 0.041, 0.04, 0.196, 0.2, 0.21]
+            .iter()
+            .enumerate()
+            .map(|(i, v)| (i as i64 * 3, *v))
+            .collect();
+        let errors = [(0, 0.002), (3, 0.002), (6, 0.003), (9, 0.002), (12, 0.002), (15, 0.002)];
+        let p = Picture::new(vec![
+            series("payment_decline_rate", &declines),
+            series("error_rate", &errors),
+        ]);
+        assert_eq!(p.change_point_of("payment_decline_rate"), Some(t(18)));
+        assert_eq!(p.change_point_of("error_rate"), None);
+        assert_eq!(p.change_point_of("no_such_metric"), None);
+    }
+
+    #[test]
     fn ratios_per_thing_are_symptoms_rates_per_second_are_load() {
         assert_eq!(
             role("cardproc_requests_per_authorization"),
