@@ -478,7 +478,14 @@ mod tests {
             .enumerate()
             .map(|(i, v)| (i as i64 * 3, *v))
             .collect();
-        let errors = [(0, 0.002), (3, 0.002), (6, 0.003), (9, 0.002), (12, 0.002), (15, 0.002)];
+        let errors = [
+            (0, 0.002),
+            (3, 0.002),
+            (6, 0.003),
+            (9, 0.002),
+            (12, 0.002),
+            (15, 0.002),
+        ];
         let p = Picture::new(vec![
             series("payment_decline_rate", &declines),
             series("error_rate", &errors),
