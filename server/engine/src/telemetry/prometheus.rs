@@ -170,6 +170,24 @@ impl PrometheusMetrics {
             .map(|r| r.query))
     }
 
+    /// A `GET` of an endpoint that takes `match[]` and a window (labels, label values, series).
+    async fn matched<T: serde::de::DeserializeOwned>(
+        &self,
+        path: &str,
+        matchers: &str,
+        start: DateTime<Utc>,
+        end: DateTime<Utc>,
+        extra: &[(&str, String)],
+    ) -> Result<T, TelemetryError> {
+        let mut params = vec![
+            ("match[]", format!("{{{matchers}}}")),
+            ("start", start.timestamp().to_string()),
+            ("end", end.timestamp().to_string()),
+        ];
+        params.extend(extra.iter().cloned());
+        self.get(path, &params).await
+    }
+
     /// The metric names present under the service's matchers in the window.
     pub async fn names(
         &self,
@@ -177,17 +195,9 @@ impl PrometheusMetrics {
         start: DateTime<Utc>,
         end: DateTime<Utc>,
     ) -> Result<BTreeSet<String>, TelemetryError> {
-        let names: Vec<String> = self
-            .get(
-                "/api/v1/label/__name__/values",
-                &[
-                    ("match[]", format!("{{{matchers}}}")),
-                    ("start", start.timestamp().to_string()),
-                    ("end", end.timestamp().to_string()),
-                ],
-            )
-            .await?;
-        Ok(names.into_iter().collect())
+        self.label_values("__name__", matchers, start, end)
+            .await
+            .map(|v| v.into_iter().collect())
     }
 
     /// The label names present under the matchers in the window (`/api/v1/labels`).
@@ -198,14 +208,7 @@ impl PrometheusMetrics {
         end: DateTime<Utc>,
     ) -> Result<BTreeSet<String>, TelemetryError> {
         let names: Vec<String> = self
-            .get(
-                "/api/v1/labels",
-                &[
-                    ("match[]", format!("{{{matchers}}}")),
-                    ("start", start.timestamp().to_string()),
-                    ("end", end.timestamp().to_string()),
-                ],
-            )
+            .matched("/api/v1/labels", matchers, start, end, &[])
             .await?;
         Ok(names.into_iter().collect())
     }
@@ -219,16 +222,9 @@ impl PrometheusMetrics {
         start: DateTime<Utc>,
         end: DateTime<Utc>,
     ) -> Result<BTreeSet<String>, TelemetryError> {
+        let limit = [("limit", MAX_DISCOVERED_SERIES.to_string())];
         let series: Vec<BTreeMap<String, String>> = self
-            .get(
-                "/api/v1/series",
-                &[
-                    ("match[]", format!("{{{matchers}}}")),
-                    ("start", start.timestamp().to_string()),
-                    ("end", end.timestamp().to_string()),
-                    ("limit", MAX_DISCOVERED_SERIES.to_string()),
-                ],
-            )
+            .matched("/api/v1/series", matchers, start, end, &limit)
             .await?;
         Ok(series
             .into_iter()
@@ -245,13 +241,12 @@ impl PrometheusMetrics {
         start: DateTime<Utc>,
         end: DateTime<Utc>,
     ) -> Result<Vec<String>, TelemetryError> {
-        self.get(
+        self.matched(
             &format!("/api/v1/label/{label}/values"),
-            &[
-                ("match[]", format!("{{{matchers}}}")),
-                ("start", start.timestamp().to_string()),
-                ("end", end.timestamp().to_string()),
-            ],
+            matchers,
+            start,
+            end,
+            &[],
         )
         .await
     }
