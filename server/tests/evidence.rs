@@ -156,3 +156,38 @@ async fn a_third_party_outage_outscores_a_weak_suspect() {
     );
     assert_eq!(r.remediation.unwrap().action, RemediationAction::Escalate);
 }
+
+/// Calls to a dependency time out and the errors name it; the dependency logs nothing but its
+/// metrics show it saturated under a surge of requests: the failure is its capacity.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_saturated_dependency_behind_failing_calls_is_scaled() {
+    let mut logs = vec![];
+    for m in 1..30 {
+        logs.push(json!({ "ts": at(m), "level": "ERROR", "service": "api-gateway",
+            "message": format!("GET /api/v1/users/me 503 rt=1.2s upstream=auth-service error=DEADLINE_EXCEEDED attempt={}/5", m % 5 + 1) }));
+    }
+    let mut metrics = vec![];
+    for m in (-60..30).step_by(3) {
+        let surging = m >= 0;
+        metrics.push(json!({ "ts": at(m), "service": "auth-service", "metric": "request_rate", "value": if surging { 14_000.0 } else { 3_000.0 } }));
+        metrics.push(json!({ "ts": at(m), "service": "auth-service", "metric": "cpu_percent", "value": if surging { 99.0 } else { 40.0 } }));
+    }
+    let text = json!({
+        "scenario_id": "evidence-surge", "failure_class": "other",
+        "alert": { "source": "prometheus", "service": "api-gateway", "metric": "error_rate", "threshold": 0.05,
+                   "current_value": 0.5, "severity": "critical", "fired_at": at(31) },
+        "known_root_cause": null,
+        "ground_truth": { "severity": "P1", "affected_service": "auth-service", "root_cause_summary": "x",
+                          "recommended_action": "scale", "deploy_id": null },
+        "logs": logs, "deploys": [], "metrics": metrics
+    })
+    .to_string();
+    let s = parse_scenario(&text, std::path::Path::new("surge.json")).unwrap();
+    let r = run(&s).await;
+    let d = r.diagnosis.as_ref().unwrap();
+    assert_eq!(d.origin_service.as_deref(), Some("auth-service"), "{d:?}");
+    assert_eq!(d.failure_class.to_string(), "traffic_surge");
+    let m = r.remediation.unwrap();
+    assert_eq!(m.action, RemediationAction::Scale, "{m:?}");
+    assert_eq!(m.target.as_deref(), Some("auth-service"));
+}

@@ -89,6 +89,17 @@ pub fn failure_class(i: ClassInput<'_>) -> FailureClass {
         Some(Family::Platform) if culprit.is_none() => return FailureClass::InfraFailure,
         _ => {}
     }
+    // A traffic surge where the failure is, with no change to blame: capacity, wherever the
+    // origin is (a dependency saturated by its callers' retries is the surge's victim too).
+    if surge
+        && culprit.is_none()
+        && matches!(
+            family,
+            Some(Family::Load | Family::Upstream | Family::CrashLoop) | None
+        )
+    {
+        return FailureClass::TrafficSurge;
+    }
     if !origin_is_alert {
         return FailureClass::DownstreamOutage;
     }

@@ -11,6 +11,7 @@ use crate::engine::decide;
 use crate::engine::params::P;
 use crate::engine::signals::Family;
 use crate::engine::trend::{Picture, Series};
+use crate::tools::Tool;
 use crate::tools::list_changes::ListChanges;
 use crate::tools::list_recent_deploys::ListRecentDeploys;
 use crate::tools::query_metrics::{self, QueryMetrics};
@@ -28,14 +29,23 @@ impl Policy for DeployCorrelator {
                 .as_ref()
                 .map(|f| f.origin_service.clone())
                 .unwrap_or_else(|| b.alert.service.to_string());
-            return Ok(Step::Call(vec![
+            let mut calls = vec![
                 call_tool::<ListRecentDeploys>(serde_json::json!({ "hours_back": 72 }), 1),
                 call_tool::<ListChanges>(serde_json::json!({ "hours_back": 72 }), 2),
                 call_tool::<QueryMetrics>(
                     serde_json::json!({ "service": origin, "hours_back": 72 }),
                     3,
                 ),
-            ]));
+            ];
+            // Calls to a dependency fail and the errors name it: read its metrics too (it may
+            // be saturated without logging a thing).
+            if let Some(up) = b.findings.as_ref().and_then(named_upstream) {
+                calls.push(call_tool::<QueryMetrics>(
+                    serde_json::json!({ "service": up, "hours_back": 72 }),
+                    4,
+                ));
+            }
+            return Ok(Step::Call(calls));
         }
         let findings = b
             .findings
@@ -69,17 +79,80 @@ impl Policy for DeployCorrelator {
             }
         }
         let telemetry_missing = !findings.logs_available && !succeeded::<ListRecentDeploys>(h);
-        let series = output_of::<QueryMetrics>(h).map(series_of);
+        let metrics_of = |service: &str| {
+            h.iter()
+                .filter(|e| e.tool == QueryMetrics::NAME && e.ok)
+                .filter(|e| {
+                    e.args
+                        .get("service")
+                        .and_then(|v| v.as_str())
+                        .is_some_and(|s| s.eq_ignore_ascii_case(service))
+                })
+                .find_map(|e| e.output.as_ref().and_then(|o| o.get::<QueryMetrics>()))
+                .map(series_of)
+        };
+        let series = metrics_of(&findings.origin_service)
+            .or_else(|| output_of::<QueryMetrics>(h).map(series_of));
         let metrics = series.clone().map(Picture::new);
-        Ok(Step::Conclude(Conclusion::Correlation(correlate_findings(
+        let out = correlate_findings(
             b,
             &findings,
             &cands,
             metrics.as_ref(),
             series.as_deref().unwrap_or_default(),
             telemetry_missing,
-        ))))
+        );
+        // No change explains it and the named dependency is saturated under a surge of calls:
+        // the failure is that dependency's capacity (a retry storm, a campaign), not ours.
+        let no_culprit =
+            out.diagnosis.suspect_deploy.is_none() && out.diagnosis.suspect_change.is_none();
+        if no_culprit
+            && let Some(up) = named_upstream(&findings)
+            && let Some(up_series) = metrics_of(&up)
+        {
+            let pic = Picture::new(up_series.clone());
+            if let Some(s) = pic.coincident_surge(crate::engine::params::P.surge_factor) {
+                let mut f = findings.clone();
+                f.evidence.push(format!(
+                    "{up} is saturated: {} rose {:.1}x from {} together with its symptoms, while {} calls it",
+                    s.metric,
+                    s.growth,
+                    s.onset.format("%H:%M UTC"),
+                    findings.origin_service
+                ));
+                f.origin_reason = format!(
+                    "{}'s calls to {up} fail, and {up} is saturated under a {:.1}x surge of requests",
+                    findings.origin_service, s.growth
+                );
+                f.origin_service = up;
+                return Ok(Step::Conclude(Conclusion::Correlation(correlate_findings(
+                    b,
+                    &f,
+                    &cands,
+                    Some(&pic),
+                    &up_series,
+                    telemetry_missing,
+                ))));
+            }
+        }
+        Ok(Step::Conclude(Conclusion::Correlation(out)))
     }
+}
+
+/// The dependency the origin's failing calls name, when calls to a dependency are the failure.
+fn named_upstream(f: &LogFindings) -> Option<String> {
+    if f.family() != Some(Family::Upstream) {
+        return None;
+    }
+    f.named_services
+        .iter()
+        .find(|n| {
+            !n.eq_ignore_ascii_case(&f.origin_service)
+                && f.upstream
+                    .iter()
+                    .any(|u| u.service.eq_ignore_ascii_case(n) && !u.external)
+        })
+        .cloned()
 }
 
 /// The series of a `query_metrics` answer (finite points only).
