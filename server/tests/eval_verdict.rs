@@ -146,6 +146,7 @@ fn result(suite: &str, id: &str, solved: bool, harmful: bool, conf: f64) -> Eval
             steps: vec![],
             comms: None,
             elapsed_ms: 1.0,
+            usage: None,
         }),
     }
 }

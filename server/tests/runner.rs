@@ -587,3 +587,63 @@ async fn a_model_cannot_roll_back_a_change_without_evidence() {
     assert_eq!(top.target.as_deref(), Some("deploy-gw-4812"));
     assert!(top.explains && !top.evidence_for.is_empty(), "{top:?}");
 }
+
+/// Tokens per call, per agent and per incident, and their cost from the configured price.
+#[tokio::test]
+async fn usage_and_cost_are_counted_per_agent_and_incident() {
+    use sentinel::llm::prices::Price;
+    use sentinel::llm::{ChatResponse, Usage};
+    let dir = tempfile::tempdir().unwrap();
+    let model = Arc::new(ScriptedModel::new(vec![Turn::Respond(ChatResponse {
+        content: Some(triage_json()),
+        tool_calls: vec![],
+        usage: Usage {
+            input_tokens: 1200,
+            output_tokens: 80,
+        },
+        model: "scripted".into(),
+    })]));
+    let registry = Arc::new(Registry::standard());
+    let brains = ConfiguredBrains::with_models(
+        [(AgentRole::Triage, model as Arc<dyn ChatModel>)],
+        registry.clone(),
+    )
+    .with_prices(
+        [(
+            "scripted/test".to_string(),
+            Price {
+                input_per_mtok: 1.0,
+                output_per_mtok: 2.0,
+            },
+        )]
+        .into(),
+    );
+    let cfg = common::test_config(dir.path());
+    let s = Sentinel::build(cfg, Arc::new(brains), registry)
+        .await
+        .unwrap();
+    let (id, _) = start(&s, "bad_deploy_01").await;
+    let r = s.store.get_incident(&id).await.unwrap().unwrap().report;
+    let u = r.trajectory.usage.expect("usage");
+    assert_eq!((u.input_tokens, u.output_tokens), (1200, 80));
+    assert_eq!(u.agents.len(), 1);
+    assert_eq!(u.agents[0].agent, AgentRole::Triage);
+    assert_eq!(u.agents[0].calls, 1);
+    let cost = u.cost_usd.unwrap();
+    assert!((cost - 0.00136).abs() < 1e-9, "{cost}");
+    let evs = events(&s, &id).await;
+    assert!(evs.iter().any(|e| matches!(
+        e.kind,
+        RunEventKind::ModelCalled {
+            input_tokens: 1200,
+            output_tokens: 80,
+            ..
+        }
+    )));
+    // A run on the built-in engine alone has no usage section.
+    let dir = tempfile::tempdir().unwrap();
+    let s = sentinel_with(dir.path(), None, |_| {}).await;
+    let (id, _) = start(&s, "bad_deploy_01").await;
+    let r = s.store.get_incident(&id).await.unwrap().unwrap().report;
+    assert!(r.trajectory.usage.is_none());
+}

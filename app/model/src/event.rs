@@ -32,6 +32,10 @@ pub enum RunEventKind {
         reason: String,
     },
     ModelCalled {
+        #[serde(default)]
+        input_tokens: u32,
+        #[serde(default)]
+        output_tokens: u32,
         model: String,
         ms: f64,
         ok: bool,

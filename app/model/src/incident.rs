@@ -266,6 +266,32 @@ pub struct TrajectorySummary {
     /// Roles whose model failed them and the built-in engine finished (`role: why`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub fallbacks: Vec<String>,
+    /// Tokens and cost of the model calls (absent when no model was called).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub usage: Option<UsageSummary>,
+}
+
+/// Model usage of an incident: totals and per agent.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct UsageSummary {
+    pub input_tokens: u64,
+    pub output_tokens: u64,
+    /// USD, when every model used has a price.
+    pub cost_usd: Option<f64>,
+    pub agents: Vec<AgentUsage>,
+}
+
+/// One agent's model calls.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AgentUsage {
+    pub agent: crate::AgentRole,
+    pub model: String,
+    pub calls: u32,
+    pub input_tokens: u64,
+    pub output_tokens: u64,
+    /// Time spent waiting for the model.
+    pub ms: f64,
+    pub cost_usd: Option<f64>,
 }
 
 /// The run JSON of CONTRACTS.md §3; sections are `None` until the agent that fills them ran.

@@ -114,6 +114,9 @@ pub struct CondensedTrajectory {
     pub steps: Vec<String>,
     pub comms: Option<String>,
     pub elapsed_ms: f64,
+    /// Model tokens and cost of the run (absent for the built-in engine).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub usage: Option<crate::UsageSummary>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

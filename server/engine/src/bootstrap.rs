@@ -37,7 +37,8 @@ pub async fn sentinel(config: Config) -> Result<Sentinel, BootError> {
     warn_unused(&config);
     let registry = Arc::new(Registry::standard());
     let brains = ConfiguredBrains::from_config(&config.models, &config.providers, registry.clone())
-        .map_err(BootError::Models)?;
+        .map_err(BootError::Models)?
+        .with_prices(config.file.prices.clone());
     let mut sentinel = Sentinel::build(config, Arc::new(brains), registry).await?;
     sentinel.connectors = connectors(&sentinel.config, &sentinel.store)?;
     check_backends(&sentinel.connectors);

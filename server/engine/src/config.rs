@@ -412,6 +412,10 @@ pub struct FileConfig {
     pub models: ModelsFile,
     #[serde(default)]
     pub catalog: CatalogConfig,
+    /// `[prices."<provider/model>"] input_per_mtok, output_per_mtok`: USD per million tokens,
+    /// over the built-in defaults (`llm/prices.rs`).
+    #[serde(default)]
+    pub prices: BTreeMap<String, crate::llm::prices::Price>,
 }
 
 /// `[catalog]`: the user's own service catalogue, merged over `data/services`.
@@ -677,6 +681,18 @@ impl FileConfig {
                     return bad("logs.table", "required when kind = \"postgres\"");
                 }
                 _ => {}
+            }
+        }
+        for (model, p) in &self.prices {
+            if !(p.input_per_mtok.is_finite()
+                && p.output_per_mtok.is_finite()
+                && p.input_per_mtok >= 0.0
+                && p.output_per_mtok >= 0.0)
+            {
+                return bad(
+                    &format!("prices.{model}"),
+                    "prices are USD per million tokens, finite and not negative",
+                );
             }
         }
         for (i, g) in self.changes.git.iter().enumerate() {
@@ -1019,6 +1035,14 @@ secret = "whsec"
                 "metrics.url",
             ),
             ("[nope]\n", "nope: unknown field"),
+            (
+                "[prices.\"openai/gpt-4o\"]\ninput_per_mtok = -1.0\noutput_per_mtok = 10.0\n",
+                "prices.openai/gpt-4o",
+            ),
+            (
+                "[prices.\"openai/gpt-4o\"]\ninput_per_mtok = 1.0\noutput = 10.0\n",
+                "unknown field",
+            ),
         ] {
             let e = FileConfig::parse(p, text).unwrap_err().to_string();
             assert!(e.contains(key), "{text:?}: {e}");

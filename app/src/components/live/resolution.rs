@@ -90,6 +90,20 @@ pub fn Resolution(report: RunReport) -> impl IntoView {
                         <dt>"Active time"</dt><dd>{fmt_duration_ms(t.elapsed_ms)}</dd>
                         {t.stop_reason.clone().map(|s| view! { <dt>"Stopped"</dt><dd>{s}</dd> })}
                         {(!t.fallbacks.is_empty()).then(|| view! { <dt>"Fell back to the built-in engine"</dt><dd data-testid="fallbacks">{t.fallbacks.join("; ")}</dd> })}
+                        {t.usage.clone().map(|u| view! {
+                            <dt>"Model usage"</dt>
+                            <dd data-testid="usage">
+                                {format!("{} in / {} out tokens{}", u.input_tokens, u.output_tokens,
+                                    u.cost_usd.map(|c| format!(", ${c:.4}")).unwrap_or_default())}
+                                <ul class="usage">
+                                    {u.agents.into_iter().map(|a| view! {
+                                        <li>{format!("{}: {} × {} — {} in / {} out, {:.0} ms{}", a.agent.title(), a.calls, a.model,
+                                            a.input_tokens, a.output_tokens, a.ms,
+                                            a.cost_usd.map(|c| format!(", ${c:.4}")).unwrap_or_default())}</li>
+                                    }).collect_view()}
+                                </ul>
+                            </dd>
+                        })}
                     </dl>
                 </div>
                 <div class="panel">

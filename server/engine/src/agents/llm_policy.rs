@@ -93,6 +93,8 @@ impl LlmPolicy {
                     ),
                     Err(e) => e.to_string(),
                 },
+                input_tokens: res.as_ref().map_or(0, |r| r.usage.input_tokens),
+                output_tokens: res.as_ref().map_or(0, |r| r.usage.output_tokens),
             });
             match res {
                 Err(LanguageModelError::ContextLengthExceeded(_)) if !shrunk => {
@@ -198,6 +200,8 @@ pub struct ConfiguredBrains {
     models: BTreeMap<AgentRole, Option<Arc<dyn ChatModel>>>,
     names: BTreeMap<AgentRole, String>,
     registry: Arc<Registry>,
+    /// `[prices]` from the configuration, over the defaults.
+    prices: BTreeMap<String, crate::llm::prices::Price>,
 }
 
 impl ConfiguredBrains {
@@ -233,6 +237,7 @@ impl ConfiguredBrains {
             models,
             names,
             registry,
+            prices: BTreeMap::new(),
         })
     }
 
@@ -251,7 +256,14 @@ impl ConfiguredBrains {
             models: m,
             names,
             registry,
+            prices: BTreeMap::new(),
         }
+    }
+
+    /// With the configuration's prices (`provider/model` → USD per million tokens).
+    pub fn with_prices(mut self, prices: BTreeMap<String, crate::llm::prices::Price>) -> Self {
+        self.prices = prices;
+        self
     }
 
     /// The role whose model `role` uses (the orchestrator's summary is the comms role's).
@@ -280,6 +292,13 @@ impl Brains for ConfiguredBrains {
             .get(&Self::slot(role))
             .cloned()
             .unwrap_or_else(|| super::builtin::MODEL_NAME.into())
+    }
+    fn price_for(&self, role: AgentRole) -> Option<crate::llm::prices::Price> {
+        let model = self.model_for(role);
+        self.prices
+            .get(&model)
+            .copied()
+            .or_else(|| crate::llm::prices::default_price(&model))
     }
 }
 

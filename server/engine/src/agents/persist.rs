@@ -349,6 +349,17 @@ pub fn build_report(id: &str, status: IncidentStatus, s: &RunState) -> RunReport
                 .iter()
                 .map(|(r, why)| format!("{}: {why}", r.as_str()))
                 .collect(),
+            usage: (!s.usage.is_empty()).then(|| UsageSummary {
+                input_tokens: s.usage.iter().map(|u| u.input_tokens).sum(),
+                output_tokens: s.usage.iter().map(|u| u.output_tokens).sum(),
+                cost_usd: s
+                    .usage
+                    .iter()
+                    .map(|u| u.cost_usd)
+                    .sum::<Option<f64>>()
+                    .map(|c| (c * 1_000_000.0).round() / 1_000_000.0),
+                agents: s.usage.clone(),
+            }),
         },
     }
 }

@@ -50,6 +50,8 @@ pub struct ModelCallRecord {
     pub ms: f64,
     pub ok: bool,
     pub detail: String,
+    pub input_tokens: u32,
+    pub output_tokens: u32,
 }
 
 #[derive(Debug, Clone, thiserror::Error)]
@@ -76,6 +78,10 @@ pub trait Brains: Send + Sync {
     fn policy_for(&self, role: AgentRole) -> Box<dyn Policy>;
     /// The model name used for a role, for events.
     fn model_for(&self, role: AgentRole) -> String;
+    /// What the role's model costs per token, when known.
+    fn price_for(&self, role: AgentRole) -> Option<crate::llm::prices::Price> {
+        crate::llm::prices::default_price(&self.model_for(role))
+    }
     /// Whether the role runs on the built-in engine already (then there is nothing to fall
     /// back to when it fails).
     fn is_builtin(&self, role: AgentRole) -> bool {

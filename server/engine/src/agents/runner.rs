@@ -290,11 +290,14 @@ impl Runner {
             let step = policy.next(brief, &history).await;
             for m in policy.drain_model_calls() {
                 state.llm_calls += 1;
+                self.count_usage(state, role, &m);
                 self.events
                     .emit(
                         &id,
                         role,
                         RunEventKind::ModelCalled {
+                            input_tokens: m.input_tokens,
+                            output_tokens: m.output_tokens,
                             model: m.model,
                             ms: m.ms,
                             ok: m.ok,
@@ -328,6 +331,43 @@ impl Runner {
             "{} did not conclude within {MAX_STEPS_PER_AGENT} steps",
             role.title()
         )))
+    }
+}
+
+impl Runner {
+    /// Adds one model call to its agent's usage (tokens, time, cost when the model has a price).
+    fn count_usage(
+        &self,
+        state: &mut RunState,
+        role: AgentRole,
+        m: &super::policy::ModelCallRecord,
+    ) {
+        let price = self.brains.price_for(role);
+        let i = match state
+            .usage
+            .iter()
+            .position(|u| u.agent == role && u.model == m.model)
+        {
+            Some(i) => i,
+            None => {
+                state.usage.push(AgentUsage {
+                    agent: role,
+                    model: m.model.clone(),
+                    calls: 0,
+                    input_tokens: 0,
+                    output_tokens: 0,
+                    ms: 0.0,
+                    cost_usd: price.map(|_| 0.0),
+                });
+                state.usage.len() - 1
+            }
+        };
+        let u = &mut state.usage[i];
+        u.calls += 1;
+        u.input_tokens += u64::from(m.input_tokens);
+        u.output_tokens += u64::from(m.output_tokens);
+        u.ms += m.ms;
+        u.cost_usd = price.map(|p| p.cost(u.input_tokens, u.output_tokens));
     }
 }
 

@@ -198,6 +198,7 @@ mod tests {
             steps: vec![],
             comms: None,
             elapsed_ms: 1.0,
+            usage: None,
         }
     }
 

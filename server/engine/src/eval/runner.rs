@@ -107,6 +107,7 @@ pub fn condense(r: &RunReport) -> CondensedTrajectory {
             .collect(),
         comms: r.comms.as_ref().map(|c| c.summary.clone()),
         elapsed_ms: r.trajectory.elapsed_ms,
+        usage: r.trajectory.usage.clone(),
     }
 }
 

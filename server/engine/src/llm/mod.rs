@@ -3,6 +3,7 @@
 //! Models are chosen by `provider/model` strings ([`spec::ModelSpec`]); `builtin/…` means the
 //! offline engine and never reaches this module's providers.
 
+pub mod prices;
 pub mod providers;
 pub mod retry;
 pub mod scripted;
