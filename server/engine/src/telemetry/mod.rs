@@ -131,6 +131,8 @@ pub struct Telemetry {
     alert_expr: Option<String>,
     /// The alert's `alertname`, to find its rule when it came without a `generatorURL`.
     alert_name: Option<String>,
+    /// The rule looked up by name, once per incident (every `query_metrics` call needs it).
+    rule_expr: Arc<tokio::sync::OnceCell<Option<String>>>,
     logs: Arc<dyn LogSource>,
     changes: Arc<dyn ChangeSource>,
     metrics: Arc<dyn MetricSource>,
@@ -145,6 +147,7 @@ impl Telemetry {
             now,
             alert_expr: None,
             alert_name: None,
+            rule_expr: Default::default(),
             logs: s.clone(),
             changes: s.clone(),
             metrics: s,
@@ -158,6 +161,7 @@ impl Telemetry {
             now,
             alert_expr: None,
             alert_name: None,
+            rule_expr: Default::default(),
             logs: c.logs.clone().unwrap_or_else(|| none.clone()),
             changes: c.changes.clone().unwrap_or_else(|| none.clone()),
             metrics: c.metrics.clone().unwrap_or(none),
@@ -192,13 +196,18 @@ impl Telemetry {
             return Some(e.clone());
         }
         let name = self.alert_name.as_deref()?;
-        match self.metrics.rule_expr(name).await {
-            Ok(e) => e,
-            Err(e) => {
-                tracing::debug!(alertname = name, error = %e, "alert rule not found");
-                None
-            }
-        }
+        self.rule_expr
+            .get_or_init(|| async {
+                match self.metrics.rule_expr(name).await {
+                    Ok(e) => e,
+                    Err(e) => {
+                        tracing::debug!(alertname = name, error = %e, "alert rule not found");
+                        None
+                    }
+                }
+            })
+            .await
+            .clone()
     }
 
     pub async fn expression(

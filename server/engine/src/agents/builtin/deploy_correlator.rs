@@ -361,8 +361,7 @@ pub fn correlate_findings(
 /// The strongest explanation without a change the log findings support, as (kind, score):
 /// scored like the no-change hypotheses below.
 fn no_change_score(f: &LogFindings) -> Option<(&'static str, f64)> {
-    let strength = (f.family_strength / P.confidence_strength_cap).min(1.0);
-    let score = 0.3 + 0.5 * strength;
+    let score = no_change_support(strength_of(f));
     if !f.external_suspects.is_empty() {
         return Some(("third_party_outage", score));
     }
@@ -381,6 +380,17 @@ fn no_change_score(f: &LogFindings) -> Option<(&'static str, f64)> {
         Some(Family::Certificate) => Some(("expiry", score)),
         _ => None,
     }
+}
+
+/// The log family's strength, 0..1 (its score over the confidence cap).
+fn strength_of(f: &LogFindings) -> f64 {
+    (f.family_strength / P.confidence_strength_cap).min(1.0)
+}
+
+/// The score of an explanation without a change, from the strength of its evidence: the one
+/// scale both the hypotheses list and the rival rule use.
+fn no_change_support(strength: f64) -> f64 {
+    0.3 + 0.5 * strength
 }
 
 /// How many change hypotheses the diagnosis lists (the rest are in the ranking's tail).
@@ -411,7 +421,7 @@ fn hypotheses(
         })
         .collect();
     // No-change explanations, scored like the confidence of a diagnosis without a culprit.
-    let strength = (f.family_strength / crate::engine::params::P.confidence_strength_cap).min(1.0);
+    let strength = strength_of(f);
     let mut extra: Vec<Hypothesis> = Vec::new();
     let push = |extra: &mut Vec<Hypothesis>,
                 kind: &str,
@@ -438,7 +448,7 @@ fn hypotheses(
             &mut extra,
             "third_party_outage",
             f.external_suspects.first().cloned(),
-            0.3 + 0.5 * strength,
+            no_change_support(strength),
             format!("the errors point at {}", f.external_suspects.join(", ")),
         );
     }
@@ -458,7 +468,7 @@ fn hypotheses(
             &mut extra,
             kind,
             Some(f.origin_service.clone()),
-            0.3 + 0.5 * strength,
+            no_change_support(strength),
             format!("{why} ({})", f.hypothesis),
         );
     }
@@ -467,7 +477,7 @@ fn hypotheses(
             &mut extra,
             "traffic_surge",
             Some(f.origin_service.clone()),
-            0.3 + 0.5 * strength.max(0.5),
+            no_change_support(strength.max(0.5)),
             "the offered load rose when the symptoms began".into(),
         );
     }
