@@ -89,6 +89,10 @@ pub struct LogFindings {
     #[serde(default)]
     #[schemars(skip)]
     pub onsets: Vec<crate::engine::correlate::LineOnset>,
+    /// The unrelated remote parties (domains, cluster services, addresses) the origin's error
+    /// lines of the dominant family name (engine/fanout.rs).
+    #[serde(default)]
+    pub failing_parties: Vec<String>,
 }
 
 impl LogFindings {

@@ -119,6 +119,9 @@ pub struct Context<'a> {
     pub onsets: &'a [LineOnset],
     /// When the origin's symptom metrics changed (their earliest change point).
     pub metric_onset: Option<DateTime<Utc>>,
+    /// The unrelated parties the origin's failing calls name (engine/fanout.rs): when there
+    /// are several, the caller's own platform or network is the common factor.
+    pub failing_parties: &'a [String],
 }
 
 /// Leaks, saturation and filling disks build up over hours; code errors show within minutes.
@@ -249,6 +252,16 @@ pub fn score_all(cands: &[Candidate], ctx: &Context<'_>) -> Vec<Scored> {
             let family_hit = ctx
                 .family
                 .is_some_and(|f| lexicon::change_terms(f).iter().any(|t| desc.contains(t)));
+            // Calls to several unrelated dependencies time out together: a change to the
+            // caller's own platform (its nodes, its cluster, its network) explains them all.
+            let common_factor = ctx.family == Some(Family::Upstream)
+                && super::fanout::common_factor(ctx.failing_parties);
+            let common_platform = common_factor
+                && scope == Scope::Origin
+                && lexicon::change_terms(Family::Platform)
+                    .iter()
+                    .any(|t| desc.contains(t));
+            let family_hit = family_hit || common_platform;
             let mut content = content_factor(shared.len(), family_hit);
             // A change that shares nothing with the failure is only weakly suspect, however close in time.
             // Onset alignment: the origin's own metrics turned within minutes after it.
@@ -320,6 +333,23 @@ pub fn score_all(cands: &[Candidate], ctx: &Context<'_>) -> Vec<Scored> {
                 None => 1.0,
             };
             let cleared = matches!(split, Some(super::versions::Split::AlsoOld { .. }));
+            // Several unrelated dependencies fail together and this change touched one of
+            // them: it cannot explain the others.
+            let one_party = (common_factor && !common_platform)
+                .then(|| {
+                    let touched: Vec<&String> = ctx
+                        .failing_parties
+                        .iter()
+                        .filter(|p| desc.contains(p.as_str()))
+                        .collect();
+                    (touched.len() == 1).then(|| touched[0].clone())
+                })
+                .flatten();
+            let split_factor = if one_party.is_some() {
+                split_factor * P.one_party_factor
+            } else {
+                split_factor
+            };
             let score = combine(
                 time,
                 service,
@@ -339,7 +369,12 @@ pub fn score_all(cands: &[Candidate], ctx: &Context<'_>) -> Vec<Scored> {
             } else if !terse {
                 evidence_against.push("shares no identifier with the errors".into());
             }
-            if family_hit {
+            if common_platform {
+                evidence_for.push(
+                    "it changed the platform under the origin, whose calls to several unrelated dependencies fail at once"
+                        .into(),
+                );
+            } else if family_hit {
                 evidence_for.push("its type explains the failure".into());
             }
             if let Some(after) = aligned {
@@ -366,6 +401,17 @@ pub fn score_all(cands: &[Candidate], ctx: &Context<'_>) -> Vec<Scored> {
             }
             if let Some(v) = &verdict {
                 evidence_against.push(v.reason.clone());
+            }
+            if let Some(p) = &one_party {
+                evidence_against.push(format!(
+                    "it touches {p} only, but calls to {} fail as well",
+                    ctx.failing_parties
+                        .iter()
+                        .filter(|q| *q != p)
+                        .cloned()
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ));
             }
             match &split {
                 Some(super::versions::Split::OnlyNew { reason }) => {
@@ -472,7 +518,8 @@ pub fn rollback_unsafe(description: &str) -> bool {
 pub fn irreversible_change(c: &Candidate) -> bool {
     c.kind != ChangeKind::Deploy
         && c.kind != ChangeKind::FeatureFlag
-        && text::contains_any(&c.description.to_lowercase(), lexicon::IRREVERSIBLE_CHANGE)
+        && (text::contains_any(&c.description.to_lowercase(), lexicon::IRREVERSIBLE_CHANGE)
+            || text::has_word_stem(&c.description, lexicon::DESTRUCTIVE_STEMS))
 }
 
 /// An infrastructure operation (a restart, a failover, maintenance) rather than a new
@@ -595,12 +642,76 @@ mod tests {
             spreads: &[],
             onsets: &[],
             metric_onset: None,
+            failing_parties: &[],
         };
         let s = score_all(&cands, &ctx);
         assert_eq!(s[0].candidate.id, "d-bad");
         assert!(s[0].score > 0.7, "{s:?}");
         assert!(s.iter().all(|x| x.candidate.id != "d-late"));
         assert!(s[1].score < 0.3);
+    }
+
+    #[test]
+    fn a_platform_change_explains_timeouts_to_several_unrelated_dependencies() {
+        let cands = vec![
+            cand(
+                "cache",
+                "deploy",
+                "users",
+                -40,
+                "Cache country list in redis-cache",
+            ),
+            cand(
+                "upgrade",
+                "infra",
+                "users",
+                -6,
+                "Upgrade the users cluster node pools to 1.24",
+            ),
+        ];
+        let terms = text::keywords(
+            "redis TimeoutError redis-cache psycopg OperationalError timeout node=ip-10-20-6-14",
+        );
+        let related = BTreeSet::new();
+        let empty = BTreeSet::new();
+        let since = Default::default();
+        let parties = ["10.20.14.7".to_string(), "redis-cache".to_string()];
+        let ctx = |several: bool| Context {
+            origin: "users",
+            alert_service: "users",
+            related: &related,
+            first_error: at(0),
+            error_terms: &terms,
+            family: Some(Family::Upstream),
+            metrics: None,
+            named: &empty,
+            failing_since: &since,
+            datastores: &empty,
+            versions: &[],
+            series: &[],
+            spreads: &[],
+            onsets: &[],
+            metric_onset: None,
+            failing_parties: if several { &parties } else { &parties[..1] },
+        };
+        let s = score_all(&cands, &ctx(true));
+        assert_eq!(s[0].candidate.id, "upgrade", "{s:?}");
+        assert!(s[0].explains);
+        assert!(
+            s[0].evidence_for
+                .iter()
+                .any(|e| e.contains("several unrelated"))
+        );
+        let with = s[0].score;
+        // One dependency failing: the platform change has no claim beyond its timing.
+        let s = score_all(&cands, &ctx(false));
+        let up = s.iter().find(|x| x.candidate.id == "upgrade").unwrap();
+        assert!(
+            !up.evidence_for
+                .iter()
+                .any(|e| e.contains("several unrelated"))
+        );
+        assert!(up.score < with, "{} vs {with}", up.score);
     }
 
     fn cand(id: &str, kind: &str, service: &str, min: i64, description: &str) -> Candidate {
@@ -660,6 +771,7 @@ mod tests {
             spreads: &[],
             onsets: &[],
             metric_onset: None,
+            failing_parties: &[],
         };
         let s = score_all(&cands, &ctx);
         let scope = |id: &str| s.iter().find(|x| x.candidate.id == id).unwrap().scope;
@@ -721,6 +833,7 @@ mod tests {
             spreads: &[],
             onsets: &[],
             metric_onset: None,
+            failing_parties: &[],
         };
         assert!(score_all(&cands, &ctx)[0].score > 0.5);
         // Not when the story is a certificate: the change has nothing to say about it.
@@ -729,6 +842,27 @@ mod tests {
             ..ctx
         };
         assert!(score_all(&cands, &ctx)[0].score < 0.3);
+    }
+
+    #[test]
+    fn changes_that_destroy_state_are_irreversible() {
+        let c = |kind: &str, d: &str| cand("c", kind, "orders", -5, d);
+        assert!(irreversible_change(&c(
+            "config",
+            "Run purge_legacy_installs for the v1 sunset (412 ids)"
+        )));
+        assert!(irreversible_change(&c(
+            "config",
+            "Revoke the processor OAuth grant; store the replacement client in Vault"
+        )));
+        // A setting can be put back; a deploy or a flag is reverted the usual way.
+        assert!(!irreversible_change(&c("config", "Raise pool size to 40")));
+        assert!(!irreversible_change(&c("deploy", "Purge unused CSS")));
+        // A stem counts only at the start of a word.
+        assert!(!irreversible_change(&c(
+            "config",
+            "Enable unpurged-cache metrics"
+        )));
     }
 
     #[test]
@@ -773,6 +907,7 @@ mod tests {
             spreads: &[],
             onsets,
             metric_onset: None,
+            failing_parties: &[],
         };
         let after: &'static [LineOnset] = Box::leak(onsets(-24).into_boxed_slice());
         let s = score_all(&cands, &ctx_with(after));
@@ -832,6 +967,7 @@ mod tests {
             spreads: &[],
             onsets: &[],
             metric_onset: None,
+            failing_parties: &[],
         };
         let s = score_all(&cands, &ctx);
         let scope = |id: &str| s.iter().find(|x| x.candidate.id == id).unwrap().scope;

@@ -172,6 +172,8 @@ pub struct ActionInput<'a> {
     pub external_suspects: &'a [String],
     /// The certificate failing is the one this service serves (its peers reject it).
     pub serves_failing_certificate: bool,
+    /// The unrelated parties whose calls fail the same way (engine/fanout.rs).
+    pub failing_parties: &'a [String],
 }
 
 pub fn choose_action(i: &ActionInput<'_>) -> ActionChoice {
@@ -261,6 +263,25 @@ pub fn choose_action(i: &ActionInput<'_>) -> ActionChoice {
                     .into(),
             risk: "low: rolling restart; the leak will come back".into(),
         },
+        // Several unrelated parties' certificates fail verification at once: they did not
+        // all expire together; what they share is our side of the handshake (a CA bundle, an
+        // old TLS library in the base image). Fix it forward; there is nothing to roll back.
+        FailureClass::Certificate
+            if super::fanout::common_factor(i.failing_parties) =>
+        {
+            ActionChoice {
+                action: RemediationAction::Hotfix,
+                target: Some(i.origin.to_string()),
+                rationale: format!(
+                    "the certificates of {} unrelated hosts ({}) fail verification from {} at once: they did not all expire together, so the common factor is {}'s trust store or TLS client; update its CA bundle or base image",
+                    i.failing_parties.len(),
+                    i.failing_parties.join(", "),
+                    i.origin,
+                    i.origin
+                ),
+                risk: "low to medium: a new CA bundle or base image for the calling service; test the handshake to each host before rolling it out".into(),
+            }
+        }
         // Our own certificate expired (not a vendor's): renewing it is the fix, forward.
         FailureClass::Certificate
             if i.external_suspects.is_empty() && i.serves_failing_certificate =>
@@ -327,6 +348,7 @@ mod tests {
             traffic_growth: None,
             external_suspects: &[],
             serves_failing_certificate: false,
+            failing_parties: &[],
         });
         assert_eq!(a.action, RemediationAction::Escalate);
         assert!(a.rationale.contains("platform"), "{}", a.rationale);
@@ -342,6 +364,7 @@ mod tests {
             traffic_growth: Some(4.0),
             external_suspects: &[],
             serves_failing_certificate: false,
+            failing_parties: &[],
         });
         assert_eq!(a.action, RemediationAction::Escalate);
         let b = choose_action(&ActionInput {
@@ -352,6 +375,7 @@ mod tests {
             traffic_growth: Some(4.0),
             external_suspects: &[],
             serves_failing_certificate: false,
+            failing_parties: &[],
         });
         assert_eq!(b.action, RemediationAction::Scale);
     }
@@ -366,12 +390,43 @@ mod tests {
             traffic_growth: None,
             external_suspects: &[],
             serves_failing_certificate: serves,
+            failing_parties: &[],
         };
         let a = choose_action(&input(true));
         assert_eq!(a.action, RemediationAction::Hotfix);
         assert_eq!(a.target.as_deref(), Some("edge"));
         assert_eq!(
             choose_action(&input(false)).action,
+            RemediationAction::Escalate
+        );
+    }
+
+    #[test]
+    fn certificates_of_several_unrelated_hosts_failing_at_once_fix_our_trust_store() {
+        fn input(parties: &[String]) -> ActionInput<'_> {
+            ActionInput {
+                failure_class: &FailureClass::Certificate,
+                origin: "auth",
+                confidence: 0.8,
+                culprit: None,
+                traffic_growth: None,
+                external_suspects: &[],
+                serves_failing_certificate: false,
+                failing_parties: parties,
+            }
+        }
+        let two = [
+            "fabrikam.example".to_string(),
+            "northwind.example".to_string(),
+        ];
+        let a = choose_action(&input(&two));
+        assert_eq!(a.action, RemediationAction::Hotfix);
+        assert_eq!(a.target.as_deref(), Some("auth"));
+        assert!(a.rationale.contains("trust store"), "{}", a.rationale);
+        // One host failing may be that host's own certificate: a human asks its owner.
+        let one = ["fabrikam.example".to_string()];
+        assert_eq!(
+            choose_action(&input(&one)).action,
             RemediationAction::Escalate
         );
     }

@@ -357,6 +357,22 @@ pub const IRREVERSIBLE_CHANGE: &[&str] = &[
     "one-way",
 ];
 
+/// Word stems of a change that destroys state rather than setting it: reverting the change
+/// does not bring back purged rows or a revoked credential, so the fix is forward (restore,
+/// re-issue) and belongs to the owning team. Matched at the start of a word.
+pub const DESTRUCTIVE_STEMS: &[&str] = &[
+    "revok",
+    "revoc",
+    "purg",
+    "wipe",
+    "truncat",
+    "destroy",
+    "permanent",
+    "irrevers",
+    "hard-delet",
+    "shred",
+];
+
 /// Marks of a third party in an error line (a cloud API, a SaaS vendor): a failing call to
 /// one of these is the vendor's outage unless a change of ours explains it better.
 pub const THIRD_PARTY_MARKS: &[&str] = &[

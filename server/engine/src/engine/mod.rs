@@ -16,6 +16,7 @@ pub mod blame;
 pub mod breadth;
 pub mod correlate;
 pub mod decide;
+pub mod fanout;
 pub mod lexicon;
 pub mod params;
 pub mod signals;

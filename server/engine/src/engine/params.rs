@@ -117,6 +117,12 @@ pub struct Params {
     /// When the alert's own metric turned more than this many minutes after the first error
     /// line, the failure the alert is about began at the metric's change point.
     pub alert_onset_lead_minutes: i64,
+    /// Calls to at least this many unrelated parties failing the same way at once make the
+    /// caller the common factor (engine/fanout.rs): its trust store, its network.
+    pub common_factor_min_parties: usize,
+    /// A change that touched only one of several unrelated dependencies failing together
+    /// cannot explain the others: its score is multiplied by this.
+    pub one_party_factor: f64,
 }
 
 impl Params {
@@ -172,6 +178,8 @@ impl Params {
         onset_alignment_minutes: 5.0,
         hypothesis_margin: 0.2,
         alert_onset_lead_minutes: 10,
+        common_factor_min_parties: 2,
+        one_party_factor: 0.5,
     };
 }
 

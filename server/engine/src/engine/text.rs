@@ -66,6 +66,15 @@ pub fn contains_any(hay: &str, needles: &[&str]) -> bool {
     needles.iter().any(|n| hay.contains(n))
 }
 
+/// Some word of `text` starts with one of the stems (all lowercase): "revoke", "revoked" and
+/// "revocation" all match `revo…` stems, "unpurged" does not match "purg".
+pub fn has_word_stem(text: &str, stems: &[&str]) -> bool {
+    text.to_lowercase()
+        .split(|c: char| !(c.is_alphanumeric() || c == '-'))
+        .flat_map(|w| std::iter::once(w).chain(w.split('-')))
+        .any(|w| stems.iter().any(|s| w.starts_with(s)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -224,6 +224,7 @@ pub fn correlate_findings(
         spreads: &f.error_fields,
         onsets: &f.onsets,
         metric_onset,
+        failing_parties: &f.failing_parties,
     };
     let scored = if f.logs_available {
         correlate::score_all(cands, &ctx)

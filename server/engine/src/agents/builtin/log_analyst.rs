@@ -78,6 +78,7 @@ pub fn analyse(
             evidence: vec!["no logs available from the telemetry source".into()],
             family_strength: 0.0,
             versions: vec![],
+            failing_parties: vec![],
             error_fields: vec![],
             onsets: vec![],
         };
@@ -210,6 +211,9 @@ pub fn analyse(
                 .filter(|l| l.level.is_error())
                 .map(|l| l.message.as_str()),
         ),
+        failing_parties: crate::engine::fanout::failing_parties(&origin_lines, family)
+            .into_iter()
+            .collect(),
     }
 }
 

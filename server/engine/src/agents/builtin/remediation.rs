@@ -63,7 +63,13 @@ impl Policy for Remediation {
                 measured
             };
             let culprit = culprit_of(corr);
+            let failing_parties = b
+                .findings
+                .as_ref()
+                .map(|f| f.failing_parties.clone())
+                .unwrap_or_default();
             let mut choice = decide::choose_action(&decide::ActionInput {
+                failing_parties: &failing_parties,
                 failure_class: &d.failure_class,
                 origin: &origin,
                 confidence: d.confidence,
