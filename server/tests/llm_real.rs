@@ -179,7 +179,9 @@ async fn a_whole_incident_on_the_real_model_still_reaches_a_decision() {
         .into_iter()
         .map(|r| (r, m.clone())),
         registry.clone(),
-    );
+    )
+    // The server runs with --n_ctx 4096: every request is fitted to it.
+    .with_context_windows([(m.name(), 4096)].into());
     let s = Sentinel::build(cfg, Arc::new(brains), registry)
         .await
         .unwrap();
@@ -203,6 +205,20 @@ async fn a_whole_incident_on_the_real_model_still_reaches_a_decision() {
         r.trajectory.tool_calls.len(),
         r.trajectory.fallbacks
     );
+    // However large the logs and metrics, no request overflowed the context window: the
+    // budget cut them first (and the trajectory says what it cut).
+    let overflowed: Vec<&String> = evs
+        .iter()
+        .filter_map(|e| match &e.kind {
+            RunEventKind::ModelCalled {
+                ok: false, detail, ..
+            } => Some(detail),
+            _ => None,
+        })
+        .filter(|d| d.contains("context length"))
+        .collect();
+    assert!(overflowed.is_empty(), "{overflowed:?}");
+    eprintln!("cut to fit: {:?}", r.trajectory.truncations);
     // Never `failed`: a role the model failed is taken over by the engine, and says so.
     assert_ne!(rec.status, IncidentStatus::Failed, "{:?}", r.trajectory);
     let fell_back = evs

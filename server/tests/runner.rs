@@ -647,3 +647,93 @@ async fn usage_and_cost_are_counted_per_agent_and_incident() {
     let r = s.store.get_incident(&id).await.unwrap().unwrap().report;
     assert!(r.trajectory.usage.is_none());
 }
+
+/// A model with a small context window and a tool result far larger than it: the result is
+/// cut to fit as it arrives, the trajectory says what was cut, and no call fails for its length.
+#[tokio::test]
+async fn tool_results_larger_than_the_context_window_are_cut_to_fit() {
+    let dir = tempfile::tempdir().unwrap();
+    let findings = serde_json::json!({
+        "origin_service": "api-gateway",
+        "origin_reason": "its own errors",
+        "family": "code_error",
+        "hypothesis": "code_error failure on api-gateway",
+        "first_error_at": null,
+        "signatures": [],
+        "error_terms": ["nullpointerexception"],
+        "external_suspects": [],
+        "logs_available": true,
+        "evidence": ["errors on api-gateway"]
+    });
+    const WINDOW: u32 = 4096;
+    let model = Arc::new(
+        ScriptedModel::new(vec![
+            Turn::tool_call("fetch_logs", r#"{"hours_back": 72}"#),
+            Turn::text(&findings.to_string()),
+        ])
+        .with_context_window(WINDOW),
+    );
+    let s = sentinel_with(
+        dir.path(),
+        Some((model.clone(), vec![AgentRole::LogAnalyst])),
+        |_| {},
+    )
+    .await;
+    let (id, _) = start(&s, "bad_deploy_01").await;
+    let r = s.store.get_incident(&id).await.unwrap().unwrap().report;
+    // The model played its role to the end: no fallback, no failed call.
+    assert!(
+        r.trajectory.fallbacks.is_empty(),
+        "{:?}",
+        r.trajectory.fallbacks
+    );
+    let evs = events(&s, &id).await;
+    let calls: Vec<bool> = evs
+        .iter()
+        .filter_map(|e| match &e.kind {
+            RunEventKind::ModelCalled { ok, .. } => Some(*ok),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(calls, vec![true, true]);
+    // The raw result did not fit; what the model saw was cut, and says so.
+    let fetched = evs
+        .iter()
+        .find_map(|e| match &e.kind {
+            RunEventKind::ToolResult { tool, result, .. } if tool == "fetch_logs" => {
+                Some(result.to_string().len())
+            }
+            _ => None,
+        })
+        .unwrap();
+    assert!(
+        fetched as u32 / 3 > WINDOW / 2,
+        "the result must be large: {fetched}"
+    );
+    let second = &model.requests()[1];
+    let tool_msg = second
+        .messages
+        .iter()
+        .find(|m| m.role == sentinel::llm::Role::Tool)
+        .unwrap();
+    assert!(
+        tool_msg.content.contains("cut by Sentinel"),
+        "{}",
+        tool_msg.content
+    );
+    for req in model.requests() {
+        assert!(
+            sentinel::llm::budget::estimate_request(&req) + req.max_tokens.unwrap_or(0) <= WINDOW
+        );
+    }
+    assert!(
+        r.trajectory
+            .truncations
+            .iter()
+            .any(|t| t.starts_with("log_analyst: fetch_logs result")),
+        "{:?}",
+        r.trajectory.truncations
+    );
+    assert!(evs.iter().any(|e| matches!(&e.kind,
+        RunEventKind::ModelCalled { truncated, .. } if !truncated.is_empty())));
+}

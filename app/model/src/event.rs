@@ -40,6 +40,9 @@ pub enum RunEventKind {
         ms: f64,
         ok: bool,
         detail: String,
+        /// What was cut from the conversation to fit the model's context window.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        truncated: Vec<String>,
     },
     ToolCalled {
         call_id: String,
@@ -130,10 +133,21 @@ impl RunEventKind {
             Self::AlertRepeated { count } => format!("alert repeated ({count} so far)"),
             Self::AgentStarted { brief } => format!("started: {brief}"),
             Self::AgentSkipped { reason } => format!("skipped: {reason}"),
-            Self::ModelCalled { model, ms, ok, .. } => {
+            Self::ModelCalled {
+                model,
+                ms,
+                ok,
+                truncated,
+                ..
+            } => {
                 format!(
-                    "model {model} {} in {ms:.0} ms",
-                    if *ok { "answered" } else { "failed" }
+                    "model {model} {} in {ms:.0} ms{}",
+                    if *ok { "answered" } else { "failed" },
+                    if truncated.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" (cut to fit: {})", truncated.join("; "))
+                    }
                 )
             }
             Self::ToolCalled { tool, args, .. } => format!("→ {tool}({})", compact(args, 120)),

@@ -266,6 +266,9 @@ pub struct TrajectorySummary {
     /// Roles whose model failed them and the built-in engine finished (`role: why`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub fallbacks: Vec<String>,
+    /// What was cut from model conversations to fit their context windows (`role: what`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub truncations: Vec<String>,
     /// Tokens and cost of the model calls (absent when no model was called).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub usage: Option<UsageSummary>,

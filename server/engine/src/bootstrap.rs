@@ -38,7 +38,8 @@ pub async fn sentinel(config: Config) -> Result<Sentinel, BootError> {
     let registry = Arc::new(Registry::standard());
     let brains = ConfiguredBrains::from_config(&config.models, &config.providers, registry.clone())
         .map_err(BootError::Models)?
-        .with_prices(config.file.prices.clone());
+        .with_prices(config.file.prices.clone())
+        .with_context_windows(config.file.context_windows.clone());
     let mut sentinel = Sentinel::build(config, Arc::new(brains), registry).await?;
     sentinel.connectors = connectors(&sentinel.config, &sentinel.store)?;
     check_backends(&sentinel.connectors);

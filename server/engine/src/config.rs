@@ -416,6 +416,10 @@ pub struct FileConfig {
     /// over the built-in defaults (`llm/prices.rs`).
     #[serde(default)]
     pub prices: BTreeMap<String, crate::llm::prices::Price>,
+    /// `[context_windows] "<provider/model>" = tokens`: a model's context window, over what
+    /// the client reports and the defaults (`llm/budget.rs`); every request is fitted to it.
+    #[serde(default)]
+    pub context_windows: BTreeMap<String, u32>,
 }
 
 /// `[catalog]`: the user's own service catalogue, merged over `data/services`.
@@ -692,6 +696,14 @@ impl FileConfig {
                 return bad(
                     &format!("prices.{model}"),
                     "prices are USD per million tokens, finite and not negative",
+                );
+            }
+        }
+        for (model, w) in &self.context_windows {
+            if *w < 1024 {
+                return bad(
+                    &format!("context_windows.{model}"),
+                    "a context window is at least 1024 tokens",
                 );
             }
         }
@@ -1042,6 +1054,10 @@ secret = "whsec"
             (
                 "[prices.\"openai/gpt-4o\"]\ninput_per_mtok = 1.0\noutput = 10.0\n",
                 "unknown field",
+            ),
+            (
+                "[context_windows]\n\"openai-compatible/gemma\" = 512\n",
+                "context_windows.openai-compatible/gemma",
             ),
         ] {
             let e = FileConfig::parse(p, text).unwrap_err().to_string();

@@ -90,6 +90,7 @@ pub fn Resolution(report: RunReport) -> impl IntoView {
                         <dt>"Active time"</dt><dd>{fmt_duration_ms(t.elapsed_ms)}</dd>
                         {t.stop_reason.clone().map(|s| view! { <dt>"Stopped"</dt><dd>{s}</dd> })}
                         {(!t.fallbacks.is_empty()).then(|| view! { <dt>"Fell back to the built-in engine"</dt><dd data-testid="fallbacks">{t.fallbacks.join("; ")}</dd> })}
+                        {(!t.truncations.is_empty()).then(|| view! { <dt>"Cut to fit a context window"</dt><dd data-testid="truncations">{t.truncations.join("; ")}</dd> })}
                         {t.usage.clone().map(|u| view! {
                             <dt>"Model usage"</dt>
                             <dd data-testid="usage">

@@ -1,13 +1,15 @@
 //! The LLM brain: drives a [`ChatModel`] with the agent's prompt and its subset of tools, and
 //! turns the model's answers into runner steps. Telemetry is fenced as untrusted data in every
 //! prompt. Malformed tool-call JSON is returned to the model once as a tool error; a second
-//! time, or an answer that never parses, fails the step cleanly.
+//! time, or an answer that never parses, fails the step cleanly. Every request is fitted to
+//! the model's context window first (`llm/budget.rs`); what was cut is recorded with the call.
 
 use super::builtin::builtin_policy;
 use super::policy::*;
 use super::roles::{self, RoleDef};
 use crate::config::{ModelConfig, ProviderSettings};
 use crate::engine::params::P;
+use crate::llm::budget::{self, Budget};
 use crate::llm::spec::ModelSpec;
 use crate::llm::{ChatModel, ChatRequest, LanguageModelError, Message, ToolSpec};
 use crate::tools::Registry;
@@ -32,11 +34,26 @@ pub struct LlmPolicy {
     malformed: usize,
     corrections: usize,
     calls: Vec<ModelCallRecord>,
+    budget: Budget,
+    /// Cuts made since the last model call (recorded with the next one).
+    cuts: Vec<String>,
 }
 
 impl LlmPolicy {
-    pub fn new(model: Arc<dyn ChatModel>, role: AgentRole, registry: &Registry) -> Self {
+    /// A policy for `role` played by `model`, its requests fitted to `window` tokens (else
+    /// the model's own or the default window of its name).
+    pub fn new(
+        model: Arc<dyn ChatModel>,
+        role: AgentRole,
+        registry: &Registry,
+        window: Option<u32>,
+    ) -> Self {
+        let window = window
+            .or_else(|| model.context_window())
+            .unwrap_or_else(|| budget::default_window(&model.name()));
         Self {
+            budget: Budget::for_window(window),
+            cuts: vec![],
             model,
             role: roles::def(role),
             tools: registry.specs(roles::def(role).tools()),
@@ -72,11 +89,18 @@ impl LlmPolicy {
             messages: self.messages.clone(),
             tools: self.tools.clone(),
             temperature: Some(0.0),
-            max_tokens: Some(2048),
+            max_tokens: Some(self.budget.answer),
             json_mode: false,
         };
         let mut shrunk = false;
+        let mut budget = self.budget;
         loop {
+            let cuts = budget::fit(&mut req, budget);
+            if !cuts.is_empty() {
+                // Keep the cut conversation: the next turn starts from it.
+                self.messages = req.messages.clone();
+                self.cuts.extend(cuts);
+            }
             let t = Instant::now();
             let res = self.model.complete(&req).await;
             let ms = t.elapsed().as_secs_f64() * 1000.0;
@@ -95,23 +119,14 @@ impl LlmPolicy {
                 },
                 input_tokens: res.as_ref().map_or(0, |r| r.usage.input_tokens),
                 output_tokens: res.as_ref().map_or(0, |r| r.usage.output_tokens),
+                truncated: std::mem::take(&mut self.cuts),
             });
             match res {
                 Err(LanguageModelError::ContextLengthExceeded(_)) if !shrunk => {
-                    // Shrink tool results and try once more.
-                    for m in req
-                        .messages
-                        .iter_mut()
-                        .filter(|m| m.role == crate::llm::Role::Tool)
-                    {
-                        if m.content.len() > 2000 {
-                            m.content = format!(
-                                "{}… [truncated to fit the context window]",
-                                m.content.chars().take(2000).collect::<String>()
-                            );
-                        }
-                    }
-                    self.messages = req.messages.clone();
+                    // The window is smaller than believed (or the estimate was off): fit the
+                    // request into half of it and try once more.
+                    budget = Budget::for_window(budget.window / 2);
+                    self.budget = budget;
                     shrunk = true;
                 }
                 other => return other.map_err(PolicyError::from),
@@ -127,10 +142,19 @@ impl Policy for LlmPolicy {
             self.messages = self.opening(b);
         }
         for e in &h[self.sent.min(h.len())..] {
+            // A result larger than its share of the window is cut as it arrives.
+            let mut result = e.result.to_string();
+            if let Some(cut) = budget::cut_to(
+                &mut result,
+                self.budget.result_tokens(),
+                &format!("{} result", e.tool),
+            ) {
+                self.cuts.push(cut);
+            }
             self.messages.push(Message::tool(
                 e.call_id.clone(),
                 e.tool.clone(),
-                format!("<untrusted>{}</untrusted>", e.result),
+                format!("<untrusted>{result}</untrusted>"),
             ));
         }
         self.sent = h.len();
@@ -202,6 +226,8 @@ pub struct ConfiguredBrains {
     registry: Arc<Registry>,
     /// `[prices]` from the configuration, over the defaults.
     prices: BTreeMap<String, crate::llm::prices::Price>,
+    /// `[context_windows]` from the configuration (tokens per `provider/model`).
+    windows: BTreeMap<String, u32>,
 }
 
 impl ConfiguredBrains {
@@ -238,6 +264,7 @@ impl ConfiguredBrains {
             names,
             registry,
             prices: BTreeMap::new(),
+            windows: BTreeMap::new(),
         })
     }
 
@@ -257,12 +284,19 @@ impl ConfiguredBrains {
             names,
             registry,
             prices: BTreeMap::new(),
+            windows: BTreeMap::new(),
         }
     }
 
     /// With the configuration's prices (`provider/model` → USD per million tokens).
     pub fn with_prices(mut self, prices: BTreeMap<String, crate::llm::prices::Price>) -> Self {
         self.prices = prices;
+        self
+    }
+
+    /// With the configuration's context windows (`provider/model` → tokens).
+    pub fn with_context_windows(mut self, windows: BTreeMap<String, u32>) -> Self {
+        self.windows = windows;
         self
     }
 
@@ -283,7 +317,12 @@ impl ConfiguredBrains {
 impl Brains for ConfiguredBrains {
     fn policy_for(&self, role: AgentRole) -> Box<dyn Policy> {
         match self.model(role) {
-            Some(m) => Box::new(LlmPolicy::new(m.clone(), role, &self.registry)),
+            Some(m) => Box::new(LlmPolicy::new(
+                m.clone(),
+                role,
+                &self.registry,
+                self.windows.get(&self.model_for(role)).copied(),
+            )),
             None => builtin_policy(role),
         }
     }

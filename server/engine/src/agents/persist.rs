@@ -349,6 +349,11 @@ pub fn build_report(id: &str, status: IncidentStatus, s: &RunState) -> RunReport
                 .iter()
                 .map(|(r, why)| format!("{}: {why}", r.as_str()))
                 .collect(),
+            truncations: s
+                .truncations
+                .iter()
+                .map(|(r, what)| format!("{}: {what}", r.as_str()))
+                .collect(),
             usage: (!s.usage.is_empty()).then(|| UsageSummary {
                 input_tokens: s.usage.iter().map(|u| u.input_tokens).sum(),
                 output_tokens: s.usage.iter().map(|u| u.output_tokens).sum(),

@@ -52,6 +52,8 @@ pub struct ModelCallRecord {
     pub detail: String,
     pub input_tokens: u32,
     pub output_tokens: u32,
+    /// What was cut from the conversation to fit the context window before this call.
+    pub truncated: Vec<String>,
 }
 
 #[derive(Debug, Clone, thiserror::Error)]

@@ -291,6 +291,9 @@ impl Runner {
             for m in policy.drain_model_calls() {
                 state.llm_calls += 1;
                 self.count_usage(state, role, &m);
+                state
+                    .truncations
+                    .extend(m.truncated.iter().map(|t| (role, t.clone())));
                 self.events
                     .emit(
                         &id,
@@ -302,6 +305,7 @@ impl Runner {
                             ms: m.ms,
                             ok: m.ok,
                             detail: m.detail,
+                            truncated: m.truncated,
                         },
                     )
                     .await?;

@@ -30,6 +30,9 @@ pub struct RunState {
     /// Roles whose model failed them and the built-in engine finished: (role, why).
     #[serde(default)]
     pub fallbacks: Vec<(AgentRole, String)>,
+    /// Cuts made to fit a model's context window: (role, what).
+    #[serde(default)]
+    pub truncations: Vec<(AgentRole, String)>,
     /// Model usage per agent, in the order the agents first called a model.
     #[serde(default)]
     pub usage: Vec<sentinel_model::AgentUsage>,

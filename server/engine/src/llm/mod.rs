@@ -3,6 +3,7 @@
 //! Models are chosen by `provider/model` strings ([`spec::ModelSpec`]); `builtin/…` means the
 //! offline engine and never reaches this module's providers.
 
+pub mod budget;
 pub mod prices;
 pub mod providers;
 pub mod retry;
@@ -142,6 +143,11 @@ impl LanguageModelError {
 pub trait ChatModel: Send + Sync {
     /// `provider/model`, for logs and events.
     fn name(&self) -> String;
+    /// The model's context window in tokens, when the client knows it (a server that reports
+    /// it, a test double); otherwise the configuration or `budget::default_window` decides.
+    fn context_window(&self) -> Option<u32> {
+        None
+    }
     async fn complete(&self, req: &ChatRequest) -> Result<ChatResponse, LanguageModelError>;
 }
 
@@ -149,6 +155,9 @@ pub trait ChatModel: Send + Sync {
 impl<T: ChatModel + ?Sized> ChatModel for std::sync::Arc<T> {
     fn name(&self) -> String {
         (**self).name()
+    }
+    fn context_window(&self) -> Option<u32> {
+        (**self).context_window()
     }
     async fn complete(&self, req: &ChatRequest) -> Result<ChatResponse, LanguageModelError> {
         (**self).complete(req).await

@@ -56,6 +56,9 @@ impl<M: ChatModel> ChatModel for Retrying<M> {
     fn name(&self) -> String {
         self.inner.name()
     }
+    fn context_window(&self) -> Option<u32> {
+        self.inner.context_window()
+    }
 
     async fn complete(&self, req: &ChatRequest) -> Result<ChatResponse, LanguageModelError> {
         let mut attempt = 0;

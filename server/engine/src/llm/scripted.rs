@@ -1,5 +1,7 @@
 //! [`ScriptedModel`]: a test double that answers from a fixed script of turns, records every
-//! request it received, and fails (permanently) when the script runs out.
+//! request it received, and fails (permanently) when the script runs out. With a context
+//! window it refuses, as a server does, any request whose estimate exceeds it; with a delay it
+//! answers after that long (the latency benchmark's hosted model).
 
 use super::*;
 use std::collections::VecDeque;
@@ -46,6 +48,8 @@ impl Turn {
 pub struct ScriptedModel {
     turns: Mutex<VecDeque<Turn>>,
     requests: Mutex<Vec<ChatRequest>>,
+    window: Option<u32>,
+    delay: Option<std::time::Duration>,
 }
 
 impl ScriptedModel {
@@ -53,7 +57,21 @@ impl ScriptedModel {
         Self {
             turns: Mutex::new(turns.into()),
             requests: Mutex::new(vec![]),
+            window: None,
+            delay: None,
         }
+    }
+
+    /// Refuses requests larger than `tokens` (estimated) with `ContextLengthExceeded`.
+    pub fn with_context_window(mut self, tokens: u32) -> Self {
+        self.window = Some(tokens);
+        self
+    }
+
+    /// Answers each request after `delay`.
+    pub fn with_delay(mut self, delay: std::time::Duration) -> Self {
+        self.delay = Some(delay);
+        self
     }
 
     /// Every request received so far.
@@ -72,9 +90,24 @@ impl ChatModel for ScriptedModel {
         "scripted/test".into()
     }
 
+    fn context_window(&self) -> Option<u32> {
+        self.window
+    }
+
     async fn complete(&self, req: &ChatRequest) -> Result<ChatResponse, LanguageModelError> {
         if let Ok(mut r) = self.requests.lock() {
             r.push(req.clone());
+        }
+        if let Some(d) = self.delay {
+            tokio::time::sleep(d).await;
+        }
+        if let Some(w) = self.window {
+            let need = budget::estimate_request(req) + req.max_tokens.unwrap_or(0);
+            if need > w {
+                return Err(LanguageModelError::ContextLengthExceeded(format!(
+                    "this model's maximum context length is {w} tokens, the request needs {need}"
+                )));
+            }
         }
         let next = self.turns.lock().ok().and_then(|mut t| t.pop_front());
         match next {
