@@ -93,6 +93,10 @@ pub struct LogFindings {
     /// lines of the dominant family name (engine/fanout.rs).
     #[serde(default)]
     pub failing_parties: Vec<String>,
+    /// Exact identifiers (key ids, bundle and build versions, addresses) in the warning-or-worse
+    /// lines of the failure (`text::identifiers`): a change naming one of them is linked to it.
+    #[serde(default)]
+    pub error_ids: Vec<String>,
 }
 
 impl LogFindings {

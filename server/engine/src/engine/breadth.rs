@@ -4,7 +4,9 @@
 //! the errors come just as much from values it never touched (`password_reset`, `welcome`),
 //! the failure happens where the change is absent: the change is exonerated, however well
 //! its words match the errors. The version split (`versions.rs`) is the same test along the
-//! `version` field.
+//! `version` field. A change that names a switch field itself ("send `network_token` when the
+//! card has one") reaches only the lines where the switch is on: errors as much from
+//! `network_token=false` clear it the same way.
 
 use std::collections::BTreeMap;
 
@@ -58,6 +60,9 @@ const SKIP: &[&str] = &[
     "line",
     "file",
 ];
+
+/// Share of error lines on a switch's off side that clears a change to what the switch turns on.
+const P_SWITCH_OFF_SHARE: f64 = 0.3;
 
 /// Most distinct values a categorical field may have, and least lines to judge it.
 const MAX_VALUES: usize = 12;
@@ -136,10 +141,31 @@ fn names(texts: &[&str], value: &str) -> bool {
     texts.iter().any(|t| norm(t).contains(&v))
 }
 
-/// When the change names some values of a field but most error lines have other values:
-/// why the change is cleared.
+/// Values of a switch field that say "off".
+const OFF: &[&str] = &["false", "off", "no", "disabled", "0", "none"];
+const ON: &[&str] = &["true", "on", "yes", "enabled", "1"];
+
+/// When the change names some values of a field but most error lines have other values, or
+/// names a switch field whose errors come as much from its off side: why it is cleared.
 pub fn exonerates(spreads: &[FieldSpread], id: &str, texts: &[&str]) -> Option<String> {
     for s in spreads {
+        let switch = s.values.iter().all(|(v, _)| {
+            OFF.contains(&v.to_lowercase().as_str()) || ON.contains(&v.to_lowercase().as_str())
+        });
+        if switch && names(texts, &s.key) {
+            let off: usize = s
+                .values
+                .iter()
+                .filter(|(v, _)| OFF.contains(&v.to_lowercase().as_str()))
+                .map(|(_, n)| n)
+                .sum();
+            if off >= 3 && off as f64 >= P_SWITCH_OFF_SHARE * s.lines as f64 {
+                return Some(format!(
+                    "the errors also come from {}=off ({off} of {} lines), which {id} does not reach (it changes what happens when {} is on)",
+                    s.key, s.lines, s.key
+                ));
+            }
+        }
         type Counted<'a> = Vec<&'a (String, usize)>;
         let (named, other): (Counted, Counted) =
             s.values.iter().partition(|(v, _)| names(texts, v));
@@ -218,6 +244,33 @@ mod tests {
         let m = msgs(&["a_tmpl", "b_tmpl", "c_tmpl", "d_tmpl", "e_tmpl"]);
         let s = spreads(m.iter().map(String::as_str));
         assert_eq!(exonerates(&s, "d-1", &["refactor the mailer"]), None);
+    }
+
+    #[test]
+    fn a_change_to_what_a_switch_turns_on_is_cleared_when_the_off_side_fails_too() {
+        let line = |on: bool| format!("POST /v2/authorizations -> 503 network_token={on} pop=pdx2");
+        let m: Vec<String> = [true, false, true, false, false, true]
+            .into_iter()
+            .map(line)
+            .collect();
+        let s = spreads(m.iter().map(String::as_str));
+        let why = exonerates(
+            &s,
+            "d-1",
+            &["send network_token in authorization requests when the card has one"],
+        )
+        .unwrap();
+        assert!(why.contains("network_token=off"), "{why}");
+        // Only the on side fails: the change is not cleared.
+        let m: Vec<String> = [true, true, true, true, true, false]
+            .into_iter()
+            .map(line)
+            .collect();
+        let s = spreads(m.iter().map(String::as_str));
+        assert_eq!(
+            exonerates(&s, "d-1", &["send network_token when the card has one"]),
+            None
+        );
     }
 
     #[test]

@@ -54,6 +54,13 @@ pub struct Scored {
     pub evidence_for: Vec<String>,
     #[serde(default)]
     pub evidence_against: Vec<String>,
+    /// Minutes after this change (on the origin) that the origin's symptom metrics turned,
+    /// when that is within the alignment window.
+    #[serde(default)]
+    pub aligned_after: Option<f64>,
+    /// Exact identifiers it names that the failing lines carry.
+    #[serde(default)]
+    pub shared_ids: Vec<String>,
 }
 
 /// Why a change's service is a place to look for the cause.
@@ -122,6 +129,8 @@ pub struct Context<'a> {
     /// The unrelated parties the origin's failing calls name (engine/fanout.rs): when there
     /// are several, the caller's own platform or network is the common factor.
     pub failing_parties: &'a [String],
+    /// Exact identifiers in the failure's warning-or-worse lines (`text::identifiers`).
+    pub error_ids: &'a [String],
 }
 
 /// Leaks, saturation and filling disks build up over hours; code errors show within minutes.
@@ -205,6 +214,23 @@ pub fn score_all(cands: &[Candidate], ctx: &Context<'_>) -> Vec<Scored> {
                 .iter()
                 .find(|d| desc_lc.contains(d.as_str()))
                 .filter(|_| matches!(ctx.family, Some(Family::Pool | Family::SlowQuery)));
+            // An exact identifier the change names (a key id, a bundle version, an address)
+            // in the failure's own lines: the strongest link words can make.
+            let mut change_ids = text::identifiers(&c.description);
+            for f in &c.files {
+                change_ids.extend(text::identifiers(f));
+            }
+            // Only for a change that landed just before the failure: an address or id that has
+            // been in the lines for an hour is how things are, not what just changed.
+            let shared_ids: Vec<String> = if gap <= P.broke_after_window_minutes {
+                ctx.error_ids
+                    .iter()
+                    .filter(|i| change_ids.contains(*i))
+                    .cloned()
+                    .collect()
+            } else {
+                Vec::new()
+            };
             let scope = if c.service.eq_ignore_ascii_case(ctx.origin) {
                 Scope::Origin
             } else if c.service.eq_ignore_ascii_case(ctx.alert_service) {
@@ -214,7 +240,7 @@ pub fn score_all(cands: &[Candidate], ctx: &Context<'_>) -> Vec<Scored> {
             } else if ctx.origin.len() >= 4 && desc_lc.contains(&ctx.origin.to_lowercase()) {
                 // It changed how another service talks to the origin (timeouts, retries).
                 Scope::Targets
-            } else if ctx.named.contains(&svc) {
+            } else if ctx.named.contains(&svc) || !shared_ids.is_empty() {
                 Scope::Named
             } else if broke_after.is_some() {
                 Scope::BrokeAfter
@@ -233,6 +259,7 @@ pub fn score_all(cands: &[Candidate], ctx: &Context<'_>) -> Vec<Scored> {
                 terms.extend(text::keywords(f));
             }
             let mut shared: Vec<String> = terms.intersection(ctx.error_terms).cloned().collect();
+            shared.extend(shared_ids.iter().cloned());
             // Precursors: lines of a new kind that began on the origin right after this change
             // and before the failure, sharing its words (the new endpoint's warnings before
             // the pool ran dry).
@@ -262,7 +289,11 @@ pub fn score_all(cands: &[Candidate], ctx: &Context<'_>) -> Vec<Scored> {
                     .iter()
                     .any(|t| desc.contains(t));
             let family_hit = family_hit || common_platform;
-            let mut content = content_factor(shared.len(), family_hit);
+            // An exact identifier counts as much as a full set of shared words.
+            let mut content = content_factor(
+                shared.len() + shared_ids.len() * P.shared_terms_full as usize,
+                family_hit,
+            );
             // A change that shares nothing with the failure is only weakly suspect, however close in time.
             // Onset alignment: the origin's own metrics turned within minutes after it.
             let aligned = if scope == Scope::Origin {
@@ -275,8 +306,11 @@ pub fn score_all(cands: &[Candidate], ctx: &Context<'_>) -> Vec<Scored> {
             } else {
                 None
             };
-            let mut explains =
-                family_hit || shared.len() >= 2 || precursor.is_some() || aligned.is_some();
+            let mut explains = family_hit
+                || shared.len() >= 2
+                || !shared_ids.is_empty()
+                || precursor.is_some()
+                || aligned.is_some();
             // On the origin, minutes before its first error: proximity is evidence enough not to
             // halve the score, and a terse change there starts from neutral content.
             // Only for failures a change of the service's own code or config explains at all
@@ -390,6 +424,12 @@ pub fn score_all(cands: &[Candidate], ctx: &Context<'_>) -> Vec<Scored> {
                     example.chars().take(120).collect::<String>()
                 ));
             }
+            if !shared_ids.is_empty() {
+                evidence_for.push(format!(
+                    "the failing lines carry {}, which it names",
+                    shared_ids.join(", ")
+                ));
+            }
             if !matches!(
                 scope,
                 Scope::Origin | Scope::Alert | Scope::Other | Scope::Related
@@ -453,6 +493,9 @@ pub fn score_all(cands: &[Candidate], ctx: &Context<'_>) -> Vec<Scored> {
                     c.service,
                     broke_after.unwrap_or_default()
                 ),
+                Scope::Named if !shared_ids.is_empty() => {
+                    format!("{why}; the errors carry {}, which it names", shared_ids.join(", "))
+                }
                 Scope::Named => format!("{why}; the errors name {}", c.service),
                 Scope::Targets => {
                     format!("{why}; it changes how {} calls {}", c.service, ctx.origin)
@@ -475,11 +518,68 @@ pub fn score_all(cands: &[Candidate], ctx: &Context<'_>) -> Vec<Scored> {
                 cleared,
                 evidence_for,
                 evidence_against,
+                aligned_after: aligned,
+                shared_ids,
             })
         })
         .collect();
+    supersede(&mut out, ctx);
+    // The failure's own identifier points at one change: the others, linked by words alone,
+    // are less likely.
+    if out.iter().any(|s| !s.shared_ids.is_empty()) {
+        let linked: Vec<String> = out
+            .iter()
+            .flat_map(|s| s.shared_ids.iter().cloned())
+            .collect();
+        for s in out.iter_mut().filter(|s| s.shared_ids.is_empty()) {
+            s.score *= P.id_elsewhere_factor;
+            s.evidence_against.push(format!(
+                "the failing lines carry {}, which another change names",
+                linked.join(", ")
+            ));
+        }
+    }
     out.sort_by(|a, b| b.score.total_cmp(&a.score));
     out
+}
+
+/// Precedence: when the symptoms turned right after one change, an earlier change after which
+/// they stayed healthy for longer than the alignment window did not start them on its own
+/// (a certificate renewed at 03:58, a content bundle published at 04:09, errors from 04:09).
+/// Failures that build up over hours (leaks, pools, disks) are left alone, and so is a change
+/// with a reason of its own (its service broke first, the errors name it).
+fn supersede(out: &mut [Scored], ctx: &Context<'_>) {
+    if time_constant_minutes(ctx.family) > P.tau_fast_minutes {
+        return;
+    }
+    let Some(onset) = ctx.metric_onset else {
+        return;
+    };
+    let Some(latest) = out
+        .iter()
+        .filter(|s| s.aligned_after.is_some() && s.explains && !s.cleared)
+        .max_by_key(|s| s.candidate.ts)
+        .map(|s| (s.candidate.id.clone(), s.candidate.ts))
+    else {
+        return;
+    };
+    for s in out.iter_mut() {
+        let quiet = (onset - s.candidate.ts).num_seconds() as f64 / 60.0;
+        if s.aligned_after.is_none()
+            && s.candidate.ts < latest.1
+            && quiet > P.onset_alignment_minutes
+            && matches!(
+                s.scope,
+                Scope::Origin | Scope::Alert | Scope::Related | Scope::Other
+            )
+        {
+            s.score *= P.superseded_factor;
+            s.evidence_against.push(format!(
+                "the symptoms turned {quiet:.0} min after it, right after {}",
+                latest.0
+            ));
+        }
+    }
 }
 
 /// A kind of line that first appeared on the origin within the broke-after window after the
@@ -643,6 +743,7 @@ mod tests {
             onsets: &[],
             metric_onset: None,
             failing_parties: &[],
+            error_ids: &[],
         };
         let s = score_all(&cands, &ctx);
         assert_eq!(s[0].candidate.id, "d-bad");
@@ -693,6 +794,7 @@ mod tests {
             onsets: &[],
             metric_onset: None,
             failing_parties: if several { &parties } else { &parties[..1] },
+            error_ids: &[],
         };
         let s = score_all(&cands, &ctx(true));
         assert_eq!(s[0].candidate.id, "upgrade", "{s:?}");
@@ -712,6 +814,137 @@ mod tests {
                 .any(|e| e.contains("several unrelated"))
         );
         assert!(up.score < with, "{} vs {with}", up.score);
+    }
+
+    fn base_ctx<'a>(terms: &'a BTreeSet<String>, empty: &'a BTreeSet<String>) -> Context<'a> {
+        static SINCE: std::sync::OnceLock<std::collections::BTreeMap<String, DateTime<Utc>>> =
+            std::sync::OnceLock::new();
+        Context {
+            origin: "edge",
+            alert_service: "edge",
+            related: empty,
+            first_error: at(0),
+            error_terms: terms,
+            family: Some(Family::CrashLoop),
+            metrics: None,
+            named: empty,
+            failing_since: SINCE.get_or_init(Default::default),
+            datastores: empty,
+            versions: &[],
+            series: &[],
+            spreads: &[],
+            onsets: &[],
+            metric_onset: None,
+            failing_parties: &[],
+            error_ids: &[],
+        }
+    }
+
+    #[test]
+    fn a_change_the_symptoms_waited_out_is_superseded_by_the_one_they_followed() {
+        let cands = vec![
+            cand(
+                "cert",
+                "config",
+                "edge",
+                -12,
+                "Renew certificate edge/www-tls (www.acme.example)",
+            ),
+            cand(
+                "bundle",
+                "config",
+                "edge",
+                -1,
+                "publish bot-signature bundle",
+            ),
+        ];
+        let terms = text::keywords("edge-lb www.acme.example status=502 panic index out of range");
+        let empty = BTreeSet::new();
+        let with_onset = |onset: Option<DateTime<Utc>>| Context {
+            metric_onset: onset,
+            ..base_ctx(&terms, &empty)
+        };
+        let plain = score_all(&cands, &with_onset(None));
+        let cert_before = plain
+            .iter()
+            .find(|s| s.candidate.id == "cert")
+            .unwrap()
+            .score;
+        // The metrics turned right after the bundle: the certificate, twelve quiet minutes
+        // earlier, did not start it.
+        let s = score_all(&cands, &with_onset(Some(at(0))));
+        let cert = s.iter().find(|s| s.candidate.id == "cert").unwrap();
+        let bundle = s.iter().find(|s| s.candidate.id == "bundle").unwrap();
+        assert!(bundle.aligned_after.is_some());
+        assert!(
+            cert.score < cert_before * 0.5,
+            "{} vs {cert_before}",
+            cert.score
+        );
+        assert!(
+            cert.evidence_against
+                .iter()
+                .any(|e| e.contains("right after bundle")),
+            "{:?}",
+            cert.evidence_against
+        );
+        // A slow failure (a leak) builds up over hours: no precedence.
+        let slow = Context {
+            family: Some(Family::Memory),
+            ..with_onset(Some(at(0)))
+        };
+        let s = score_all(&cands, &slow);
+        assert!(s.iter().all(|x| {
+            x.evidence_against
+                .iter()
+                .all(|e| !e.contains("right after"))
+        }));
+    }
+
+    #[test]
+    fn an_exact_identifier_in_the_failing_lines_links_its_change_and_no_other() {
+        let cands = vec![
+            cand(
+                "lib",
+                "deploy",
+                "edge",
+                -20,
+                "nimbus-jose-jwt 9.37 -> 9.40; cache JWKS",
+            ),
+            cand(
+                "rotate",
+                "config",
+                "auth",
+                -8,
+                "Scheduled signing-key rotation: publish kid k-2026-03, retire kid k-2026-01",
+            ),
+        ];
+        let terms = text::keywords("rejecting bearer token kid BadJOSEException jose jwt");
+        let empty = BTreeSet::new();
+        let ids = ["k-2026-01".to_string()];
+        let ctx = Context {
+            family: Some(Family::CodeError),
+            error_ids: &ids,
+            ..base_ctx(&terms, &empty)
+        };
+        let s = score_all(&cands, &ctx);
+        assert_eq!(s[0].candidate.id, "rotate", "{s:?}");
+        assert_eq!(s[0].shared_ids, vec!["k-2026-01".to_string()]);
+        assert_eq!(s[0].scope, Scope::Named);
+        assert!(
+            s[1].evidence_against
+                .iter()
+                .any(|e| e.contains("another change names"))
+        );
+        // Without the identifier the library deploy on the origin leads.
+        let s = score_all(
+            &cands,
+            &Context {
+                error_ids: &[],
+                ..ctx
+            },
+        );
+        assert_eq!(s[0].candidate.id, "lib");
     }
 
     fn cand(id: &str, kind: &str, service: &str, min: i64, description: &str) -> Candidate {
@@ -772,6 +1005,7 @@ mod tests {
             onsets: &[],
             metric_onset: None,
             failing_parties: &[],
+            error_ids: &[],
         };
         let s = score_all(&cands, &ctx);
         let scope = |id: &str| s.iter().find(|x| x.candidate.id == id).unwrap().scope;
@@ -834,6 +1068,7 @@ mod tests {
             onsets: &[],
             metric_onset: None,
             failing_parties: &[],
+            error_ids: &[],
         };
         assert!(score_all(&cands, &ctx)[0].score > 0.5);
         // Not when the story is a certificate: the change has nothing to say about it.
@@ -908,6 +1143,7 @@ mod tests {
             onsets,
             metric_onset: None,
             failing_parties: &[],
+            error_ids: &[],
         };
         let after: &'static [LineOnset] = Box::leak(onsets(-24).into_boxed_slice());
         let s = score_all(&cands, &ctx_with(after));
@@ -968,6 +1204,7 @@ mod tests {
             onsets: &[],
             metric_onset: None,
             failing_parties: &[],
+            error_ids: &[],
         };
         let s = score_all(&cands, &ctx);
         let scope = |id: &str| s.iter().find(|x| x.candidate.id == id).unwrap().scope;

@@ -123,6 +123,12 @@ pub struct Params {
     /// A change that touched only one of several unrelated dependencies failing together
     /// cannot explain the others: its score is multiplied by this.
     pub one_party_factor: f64,
+    /// A change after which the symptoms stayed healthy, superseded by a later change they
+    /// turned right after: its score is multiplied by this.
+    pub superseded_factor: f64,
+    /// When the failing lines carry an exact identifier one change names, the score of every
+    /// change that does not is multiplied by this.
+    pub id_elsewhere_factor: f64,
 }
 
 impl Params {
@@ -180,6 +186,8 @@ impl Params {
         alert_onset_lead_minutes: 10,
         common_factor_min_parties: 2,
         one_party_factor: 0.5,
+        superseded_factor: 0.4,
+        id_elsewhere_factor: 0.6,
     };
 }
 

@@ -225,6 +225,7 @@ pub fn correlate_findings(
         onsets: &f.onsets,
         metric_onset,
         failing_parties: &f.failing_parties,
+        error_ids: &f.error_ids,
     };
     let scored = if f.logs_available {
         correlate::score_all(cands, &ctx)

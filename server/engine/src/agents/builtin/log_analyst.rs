@@ -79,6 +79,7 @@ pub fn analyse(
             family_strength: 0.0,
             versions: vec![],
             failing_parties: vec![],
+            error_ids: vec![],
             error_fields: vec![],
             onsets: vec![],
         };
@@ -212,6 +213,18 @@ pub fn analyse(
                 .map(|l| l.message.as_str()),
         ),
         failing_parties: crate::engine::fanout::failing_parties(&origin_lines, family)
+            .into_iter()
+            .collect(),
+        error_ids: lines
+            .iter()
+            .filter(|l| {
+                l.level >= crate::telemetry::LogLevel::WARNING
+                    && (l.service.eq_ignore_ascii_case(&origin.service)
+                        || l.service.eq_ignore_ascii_case(alert_service))
+                    && first_error_at.is_none_or(|t| l.ts >= t - chrono::Duration::minutes(2))
+            })
+            .flat_map(|l| text::identifiers(&l.message))
+            .collect::<std::collections::BTreeSet<String>>()
             .into_iter()
             .collect(),
     }

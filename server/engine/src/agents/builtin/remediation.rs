@@ -191,5 +191,7 @@ fn culprit_of(c: &crate::agents::conclusions::CorrelationFindings) -> Option<Sco
         cleared: false,
         evidence_for: vec![],
         evidence_against: vec![],
+        aligned_after: None,
+        shared_ids: vec![],
     })
 }
