@@ -3,7 +3,8 @@
 # reachable: crates.io, npm, PyPI, Debian apt). A second run takes seconds.
 #   scripts/setup.sh          build tools (wasm target, wasm-bindgen-cli, wasm-opt)
 #   scripts/setup.sh --test   also Chromium, Playwright, Prometheus, VictoriaMetrics, Alertmanager,
-#                             PostgreSQL and the LLM test server (scripts/setup-llm.sh)
+#                             PostgreSQL, the LLM test server (scripts/setup-llm.sh) and the
+#                             MCP Python SDK (scripts/setup-mcp.sh)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -77,5 +78,7 @@ if [[ "${1:-}" == "--test" ]]; then
   # 7. A real OpenAI-compatible server for the LLM wire tests (server/tests/llm_real.rs):
   #    llama-cpp-python built from PyPI source and a tiny GGUF, cached in .tools/llm.
   scripts/setup-llm.sh >/dev/null
+  # 8. The official MCP Python SDK, the client of the MCP tests (server/tests/mcp.rs).
+  scripts/setup-mcp.sh >/dev/null
 fi
 say "tools ready"

@@ -47,6 +47,9 @@ pub enum Command {
     },
     /// Batch evaluation of scenarios.
     Eval(crate::eval::EvalArgs),
+    /// MCP server on stdio (one JSON-RPC message per line): Sentinel's read tools for an MCP
+    /// client. Logs go to stderr.
+    Mcp,
 }
 
 pub fn main() -> ExitCode {
@@ -124,7 +127,45 @@ async fn dispatch(cli: Cli) -> Result<ExitCode, String> {
                 .map(|_| ExitCode::SUCCESS)
         }
         Command::Eval(args) => crate::eval::run_cli(config, args).await,
+        Command::Mcp => mcp_stdio(config).await,
     }
+}
+
+/// `sentinel mcp`: reads one JSON-RPC message per line from stdin and writes each reply as
+/// one line to stdout. Messages are handled concurrently (an investigation does not hold up a
+/// ping); one writer keeps the lines whole. Ends when stdin closes.
+async fn mcp_stdio(config: Config) -> Result<ExitCode, String> {
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt};
+    let server = crate::mcp::McpServer::new(build_sentinel(config).await?);
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<String>(64);
+    let writer = tokio::spawn(async move {
+        let mut out = tokio::io::stdout();
+        while let Some(line) = rx.recv().await {
+            if out.write_all(line.as_bytes()).await.is_err()
+                || out.write_all(b"\n").await.is_err()
+                || out.flush().await.is_err()
+            {
+                break;
+            }
+        }
+    });
+    let mut lines = tokio::io::BufReader::new(tokio::io::stdin()).lines();
+    let mut tasks = tokio::task::JoinSet::new();
+    while let Some(line) = lines.next_line().await.map_err(|e| format!("stdin: {e}"))? {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let (server, tx) = (server.clone(), tx.clone());
+        tasks.spawn(async move {
+            if let Some(reply) = server.handle_text(&line).await {
+                let _ = tx.send(reply).await;
+            }
+        });
+    }
+    while tasks.join_next().await.is_some() {}
+    drop(tx);
+    let _ = writer.await;
+    Ok(ExitCode::SUCCESS)
 }
 
 async fn run(

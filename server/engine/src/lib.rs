@@ -11,6 +11,7 @@ pub mod engine;
 pub mod eval;
 pub mod ingest;
 pub mod llm;
+pub mod mcp;
 pub mod memory;
 pub mod queue;
 pub mod redact;

@@ -7,6 +7,7 @@ mod auth;
 mod backend;
 mod error;
 pub mod guard;
+mod mcp;
 mod serve;
 mod sse;
 pub mod webhooks;
@@ -181,6 +182,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/incidents/{id}/events", get(sse::incident_events))
         .route("/api/events", get(sse::all_events))
         .route("/api/eval-report", get(api::eval_report))
+        .route("/mcp", post(mcp::post).get(mcp::get))
         .route("/webhooks/alert", post(webhooks::receive::<webhooks::Generic>))
         .route(
             "/webhooks/alertmanager",
