@@ -12,13 +12,22 @@ SHA=a5fd3b62230aa5ec60212297dc9d20eaa70578ac519e00d93a17e44c087a6818
 say() { printf '\033[1;34m[setup-llm]\033[0m %s\n' "$*" >&2; }
 mkdir -p "$DIR"
 
-if ! "$VENV/bin/python" -c 'import llama_cpp.server' 2>/dev/null; then
+# A portable instruction set (AVX2/FMA/F16C), not -march=native: the native build's AVX-512
+# kernels crash (SIGSEGV in libggml-cpu) on some of these hosts, and a portable build also
+# stays valid when the cache moves to another CPU. The flags are stamped next to the venv;
+# a venv built with other flags is rebuilt.
+FLAGS="-DLLAMA_CURL=OFF -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON"
+STAMP="$DIR/build-flags"
+if ! "$VENV/bin/python" -c 'import llama_cpp.server' 2>/dev/null \
+   || [[ "$(cat "$STAMP" 2>/dev/null)" != "$FLAGS" ]]; then
   say "building llama-cpp-python 0.3.36 into .tools/llm/venv (a source build: ~11 minutes once)"
+  rm -rf "$VENV"
   python3 -m venv "$VENV"
   "$VENV/bin/pip" install --quiet --upgrade pip
-  CMAKE_ARGS="-DLLAMA_CURL=OFF" CMAKE_BUILD_PARALLEL_LEVEL=2 \
+  CMAKE_ARGS="$FLAGS" CMAKE_BUILD_PARALLEL_LEVEL=2 \
     "$VENV/bin/pip" install --quiet --no-cache-dir "llama-cpp-python==0.3.36" \
       fastapi uvicorn sse-starlette pydantic-settings starlette-context
+  echo "$FLAGS" > "$STAMP"
 fi
 
 if [[ ! -f "$MODEL" ]] || [[ "$(sha256sum "$MODEL" | cut -d' ' -f1)" != "$SHA" ]]; then

@@ -737,3 +737,86 @@ async fn tool_results_larger_than_the_context_window_are_cut_to_fit() {
     assert!(evs.iter().any(|e| matches!(&e.kind,
         RunEventKind::ModelCalled { truncated, .. } if !truncated.is_empty())));
 }
+
+/// With models for the log analyst and the deploy correlator, both play at once after triage
+/// (the correlator reads the evidence itself), and the result is the sequential one: the same
+/// culprit, the gate, the cap, every call recorded once. Order of events, not time, is asserted.
+#[tokio::test]
+async fn the_log_analyst_and_a_model_correlator_overlap_with_the_same_result() {
+    use sentinel::agents::delayed::DelayedBrains;
+    async fn run(overlap: bool) -> (Vec<RunEvent>, RunReport) {
+        let dir = tempfile::tempdir().unwrap();
+        let mut cfg = common::test_config(dir.path());
+        cfg.overlap_specialists = overlap;
+        let registry = Arc::new(Registry::standard());
+        let s = Sentinel::build(
+            cfg,
+            Arc::new(DelayedBrains::new(std::time::Duration::from_millis(5))),
+            registry,
+        )
+        .await
+        .unwrap();
+        let (id, out) = start(&s, "bad_deploy_01").await;
+        assert!(matches!(out, RunOutcome::Suspended(_)), "{out:?}");
+        let r = s.store.get_incident(&id).await.unwrap().unwrap().report;
+        (events(&s, &id).await, r)
+    }
+    let position = |evs: &[RunEvent], agent: AgentRole, started: bool| {
+        evs.iter()
+            .position(|e| {
+                e.agent == agent
+                    && if started {
+                        matches!(e.kind, RunEventKind::AgentStarted { .. })
+                    } else {
+                        matches!(e.kind, RunEventKind::AgentCompleted { .. })
+                    }
+            })
+            .unwrap()
+    };
+    let (seq_evs, seq) = run(false).await;
+    let (par_evs, par) = run(true).await;
+    // Sequential: the correlator starts after the log analyst completed. Overlapped: before.
+    assert!(
+        position(&seq_evs, AgentRole::DeployCorrelator, true)
+            > position(&seq_evs, AgentRole::LogAnalyst, false)
+    );
+    assert!(
+        position(&par_evs, AgentRole::DeployCorrelator, true)
+            < position(&par_evs, AgentRole::LogAnalyst, false)
+    );
+    for r in [&seq, &par] {
+        let d = r.diagnosis.as_ref().unwrap();
+        assert_eq!(d.suspect_deploy.as_deref(), Some("deploy-gw-4812"));
+        assert!(
+            r.trajectory.fallbacks.is_empty(),
+            "{:?}",
+            r.trajectory.fallbacks
+        );
+        assert!(r.trajectory.tool_calls.len() as u32 <= 15);
+    }
+    assert_eq!(
+        seq.diagnosis.as_ref().unwrap().failure_class,
+        par.diagnosis.as_ref().unwrap().failure_class
+    );
+    // Every tool call of the overlapped step is in the trajectory once, both agents' calls.
+    let agents: std::collections::BTreeSet<&str> = par
+        .trajectory
+        .tool_calls
+        .iter()
+        .map(|c| c.agent.as_str())
+        .collect();
+    assert!(agents.contains("log_analyst") && agents.contains("deploy_correlator"));
+    let ended = par_evs
+        .iter()
+        .filter(|e| matches!(e.kind, RunEventKind::ToolResult { .. }))
+        .count();
+    assert_eq!(ended, par.trajectory.tool_calls.len());
+    // Model calls from both branches are counted.
+    assert_eq!(
+        par.trajectory.llm_calls as usize,
+        par_evs
+            .iter()
+            .filter(|e| matches!(e.kind, RunEventKind::ModelCalled { .. }))
+            .count()
+    );
+}

@@ -250,3 +250,57 @@ async fn own_catalogue_files_feed_the_tools_and_reload_on_change() {
     tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
     assert_eq!(meta(&s).await["tier"], 3);
 }
+
+/// The engine's analyzers as tools: `correlate_changes` reads the telemetry itself and ranks
+/// every change with its evidence; `metric_onsets` dates the symptoms. What a model is offered
+/// is what the built-in correlator concludes.
+#[tokio::test]
+async fn the_analyzers_are_tools_that_agree_with_the_engine() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = sentinel::bootstrap::sentinel(common::test_config(dir.path()))
+        .await
+        .unwrap();
+    let sc = s.scenario("bad_deploy_01").unwrap();
+    let (id, telemetry) = s.open_scenario(&sc).await.unwrap();
+    let rec = s.store.get_incident(&id).await.unwrap().unwrap();
+    let ctx = s.tool_context(&rec, telemetry.clone());
+    let reg = Registry::standard();
+    let c = reg
+        .call(&ctx, "correlate_changes", serde_json::json!({}))
+        .await
+        .unwrap()
+        .value;
+    assert_eq!(c["suspect"], "deploy-gw-4812", "{c}");
+    let top = &c["hypotheses"][0];
+    assert_eq!(top["target"], "deploy-gw-4812");
+    assert!(!top["for"].as_array().unwrap().is_empty(), "{top}");
+    assert!(c["changes_considered"].as_u64().unwrap() >= 1);
+    assert!(c["unavailable"].as_array().unwrap().is_empty(), "{c}");
+    // The built-in run names the same culprit.
+    let out = s.run_incident(&id, Some(telemetry.clone())).await.unwrap();
+    assert!(matches!(out, sentinel::agents::RunOutcome::Suspended(_)));
+    let r = s.store.get_incident(&id).await.unwrap().unwrap().report;
+    assert_eq!(
+        r.diagnosis.unwrap().suspect_deploy.as_deref(),
+        Some("deploy-gw-4812")
+    );
+    // Bad arguments are named.
+    let e = reg
+        .call(&ctx, "correlate_changes", serde_json::json!({ "hours": 3 }))
+        .await
+        .unwrap_err();
+    assert!(e.to_string().contains("hours"), "{e}");
+
+    let m = reg
+        .call(
+            &ctx,
+            "metric_onsets",
+            serde_json::json!({ "service": "api-gateway", "hours_back": 6 }),
+        )
+        .await
+        .unwrap()
+        .value;
+    let series = m["series"].as_array().unwrap();
+    assert!(!series.is_empty(), "{m}");
+    assert!(m["symptoms_changed_at"].is_string(), "{m}");
+}

@@ -823,6 +823,9 @@ pub struct Config {
     pub models: ModelConfig,
     pub providers: ProviderSettings,
     pub tool_call_cap: u32,
+    /// `SENTINEL_OVERLAP_SPECIALISTS` (default true): when the log analyst and the deploy
+    /// correlator are both models, they run at once after triage.
+    pub overlap_specialists: bool,
     pub approval_timeout: Duration,
     pub operator_token: Option<String>,
     /// `SENTINEL_ALERT_RETENTION_DAYS` (default 30, 0 = keep forever): raw alerts of finished
@@ -854,6 +857,7 @@ impl Config {
             models: ModelConfig::builtin(),
             providers: ProviderSettings::default(),
             tool_call_cap: 15,
+            overlap_specialists: true,
             approval_timeout: Duration::from_secs(15 * 60),
             operator_token: None,
             alert_retention_days: 30,
@@ -891,6 +895,18 @@ impl Config {
         c.providers = ProviderSettings::from_lookup(|k| env.get(k));
         if let Some(n) = env.parse("SENTINEL_TOOL_CALL_CAP", "a whole number")? {
             c.tool_call_cap = n;
+        }
+        if let Some(v) = env.get("SENTINEL_OVERLAP_SPECIALISTS") {
+            c.overlap_specialists = match v.trim().to_ascii_lowercase().as_str() {
+                "1" | "true" | "yes" | "on" => true,
+                "0" | "false" | "no" | "off" => false,
+                _ => {
+                    return Err(ConfigError::Env {
+                        var: "SENTINEL_OVERLAP_SPECIALISTS".into(),
+                        message: format!("{v:?} is not true or false"),
+                    });
+                }
+            };
         }
         c.approval_timeout = env.secs("SENTINEL_APPROVAL_TIMEOUT_SECS", c.approval_timeout)?;
         c.operator_token = env.get("SENTINEL_OPERATOR_TOKEN").map(String::from);

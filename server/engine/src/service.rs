@@ -87,6 +87,7 @@ impl Sentinel {
             brains,
             memory: memory.clone(),
             cap: config.tool_call_cap,
+            overlap: config.overlap_specialists,
         };
         Ok(Self {
             scenario_cache: Default::default(),

@@ -25,6 +25,8 @@ WANTED = {
     "list_changes",
     "search_past_incidents",
     "get_runbook",
+    "correlate_changes",
+    "metric_onsets",
 }
 
 

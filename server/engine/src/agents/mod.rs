@@ -7,6 +7,7 @@
 pub mod builtin;
 mod calls;
 pub mod conclusions;
+pub mod delayed;
 pub mod events;
 pub mod llm_policy;
 mod persist;

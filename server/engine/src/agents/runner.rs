@@ -52,6 +52,8 @@ pub struct Runner {
     pub brains: Arc<dyn Brains>,
     pub memory: Option<EpisodicMemory>,
     pub cap: u32,
+    /// Run the log analyst and a model-driven deploy correlator at once.
+    pub overlap: bool,
 }
 
 enum AgentEnd {
@@ -164,65 +166,38 @@ impl Runner {
                 state.elapsed_ms += segment.elapsed().as_secs_f64() * 1000.0;
                 continue;
             }
-            let brief = Brief {
-                role,
-                incident_id: id.clone(),
-                alert: alert.clone(),
-                triage: state.triage.clone(),
-                findings: state.findings.clone(),
-                correlation: state.correlation.clone(),
-                remediation: state.remediation.clone(),
-                tool_budget_left: self.cap.saturating_sub(state.tool_calls.len() as u32),
-            };
-            self.events
-                .emit(
-                    &id,
-                    role,
-                    RunEventKind::AgentStarted {
-                        brief: format!(
-                            "{} on {} ({})",
-                            role.title(),
-                            alert.service,
-                            self.brains.model_for(role)
-                        ),
+            // Log analysis and change correlation need only triage's findings when the
+            // correlator is a model (it reads the evidence through `correlate_changes`):
+            // with `overlap_specialists` both play at once.
+            if role == AgentRole::LogAnalyst && self.overlap && self.overlappable(state) {
+                let out = self.overlapped(&mut ctx, state).await?;
+                state.elapsed_ms += segment.elapsed().as_secs_f64() * 1000.0;
+                match out {
+                    Overlap::Continue => {
+                        if saved_at.elapsed() >= CHECKPOINT_EVERY {
+                            self.checkpoint(&id, state).await?;
+                            saved_at = Instant::now();
+                        }
+                        continue;
+                    }
+                    Overlap::End(end) => match end {
+                        AgentEnd::Suspended(req) => return self.suspend(&id, state, req).await,
+                        AgentEnd::Stopped(reason) => {
+                            state.stop_reason = Some(reason.clone());
+                            state.next = None;
+                            return self
+                                .finish(&id, IncidentStatus::Escalated, state, &reason)
+                                .await;
+                        }
+                        AgentEnd::Failed(err) => {
+                            return self.fail(&id, AgentRole::LogAnalyst, state, err).await;
+                        }
+                        AgentEnd::Concluded(_) => unreachable!("overlapped ends are absorbed"),
                     },
-                )
-                .await?;
-            let mut policy = self.brains.policy_for(role);
-            let mut end = self
-                .run_agent(&mut ctx, policy.as_mut(), &brief, state)
-                .await?;
-            // A model that fails its role (unusable answers, the provider down, a budget
-            // spent) does not sink the incident: the built-in engine takes the role over.
-            let failure = match &end {
-                AgentEnd::Failed(e) => Some(e.clone()),
-                _ => None,
-            };
-            if let Some(why) = failure
-                && !self.brains.is_builtin(role)
-            {
-                let model = self.brains.model_for(role);
-                tracing::warn!(%role, %model, reason = %why, "model failed its role; falling back to the built-in engine");
-                self.events
-                    .emit(
-                        &id,
-                        role,
-                        RunEventKind::AgentFellBack {
-                            model,
-                            reason: why.clone(),
-                        },
-                    )
-                    .await?;
-                state.fallbacks.push((role, why));
-                let brief = Brief {
-                    tool_budget_left: self.cap.saturating_sub(state.tool_calls.len() as u32),
-                    ..brief.clone()
-                };
-                let mut builtin = def.builtin();
-                end = self
-                    .run_agent(&mut ctx, builtin.as_mut(), &brief, state)
-                    .await?;
+                }
             }
+            let brief = self.brief(role, &id, &alert, state);
+            let end = self.play(&mut ctx, role, &brief, state, true).await?;
             state.elapsed_ms += segment.elapsed().as_secs_f64() * 1000.0;
             match end {
                 AgentEnd::Concluded(c) => {
@@ -336,6 +311,223 @@ impl Runner {
             role.title()
         )))
     }
+}
+
+/// How an overlapped log-analysis and correlation step ended.
+enum Overlap {
+    /// Both concluded (or the correlator is to be replayed in turn): carry on from `next`.
+    Continue,
+    /// The step ended the run (a failed log analysis, the cap).
+    End(AgentEnd),
+}
+
+impl Runner {
+    fn brief(&self, role: AgentRole, id: &str, alert: &Alert, state: &RunState) -> Brief {
+        Brief {
+            role,
+            incident_id: id.to_string(),
+            alert: alert.clone(),
+            triage: state.triage.clone(),
+            findings: state.findings.clone(),
+            correlation: state.correlation.clone(),
+            remediation: state.remediation.clone(),
+            tool_budget_left: self.cap.saturating_sub(state.tool_calls.len() as u32),
+        }
+    }
+
+    /// Plays one role to its end: the started event, its brain, and — when the model fails
+    /// it and `fallback` — the built-in engine from where it stood.
+    async fn play(
+        &self,
+        ctx: &mut ToolContext,
+        role: AgentRole,
+        brief: &Brief,
+        state: &mut RunState,
+        fallback: bool,
+    ) -> Result<AgentEnd, RunError> {
+        let id = ctx.incident_id.clone();
+        ctx.agent = role;
+        self.events
+            .emit(
+                &id,
+                role,
+                RunEventKind::AgentStarted {
+                    brief: format!(
+                        "{} on {} ({})",
+                        role.title(),
+                        brief.alert.service,
+                        self.brains.model_for(role)
+                    ),
+                },
+            )
+            .await?;
+        let mut policy = self.brains.policy_for(role);
+        let mut end = self.run_agent(ctx, policy.as_mut(), brief, state).await?;
+        // A model that fails its role (unusable answers, the provider down, a budget
+        // spent) does not sink the incident: the built-in engine takes the role over.
+        let failure = match &end {
+            AgentEnd::Failed(e) => Some(e.clone()),
+            _ => None,
+        };
+        if let Some(why) = failure
+            && fallback
+            && !self.brains.is_builtin(role)
+        {
+            let model = self.brains.model_for(role);
+            tracing::warn!(%role, %model, reason = %why, "model failed its role; falling back to the built-in engine");
+            self.events
+                .emit(
+                    &id,
+                    role,
+                    RunEventKind::AgentFellBack {
+                        model,
+                        reason: why.clone(),
+                    },
+                )
+                .await?;
+            state.fallbacks.push((role, why));
+            let brief = Brief {
+                tool_budget_left: self.cap.saturating_sub(state.tool_calls.len() as u32),
+                ..brief.clone()
+            };
+            let mut builtin = roles::def(role).builtin();
+            end = self.run_agent(ctx, builtin.as_mut(), &brief, state).await?;
+        }
+        Ok(end)
+    }
+
+    /// Both roles are models and neither has run: the step can overlap.
+    fn overlappable(&self, state: &RunState) -> bool {
+        !self.brains.is_builtin(AgentRole::LogAnalyst)
+            && !self.brains.is_builtin(AgentRole::DeployCorrelator)
+            && state.findings.is_none()
+            && state.correlation.is_none()
+    }
+
+    /// The log analyst and the deploy correlator at once, each with half the tool calls left;
+    /// their records merged in pipeline order. The correlator concludes without the log
+    /// findings (it reads the evidence itself); if its model fails, it is played again in turn
+    /// with the findings, where the built-in engine can take it over.
+    async fn overlapped(
+        &self,
+        ctx: &mut ToolContext,
+        state: &mut RunState,
+    ) -> Result<Overlap, RunError> {
+        let id = ctx.incident_id.clone();
+        let alert = ctx.alert.clone();
+        let used = state.tool_calls.len() as u32;
+        let left = self.cap.saturating_sub(used);
+        let (mut ra, mut rb) = (self.clone(), self.clone());
+        ra.cap = used + left - left / 2;
+        rb.cap = used + left / 2;
+        let (mut sa, mut sb) = (state.clone(), state.clone());
+        let (mut ca, mut cb) = (ctx.clone(), ctx.clone());
+        let brief_a = ra.brief(AgentRole::LogAnalyst, &id, &alert, &sa);
+        let brief_b = rb.brief(AgentRole::DeployCorrelator, &id, &alert, &sb);
+        self.handoff(
+            &id,
+            AgentRole::LogAnalyst,
+            AgentRole::DeployCorrelator,
+            "in parallel: the correlator reads the evidence itself",
+        )
+        .await?;
+        let (end_a, end_b) = tokio::join!(
+            ra.play(&mut ca, AgentRole::LogAnalyst, &brief_a, &mut sa, true),
+            rb.play(
+                &mut cb,
+                AgentRole::DeployCorrelator,
+                &brief_b,
+                &mut sb,
+                false
+            ),
+        );
+        let (end_a, end_b) = (end_a?, end_b?);
+        merge(state, sa, sb, used as usize);
+        let AgentEnd::Concluded(findings) = end_a else {
+            return Ok(Overlap::End(end_a));
+        };
+        let def = roles::def(AgentRole::LogAnalyst);
+        let json = findings.to_json();
+        if let Err(e) = def.absorb(findings, state) {
+            return Ok(Overlap::End(AgentEnd::Failed(e)));
+        }
+        let summary = def.summary(state);
+        self.events
+            .emit(
+                &id,
+                AgentRole::LogAnalyst,
+                RunEventKind::AgentCompleted {
+                    conclusion: json,
+                    summary,
+                },
+            )
+            .await?;
+        match end_b {
+            AgentEnd::Concluded(c) => {
+                let def = roles::def(AgentRole::DeployCorrelator);
+                let json = c.to_json();
+                if def.absorb(c, state).is_err() {
+                    // Unusable as a correlation: play the role again in turn.
+                    state.next = Some(AgentRole::DeployCorrelator);
+                    return Ok(Overlap::Continue);
+                }
+                let summary = def.summary(state);
+                self.events
+                    .emit(
+                        &id,
+                        AgentRole::DeployCorrelator,
+                        RunEventKind::AgentCompleted {
+                            conclusion: json,
+                            summary: summary.clone(),
+                        },
+                    )
+                    .await?;
+                self.handoff(
+                    &id,
+                    AgentRole::DeployCorrelator,
+                    AgentRole::Remediation,
+                    &summary,
+                )
+                .await?;
+                state.next = Some(AgentRole::Remediation);
+            }
+            AgentEnd::Stopped(reason) => return Ok(Overlap::End(AgentEnd::Stopped(reason))),
+            // Its model failed it: in turn now, with the findings, the fallback can run.
+            _ => state.next = Some(AgentRole::DeployCorrelator),
+        }
+        Ok(Overlap::Continue)
+    }
+}
+
+/// Folds two branches that started from `state` (with `base` tool calls) back into it: the
+/// first branch's records, then what the second added.
+fn merge(state: &mut RunState, a: RunState, b: RunState, base: usize) {
+    let (base_llm, base_fb, base_tr) = (
+        state.llm_calls,
+        state.fallbacks.len(),
+        state.truncations.len(),
+    );
+    state.tool_calls = a.tool_calls;
+    state.tool_calls.extend(b.tool_calls.into_iter().skip(base));
+    state.llm_calls = a.llm_calls + (b.llm_calls - base_llm);
+    state.fallbacks = a.fallbacks;
+    state
+        .fallbacks
+        .extend(b.fallbacks.into_iter().skip(base_fb));
+    state.truncations = a.truncations;
+    state
+        .truncations
+        .extend(b.truncations.into_iter().skip(base_tr));
+    let mut usage = a.usage;
+    for u in b.usage {
+        if !usage
+            .iter()
+            .any(|x| x.agent == u.agent && x.model == u.model)
+        {
+            usage.push(u);
+        }
+    }
+    state.usage = usage;
 }
 
 impl Runner {

@@ -27,6 +27,8 @@ const READ_TOOLS: &[&str] = &[
     "list_recent_deploys",
     "list_changes",
     "query_metrics",
+    "correlate_changes",
+    "metric_onsets",
 ];
 
 #[derive(Debug, Deserialize, JsonSchema)]

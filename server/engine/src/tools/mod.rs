@@ -6,6 +6,7 @@
 //! executes anything in production; the only way forward for a change is
 //! `request_human_approval`, which suspends the run.
 
+pub mod correlate_changes;
 pub mod draft_flag_change;
 pub mod draft_hotfix;
 pub mod draft_restart_plan;
@@ -19,6 +20,7 @@ pub mod get_runbook;
 pub mod get_service_metadata;
 pub mod list_changes;
 pub mod list_recent_deploys;
+pub mod metric_onsets;
 pub mod query_metrics;
 pub mod registry;
 pub mod request_human_approval;

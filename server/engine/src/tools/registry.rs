@@ -91,6 +91,8 @@ impl Registry {
             t(list_recent_deploys::ListRecentDeploys),
             t(list_changes::ListChanges),
             t(query_metrics::QueryMetrics),
+            t(correlate_changes::CorrelateChanges),
+            t(metric_onsets::MetricOnsets),
             t(draft_rollback_pr::DraftRollbackPr),
             t(draft_hotfix::DraftHotfix),
             t(draft_scaling_plan::DraftScalingPlan),

@@ -23,12 +23,19 @@ pub struct DeployCorrelator;
 #[async_trait::async_trait]
 impl Policy for DeployCorrelator {
     async fn next(&mut self, b: &Brief, h: &[Exchange]) -> Result<Step, PolicyError> {
+        // Played alongside the log analyst (no findings yet): read the evidence itself.
+        let findings = match &b.findings {
+            Some(f) => f.clone(),
+            None => {
+                let service = b.alert.service.as_str();
+                if !called::<crate::tools::fetch_logs::FetchLogs>(h) {
+                    return Ok(Step::Call(super::log_analyst::calls(service)));
+                }
+                super::log_analyst::findings_from(service, h)
+            }
+        };
         if !called::<ListRecentDeploys>(h) {
-            let origin = b
-                .findings
-                .as_ref()
-                .map(|f| f.origin_service.clone())
-                .unwrap_or_else(|| b.alert.service.to_string());
+            let origin = findings.origin_service.clone();
             let mut calls = vec![
                 call_tool::<ListRecentDeploys>(serde_json::json!({ "hours_back": 72 }), 1),
                 call_tool::<ListChanges>(serde_json::json!({ "hours_back": 72 }), 2),
@@ -39,7 +46,7 @@ impl Policy for DeployCorrelator {
             ];
             // Calls to a dependency fail and the errors name it: read its metrics too (it may
             // be saturated without logging a thing).
-            if let Some(up) = b.findings.as_ref().and_then(named_upstream) {
+            if let Some(up) = named_upstream(&findings) {
                 calls.push(call_tool::<QueryMetrics>(
                     serde_json::json!({ "service": up, "hours_back": 72 }),
                     4,
@@ -47,37 +54,10 @@ impl Policy for DeployCorrelator {
             }
             return Ok(Step::Call(calls));
         }
-        let findings = b
-            .findings
-            .clone()
-            .ok_or_else(|| PolicyError::BadAnswer("no log findings to correlate".into()))?;
-        let mut cands: Vec<Candidate> = Vec::new();
-        if let Some(ds) = output_of::<ListRecentDeploys>(h) {
-            for row in &ds.deploys {
-                let d = &row.item;
-                cands.push(Candidate {
-                    id: d.id.clone(),
-                    kind: ChangeKind::Deploy,
-                    service: d.service.clone(),
-                    ts: d.ts,
-                    description: d.description.clone(),
-                    files: d.files_changed.paths().to_vec(),
-                });
-            }
-        }
-        if let Some(cs) = output_of::<ListChanges>(h) {
-            for row in &cs.changes {
-                let c = &row.item;
-                cands.push(Candidate {
-                    id: c.id.clone(),
-                    kind: c.kind.clone(),
-                    service: c.service.clone(),
-                    ts: c.ts,
-                    description: c.description.clone(),
-                    files: vec![],
-                });
-            }
-        }
+        let cands = candidates(
+            output_of::<ListRecentDeploys>(h),
+            output_of::<ListChanges>(h),
+        );
         let telemetry_missing = !findings.logs_available && !succeeded::<ListRecentDeploys>(h);
         let metrics_of = |service: &str| {
             h.iter()
@@ -95,7 +75,7 @@ impl Policy for DeployCorrelator {
             .or_else(|| output_of::<QueryMetrics>(h).map(series_of));
         let metrics = series.clone().map(Picture::new);
         let out = correlate_findings(
-            b,
+            &b.alert,
             &findings,
             &cands,
             metrics.as_ref(),
@@ -126,7 +106,7 @@ impl Policy for DeployCorrelator {
                 );
                 f.origin_service = up;
                 return Ok(Step::Conclude(Conclusion::Correlation(correlate_findings(
-                    b,
+                    &b.alert,
                     &f,
                     &cands,
                     Some(&pic),
@@ -137,6 +117,37 @@ impl Policy for DeployCorrelator {
         }
         Ok(Step::Conclude(Conclusion::Correlation(out)))
     }
+}
+
+/// The changes to weigh: the deploys and the other changes the two listing tools returned.
+pub fn candidates(
+    deploys: Option<&crate::tools::list_recent_deploys::Output>,
+    changes: Option<&crate::tools::list_changes::Output>,
+) -> Vec<Candidate> {
+    let mut cands: Vec<Candidate> = Vec::new();
+    for row in deploys.map(|d| d.deploys.as_slice()).unwrap_or_default() {
+        let d = &row.item;
+        cands.push(Candidate {
+            id: d.id.clone(),
+            kind: ChangeKind::Deploy,
+            service: d.service.clone(),
+            ts: d.ts,
+            description: d.description.clone(),
+            files: d.files_changed.paths().to_vec(),
+        });
+    }
+    for row in changes.map(|c| c.changes.as_slice()).unwrap_or_default() {
+        let c = &row.item;
+        cands.push(Candidate {
+            id: c.id.clone(),
+            kind: c.kind.clone(),
+            service: c.service.clone(),
+            ts: c.ts,
+            description: c.description.clone(),
+            files: vec![],
+        });
+    }
+    cands
 }
 
 /// The dependency the origin's failing calls name, when calls to a dependency are the failure.
@@ -156,7 +167,7 @@ fn named_upstream(f: &LogFindings) -> Option<String> {
 }
 
 /// The series of a `query_metrics` answer (finite points only).
-fn series_of(r: &query_metrics::Output) -> Vec<Series> {
+pub fn series_of(r: &query_metrics::Output) -> Vec<Series> {
     r.series
         .iter()
         .map(|s| Series {
@@ -173,7 +184,7 @@ fn series_of(r: &query_metrics::Output) -> Vec<Series> {
 }
 
 pub fn correlate_findings(
-    b: &Brief,
+    alert: &sentinel_model::Alert,
     f: &LogFindings,
     cands: &[Candidate],
     metrics: Option<&Picture>,
@@ -188,7 +199,7 @@ pub fn correlate_findings(
     let metric_onset = metrics.and_then(|m| m.change_point);
     let first_error = f
         .first_error_at
-        .or(b.alert.fired_at)
+        .or(alert.fired_at)
         .unwrap_or_else(chrono::Utc::now);
     let first_error = match metric_onset {
         Some(o) if o < first_error => o,
@@ -196,7 +207,7 @@ pub fn correlate_findings(
     };
     // Error lines long before the alert's own metric turned did not move it (noise, another
     // failure): the alerting symptom began at its change point.
-    let alert_onset = metrics.and_then(|m| m.change_point_of(&b.alert.metric));
+    let alert_onset = metrics.and_then(|m| m.change_point_of(&alert.metric));
     let first_error = match alert_onset {
         Some(o) if o - first_error > chrono::Duration::minutes(P.alert_onset_lead_minutes) => o,
         _ => first_error,
@@ -210,7 +221,7 @@ pub fn correlate_findings(
         .collect();
     let ctx = correlate::Context {
         origin: &f.origin_service,
-        alert_service: b.alert.service.as_str(),
+        alert_service: alert.service.as_str(),
         related: &related,
         first_error,
         error_terms: &error_terms,
@@ -249,7 +260,7 @@ pub fn correlate_findings(
         }
         _ => f.origin_service.clone(),
     };
-    let origin_is_alert = origin_service.eq_ignore_ascii_case(b.alert.service.as_str());
+    let origin_is_alert = origin_service.eq_ignore_ascii_case(alert.service.as_str());
     let surge = metrics.and_then(|m| m.coincident_surge(crate::engine::params::P.surge_factor));
     let failure_class = decide::failure_class(decide::ClassInput {
         origin_is_alert,
@@ -317,7 +328,7 @@ pub fn correlate_findings(
         ),
         None if !f.logs_available => format!(
             "could not diagnose {}: no telemetry was available",
-            b.alert.service
+            alert.service
         ),
         None => format!(
             "{failure_class} on {}: {}; no deploy or change correlates",

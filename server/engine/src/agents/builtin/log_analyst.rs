@@ -16,41 +16,47 @@ impl Policy for LogAnalyst {
     async fn next(&mut self, b: &Brief, h: &[Exchange]) -> Result<Step, PolicyError> {
         let service = b.alert.service.as_str();
         if !called::<FetchLogs>(h) {
-            return Ok(Step::Call(vec![
-                call_tool::<FetchLogs>(
-                    serde_json::json!({ "min_level": "WARNING", "hours_back": 6, "limit": 500 }),
-                    1,
-                ),
-                call_tool::<GetDependencies>(
-                    serde_json::json!({ "service": service, "transitive": true }),
-                    2,
-                ),
-            ]));
+            return Ok(Step::Call(calls(service)));
         }
-        let lines: &[LogEntry] = output_of::<FetchLogs>(h)
-            .map(|r| r.lines.as_slice())
-            .unwrap_or_default();
-        let logs_available = succeeded::<FetchLogs>(h);
-        let upstream: Vec<Upstream> = output_of::<GetDependencies>(h)
-            .map(|r| {
-                r.depends_on
-                    .iter()
-                    .map(|d| Upstream {
-                        service: d.service.clone(),
-                        hops: d.hops.max(1),
-                        external: d.external,
-                        in_catalogue: d.in_catalogue,
-                    })
-                    .collect()
-            })
-            .unwrap_or_default();
-        Ok(Step::Conclude(Conclusion::Logs(analyse(
-            service,
-            lines,
-            upstream,
-            logs_available,
-        ))))
+        Ok(Step::Conclude(Conclusion::Logs(findings_from(service, h))))
     }
+}
+
+/// What the log analysis reads: warning-level logs of every service, and the dependency graph
+/// from the alerting service.
+pub fn calls(service: &str) -> Vec<PlannedCall> {
+    vec![
+        call_tool::<FetchLogs>(
+            serde_json::json!({ "min_level": "WARNING", "hours_back": 6, "limit": 500 }),
+            1,
+        ),
+        call_tool::<GetDependencies>(
+            serde_json::json!({ "service": service, "transitive": true }),
+            2,
+        ),
+    ]
+}
+
+/// The findings from the answers to [`calls`] in `h`.
+pub fn findings_from(service: &str, h: &[Exchange]) -> LogFindings {
+    let lines: &[LogEntry] = output_of::<FetchLogs>(h)
+        .map(|r| r.lines.as_slice())
+        .unwrap_or_default();
+    let logs_available = succeeded::<FetchLogs>(h);
+    let upstream: Vec<Upstream> = output_of::<GetDependencies>(h)
+        .map(|r| {
+            r.depends_on
+                .iter()
+                .map(|d| Upstream {
+                    service: d.service.clone(),
+                    hops: d.hops.max(1),
+                    external: d.external,
+                    in_catalogue: d.in_catalogue,
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    analyse(service, lines, upstream, logs_available)
 }
 
 pub fn analyse(

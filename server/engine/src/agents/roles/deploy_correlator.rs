@@ -3,6 +3,8 @@
 use super::*;
 use crate::agents::conclusions::CorrelationFindings;
 use crate::tools::Tool;
+use crate::tools::correlate_changes::CorrelateChanges;
+use crate::tools::metric_onsets::MetricOnsets;
 use crate::tools::query_metrics::QueryMetrics;
 use crate::tools::{list_changes::ListChanges, list_recent_deploys::ListRecentDeploys};
 
@@ -17,10 +19,15 @@ impl RoleDef for DeployCorrelator {
             ListRecentDeploys::NAME,
             ListChanges::NAME,
             QueryMetrics::NAME,
+            CorrelateChanges::NAME,
+            MetricOnsets::NAME,
+            // Played alongside the log analyst, it reads the logs itself.
+            crate::tools::fetch_logs::FetchLogs::NAME,
+            crate::tools::get_dependencies::GetDependencies::NAME,
         ]
     }
     fn instructions(&self, _p: &Params) -> String {
-        "You are the Deploy Correlator. List recent deploys and changes and decide which one caused the failure: it must land BEFORE the first error, on the origin service or on its path, and what it changed must explain the errors. Write the diagnosis with a calibrated confidence (0..1); if nothing correlates say so and set suspects to null.".into()
+        "You are the Deploy Correlator. Call correlate_changes first: it returns every deploy and change (and the explanations without a change) ranked with evidence for and against; metric_onsets tells when the symptoms turned. Decide which change caused the failure: it must land BEFORE the first error, on the origin service or on its path, and what it changed must explain the errors; a change the evidence exonerates is not the cause. Write the diagnosis with a calibrated confidence (0..1); if nothing correlates say so and set suspects to null.".into()
     }
     fn output_schema(&self) -> serde_json::Value {
         serde_json::json!({"diagnosis": {"failure_class": "string", "summary": "string", "suspect_deploy": "string|null", "suspect_change": "string|null", "confidence": "number 0..1", "evidence": ["string"], "origin_service": "string", "first_error_at": "RFC3339|null"}, "culprit_kind": "deploy|feature_flag|config|null", "culprit_description": "string|null", "rollback_unsafe": "bool", "candidates_considered": "integer", "ranking": ["string"]})
