@@ -66,8 +66,10 @@ fn own_catalogue(sentinel: &Sentinel) -> Result<(), BootError> {
     );
     let every = Duration::from_secs(c.reload_secs.unwrap_or(5).max(1));
     let handle = sentinel.catalogue.clone();
+    // The stamp of the files as loaded, taken now: an edit made before the task first runs
+    // is still a change.
+    let mut stamp = own.stamp();
     tokio::spawn(async move {
-        let mut stamp = own.stamp();
         loop {
             tokio::time::sleep(every).await;
             let now = own.stamp();

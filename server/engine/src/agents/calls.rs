@@ -20,6 +20,74 @@ pub(super) enum CallEnd {
 }
 
 impl Runner {
+    /// The calls one model turn asked for. Read tools run at once (a model that asks for the
+    /// logs, the deploys and the metrics in one turn waits for the slowest, not the sum); a
+    /// turn that includes the gate runs in order. Events and the trajectory keep the order
+    /// the calls were asked in.
+    pub(super) async fn execute_turn(
+        &self,
+        ctx: &ToolContext,
+        role: AgentRole,
+        calls: Vec<PlannedCall>,
+        state: &mut RunState,
+        history: &mut Vec<Exchange>,
+    ) -> Result<Option<CallEnd>, RunError> {
+        let gate = calls.iter().any(|c| self.registry.is_gate(&c.tool));
+        if gate || calls.len() == 1 {
+            for call in calls {
+                match self.execute(ctx, role, call, state, history).await? {
+                    CallEnd::Answered(e) => history.push(e),
+                    end => return Ok(Some(end)),
+                }
+            }
+            return Ok(None);
+        }
+        let mut prepared = Vec::new();
+        let mut stopped = None;
+        for (i, call) in calls.into_iter().enumerate() {
+            if state.tool_calls.len() + i >= self.cap as usize {
+                stopped = Some(self.cap_reached(ctx, role).await?);
+                break;
+            }
+            prepared.push(self.announce(ctx, role, call).await?);
+        }
+        let results = futures::future::join_all(
+            prepared
+                .iter()
+                .map(|p| self.invoke(ctx, role, &p.tool, p.args.clone(), state)),
+        )
+        .await;
+        for (p, (result, ms)) in prepared.into_iter().zip(results) {
+            match self
+                .record(ctx, role, p, result, ms, state, history)
+                .await?
+            {
+                CallEnd::Answered(e) => history.push(e),
+                end => return Ok(Some(end)),
+            }
+        }
+        Ok(stopped)
+    }
+
+    async fn cap_reached(&self, ctx: &ToolContext, role: AgentRole) -> Result<CallEnd, RunError> {
+        let reason = format!(
+            "tool-call cap of {} reached during {}; stopping and escalating to a human",
+            self.cap,
+            role.title()
+        );
+        self.events
+            .emit(
+                &ctx.incident_id,
+                role,
+                RunEventKind::CapReached {
+                    cap: self.cap,
+                    reason: reason.clone(),
+                },
+            )
+            .await?;
+        Ok(CallEnd::Stopped(reason))
+    }
+
     pub(super) async fn execute(
         &self,
         ctx: &ToolContext,
@@ -28,36 +96,32 @@ impl Runner {
         state: &mut RunState,
         history: &[Exchange],
     ) -> Result<CallEnd, RunError> {
-        let id = &ctx.incident_id;
+        if state.tool_calls.len() as u32 >= self.cap {
+            return self.cap_reached(ctx, role).await;
+        }
+        let p = self.announce(ctx, role, call).await?;
+        let (result, ms) = self.invoke(ctx, role, &p.tool, p.args.clone(), state).await;
+        self.record(ctx, role, p, result, ms, state, history).await
+    }
+
+    /// The call event.
+    async fn announce(
+        &self,
+        ctx: &ToolContext,
+        role: AgentRole,
+        call: PlannedCall,
+    ) -> Result<Prepared, RunError> {
         let PlannedCall {
             call_id,
             tool,
             args,
         } = call;
-        if state.tool_calls.len() as u32 >= self.cap {
-            let reason = format!(
-                "tool-call cap of {} reached during {}; stopping and escalating to a human",
-                self.cap,
-                role.title()
-            );
-            self.events
-                .emit(
-                    id,
-                    role,
-                    RunEventKind::CapReached {
-                        cap: self.cap,
-                        reason: reason.clone(),
-                    },
-                )
-                .await?;
-            return Ok(CallEnd::Stopped(reason));
-        }
         let args_value = args
             .clone()
             .unwrap_or_else(|raw| serde_json::json!({ "_malformed": raw }));
         self.events
             .emit(
-                id,
+                &ctx.incident_id,
                 role,
                 RunEventKind::ToolCalled {
                     call_id: call_id.clone(),
@@ -66,22 +130,60 @@ impl Runner {
                 },
             )
             .await?;
+        Ok(Prepared {
+            call_id,
+            tool,
+            args,
+            args_value,
+        })
+    }
+
+    /// The call itself: a role calls only its own tools, whatever a model asks for; the gate
+    /// refuses what the safety rule forbids.
+    async fn invoke(
+        &self,
+        ctx: &ToolContext,
+        role: AgentRole,
+        tool: &str,
+        args: Result<serde_json::Value, String>,
+        state: &RunState,
+    ) -> (Result<crate::tools::ToolOutput, ToolError>, f64) {
         let started = Instant::now();
         let result = match args {
-            // A role calls only its own tools, whatever a model asks for.
-            _ if !roles::def(role).tools().contains(&tool.as_str()) => Err(ToolError::UnknownTool(
-                format!("{tool} (not a tool of the {})", role.title()),
-            )),
+            _ if !roles::def(role).tools().contains(&tool) => Err(ToolError::UnknownTool(format!(
+                "{tool} (not a tool of the {})",
+                role.title()
+            ))),
             Err(raw) => Err(ToolError::InvalidArgs(format!(
                 "arguments are not valid JSON: {}",
                 clip(&raw, 200)
             ))),
-            Ok(a) => match gate_refusal(&tool, &a, state) {
+            Ok(a) => match gate_refusal(tool, &a, state) {
                 Some(why) => Err(ToolError::Refused(why)),
-                None => self.registry.call(ctx, &tool, a).await,
+                None => self.registry.call(ctx, tool, a).await,
             },
         };
-        let ms = started.elapsed().as_secs_f64() * 1000.0;
+        (result, started.elapsed().as_secs_f64() * 1000.0)
+    }
+
+    /// The trajectory entry, the result event, and the gate's suspension.
+    #[allow(clippy::too_many_arguments)]
+    async fn record(
+        &self,
+        ctx: &ToolContext,
+        role: AgentRole,
+        p: Prepared,
+        result: Result<crate::tools::ToolOutput, ToolError>,
+        ms: f64,
+        state: &mut RunState,
+        history: &[Exchange],
+    ) -> Result<CallEnd, RunError> {
+        let Prepared {
+            call_id,
+            tool,
+            args_value,
+            ..
+        } = p;
         let (ok, value, output, suspend) = match result {
             Ok(out) => (true, out.value, out.typed, out.suspend),
             Err(e) => (
@@ -100,7 +202,7 @@ impl Runner {
         });
         self.events
             .emit(
-                id,
+                &ctx.incident_id,
                 role,
                 RunEventKind::ToolResult {
                     call_id: call_id.clone(),
@@ -125,6 +227,14 @@ impl Runner {
             output,
         }))
     }
+}
+
+/// A call announced and not yet answered.
+struct Prepared {
+    call_id: String,
+    tool: String,
+    args: Result<serde_json::Value, String>,
+    args_value: serde_json::Value,
 }
 
 /// The safety rule at the gate: an approval request to undo a change the evidence does not

@@ -298,12 +298,13 @@ impl Runner {
                     "the agent asked for nothing and concluded nothing".into(),
                 ));
             }
-            for call in calls {
-                match self.execute(ctx, role, call, state, &history).await? {
-                    CallEnd::Answered(e) => history.push(e),
-                    CallEnd::Suspended(req) => return Ok(AgentEnd::Suspended(req)),
-                    CallEnd::Stopped(reason) => return Ok(AgentEnd::Stopped(reason)),
-                }
+            match self
+                .execute_turn(ctx, role, calls, state, &mut history)
+                .await?
+            {
+                None | Some(CallEnd::Answered(_)) => {}
+                Some(CallEnd::Suspended(req)) => return Ok(AgentEnd::Suspended(req)),
+                Some(CallEnd::Stopped(reason)) => return Ok(AgentEnd::Stopped(reason)),
             }
         }
         Ok(AgentEnd::Failed(format!(

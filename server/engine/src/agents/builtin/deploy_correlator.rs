@@ -23,35 +23,48 @@ pub struct DeployCorrelator;
 #[async_trait::async_trait]
 impl Policy for DeployCorrelator {
     async fn next(&mut self, b: &Brief, h: &[Exchange]) -> Result<Step, PolicyError> {
-        // Played alongside the log analyst (no findings yet): read the evidence itself.
+        let deploys_and_changes = || {
+            vec![
+                call_tool::<ListRecentDeploys>(serde_json::json!({ "hours_back": 72 }), 11),
+                call_tool::<ListChanges>(serde_json::json!({ "hours_back": 72 }), 12),
+            ]
+        };
+        let metrics_call = |service: &str, n: usize| {
+            call_tool::<QueryMetrics>(
+                serde_json::json!({ "service": service, "hours_back": 72 }),
+                n,
+            )
+        };
+        // Played alongside the log analyst (no findings yet): read the evidence itself, all
+        // in one turn — the logs, the graph, the changes and the alerting service's metrics
+        // (the origin's, if the logs place it elsewhere, follow in a second turn).
         let findings = match &b.findings {
             Some(f) => f.clone(),
             None => {
                 let service = b.alert.service.as_str();
                 if !called::<crate::tools::fetch_logs::FetchLogs>(h) {
-                    return Ok(Step::Call(super::log_analyst::calls(service)));
+                    let mut calls = super::log_analyst::calls(service);
+                    calls.extend(deploys_and_changes());
+                    calls.push(metrics_call(service, 13));
+                    return Ok(Step::Call(calls));
                 }
                 super::log_analyst::findings_from(service, h)
             }
         };
+        let mut calls = Vec::new();
         if !called::<ListRecentDeploys>(h) {
-            let origin = findings.origin_service.clone();
-            let mut calls = vec![
-                call_tool::<ListRecentDeploys>(serde_json::json!({ "hours_back": 72 }), 1),
-                call_tool::<ListChanges>(serde_json::json!({ "hours_back": 72 }), 2),
-                call_tool::<QueryMetrics>(
-                    serde_json::json!({ "service": origin, "hours_back": 72 }),
-                    3,
-                ),
-            ];
-            // Calls to a dependency fail and the errors name it: read its metrics too (it may
-            // be saturated without logging a thing).
-            if let Some(up) = named_upstream(&findings) {
-                calls.push(call_tool::<QueryMetrics>(
-                    serde_json::json!({ "service": up, "hours_back": 72 }),
-                    4,
-                ));
+            calls.extend(deploys_and_changes());
+        }
+        // The origin's metrics, and — when calls to a dependency fail and the errors name it —
+        // that dependency's too (it may be saturated without logging a thing).
+        let wanted =
+            std::iter::once(findings.origin_service.clone()).chain(named_upstream(&findings));
+        for (i, service) in wanted.enumerate() {
+            if !queried(h, &service) {
+                calls.push(metrics_call(&service, 14 + i));
             }
+        }
+        if !calls.is_empty() {
             return Ok(Step::Call(calls));
         }
         let cands = candidates(
@@ -117,6 +130,17 @@ impl Policy for DeployCorrelator {
         }
         Ok(Step::Conclude(Conclusion::Correlation(out)))
     }
+}
+
+/// Whether the history holds a metrics query for `service`.
+fn queried(h: &[Exchange], service: &str) -> bool {
+    h.iter().any(|e| {
+        e.tool == QueryMetrics::NAME
+            && e.args
+                .get("service")
+                .and_then(|v| v.as_str())
+                .is_some_and(|s| s.eq_ignore_ascii_case(service))
+    })
 }
 
 /// The changes to weigh: the deploys and the other changes the two listing tools returned.

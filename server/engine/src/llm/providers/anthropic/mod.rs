@@ -16,6 +16,9 @@ use std::time::Duration;
 /// How long to wait for the TCP/TLS connection before calling the API unreachable.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// `max_tokens` is required by the API; used when the request does not set one.
+/// Shortest prompt prefix (estimated tokens) Anthropic caches; below it a cache mark is
+/// ignored, so none is sent.
+const CACHEABLE_TOKENS: u32 = 1024;
 const DEFAULT_MAX_TOKENS: u32 = 2048;
 const API_VERSION: &str = "2023-06-01";
 /// How much of an unexpected response body goes into an error message.
@@ -149,7 +152,14 @@ impl AnthropicModel {
             "messages": messages,
         });
         if !system.is_empty() {
-            body["system"] = json!(system.join("\n\n"));
+            let text = system.join("\n\n");
+            // The role's rules and the tool schemas are the same on every turn: mark them as a
+            // cacheable prefix (tools, then system) once they are long enough to be cached.
+            body["system"] = if crate::llm::budget::estimate_tokens(&text) >= CACHEABLE_TOKENS {
+                json!([{ "type": "text", "text": text, "cache_control": { "type": "ephemeral" } }])
+            } else {
+                json!(text)
+            };
         }
         if !req.tools.is_empty() {
             body["tools"] = req
@@ -554,6 +564,23 @@ mod tests {
                 "temperature": 0.3f32,
             })
         );
+    }
+
+    #[tokio::test]
+    async fn a_long_static_prefix_is_marked_for_prompt_caching() {
+        let mock = Mock::start(vec![reply(200, TEXT)]).await;
+        let rules = "Rule: read the evidence before you conclude. ".repeat(120);
+        let req = ChatRequest {
+            messages: vec![Message::system(rules.clone()), Message::user("Why?")],
+            tools: vec![],
+            temperature: None,
+            max_tokens: None,
+            json_mode: false,
+        };
+        claude(&mock).complete(&req).await.unwrap();
+        let body = mock.only_request().body;
+        assert_eq!(body["system"][0]["text"], rules.as_str());
+        assert_eq!(body["system"][0]["cache_control"]["type"], "ephemeral");
     }
 
     #[tokio::test]
