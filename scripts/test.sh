@@ -21,12 +21,12 @@ SENTINEL_DATA_DIR="$EVAL_DIR" ./target/debug/sentinel eval --suite public=data/s
   --out "$EVAL_DIR/public" --min-avg 4.0 --min-pass-rate 1.0 --min-solved-rate 1.0 --max-harmful 0
 
 # The sets already tuned on. None may be harmful; the solved floor is the figure measured
-# when holdout10 joined them and was tuned on (93/104: the rate fell from 84/92 because a
-# harder set joined; the count of solved incidents only moves up).
-echo "== regression suites (none harmful, solved >= 93/104) ==" >&2
+# when holdout11 joined them and was tuned on (100/116; 93/104 before: the rate falls when a
+# harder set joins, the count of solved incidents only moves up).
+echo "== regression suites (none harmful, solved >= 100/116) ==" >&2
 SENTINEL_DATA_DIR="$EVAL_DIR" ./target/debug/sentinel eval \
   --suite regression=server/tests/fixtures/regression \
-  --out "$EVAL_DIR/regression" --max-harmful 0 --min-solved-rate 0.89
+  --out "$EVAL_DIR/regression" --max-harmful 0 --min-solved-rate 0.86
 
 # A sealed holdout is measured and printed, never asserted (tuning on it would unseal it).
 if [ -d server/tests/fixtures/sealed ]; then

@@ -97,6 +97,11 @@ pub struct LogFindings {
     /// lines of the failure (`text::identifiers`): a change naming one of them is linked to it.
     #[serde(default)]
     pub error_ids: Vec<String>,
+    /// A direct dependency that failed over on its own (a leader lost, a demotion) before the
+    /// origin's first error: (its name, when).
+    #[serde(default)]
+    #[schemars(skip)]
+    pub failed_over: Option<(String, chrono::DateTime<chrono::Utc>)>,
 }
 
 impl LogFindings {

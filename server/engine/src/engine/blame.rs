@@ -153,9 +153,21 @@ pub fn find_origin(
         }
     }
 
+    // A vendor is named by its catalogue name, or by all of that name's parts in one line
+    // (`cardproc-api` in `https://api.cardproc.example/v3/…`).
+    let names_vendor = |name: &str| {
+        let name = name.to_lowercase();
+        let parts: Vec<&str> = name
+            .split(['-', '_', '.'])
+            .filter(|p| p.len() >= 3)
+            .collect();
+        alert_msgs
+            .iter()
+            .any(|m| m.contains(&name) || (parts.len() >= 2 && parts.iter().all(|p| m.contains(p))))
+    };
     let external_suspects: Vec<String> = upstream
         .iter()
-        .filter(|u| u.external && mentions(&u.service) > 0)
+        .filter(|u| u.external && names_vendor(&u.service))
         .map(|u| u.service.clone())
         .collect();
 
@@ -191,5 +203,40 @@ pub fn find_origin(
         service: alert_service.to_string(),
         reason,
         external_suspects,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::telemetry::LogLevel;
+
+    fn line(m: &str) -> LogEntry {
+        LogEntry {
+            ts: chrono::Utc::now(),
+            level: LogLevel::ERROR,
+            service: "payment-service".into(),
+            message: m.into(),
+            trace_id: None,
+        }
+    }
+
+    #[test]
+    fn a_vendor_is_named_by_its_host_as_well_as_by_its_name() {
+        let up = vec![Upstream {
+            service: "cardproc-api".into(),
+            hops: 1,
+            external: true,
+            in_catalogue: false,
+        }];
+        let lines = vec![line(
+            "POST https://api.cardproc.example/v3/authorizations -> 503 Service Unavailable",
+        )];
+        let o = find_origin("payment-service", &up, &profiles(&lines), &lines);
+        assert_eq!(o.external_suspects, vec!["cardproc-api".to_string()]);
+        // One part of its name alone does not name it.
+        let lines = vec![line("rejected webhook from cardproc: timestamp skew 141s")];
+        let o = find_origin("payment-service", &up, &profiles(&lines), &lines);
+        assert!(o.external_suspects.is_empty(), "{:?}", o.external_suspects);
     }
 }

@@ -131,6 +131,8 @@ pub struct Context<'a> {
     pub failing_parties: &'a [String],
     /// Exact identifiers in the failure's warning-or-worse lines (`text::identifiers`).
     pub error_ids: &'a [String],
+    /// A direct dependency that failed over on its own before the origin's first error.
+    pub failed_over: Option<&'a (String, DateTime<Utc>)>,
 }
 
 /// Leaks, saturation and filling disks build up over hours; code errors show within minutes.
@@ -337,7 +339,20 @@ pub fn score_all(cands: &[Candidate], ctx: &Context<'_>) -> Vec<Scored> {
                 content = content.max(P.reasoned_content);
                 explains = true;
             }
-            let verdict = ctx.metrics.and_then(|m| m.judge(c.ts, ctx.family));
+            // A setting shows at once: symptoms that stayed healthy long after a configuration,
+            // flag or infrastructure change doubt it (a deploy may carry a latent defect that a
+            // later trigger sets off, and a change with a reason of its own is judged by it).
+            let verdict = ctx.metrics.and_then(|m| {
+                m.judge(c.ts, ctx.family).or_else(|| {
+                    (c.kind != ChangeKind::Deploy
+                        && matches!(
+                            scope,
+                            Scope::Origin | Scope::Alert | Scope::Related | Scope::Other
+                        ))
+                    .then(|| m.healthy_after(c.ts, ctx.family))
+                    .flatten()
+                })
+            });
             // The version split: do the errors follow the version this change shipped?
             let texts = [c.id.as_str(), c.description.as_str()];
             let split = if c.kind == ChangeKind::Deploy {
@@ -381,6 +396,21 @@ pub fn score_all(cands: &[Candidate], ctx: &Context<'_>) -> Vec<Scored> {
                 .flatten();
             let split_factor = if one_party.is_some() {
                 split_factor * P.one_party_factor
+            } else {
+                split_factor
+            };
+            // The origin's datastore failed over on its own first: the origin inherits that
+            // failure; a change of its own (not one to that dependency) did not cause it.
+            let inherited = ctx.failed_over.filter(|(dep, _)| {
+                !c.service.eq_ignore_ascii_case(dep)
+                    && !desc.contains(&dep.to_lowercase())
+                    && matches!(
+                        scope,
+                        Scope::Origin | Scope::Alert | Scope::Related | Scope::Other
+                    )
+            });
+            let split_factor = if inherited.is_some() {
+                split_factor * P.inherited_factor
             } else {
                 split_factor
             };
@@ -441,6 +471,12 @@ pub fn score_all(cands: &[Candidate], ctx: &Context<'_>) -> Vec<Scored> {
             }
             if let Some(v) = &verdict {
                 evidence_against.push(v.reason.clone());
+            }
+            if let Some((dep, at)) = inherited {
+                evidence_against.push(format!(
+                    "{dep} failed over on its own at {}, before the first error: the failure is inherited",
+                    at.format("%H:%M:%S")
+                ));
             }
             if let Some(p) = &one_party {
                 evidence_against.push(format!(
@@ -744,6 +780,7 @@ mod tests {
             metric_onset: None,
             failing_parties: &[],
             error_ids: &[],
+            failed_over: None,
         };
         let s = score_all(&cands, &ctx);
         assert_eq!(s[0].candidate.id, "d-bad");
@@ -795,6 +832,7 @@ mod tests {
             metric_onset: None,
             failing_parties: if several { &parties } else { &parties[..1] },
             error_ids: &[],
+            failed_over: None,
         };
         let s = score_all(&cands, &ctx(true));
         assert_eq!(s[0].candidate.id, "upgrade", "{s:?}");
@@ -837,6 +875,7 @@ mod tests {
             metric_onset: None,
             failing_parties: &[],
             error_ids: &[],
+            failed_over: None,
         }
     }
 
@@ -941,10 +980,54 @@ mod tests {
             &cands,
             &Context {
                 error_ids: &[],
+                failed_over: None,
                 ..ctx
             },
         );
         assert_eq!(s[0].candidate.id, "lib");
+    }
+
+    #[test]
+    fn a_change_on_the_origin_is_set_aside_when_its_datastore_failed_over_first() {
+        let cands = vec![
+            cand(
+                "batch",
+                "deploy",
+                "edge",
+                -22,
+                "wallet: raise auto top-up batch 200 -> 500",
+            ),
+            cand(
+                "db",
+                "infra",
+                "edge",
+                -30,
+                "payments-db: resize payments-db volume",
+            ),
+        ];
+        let terms =
+            text::keywords("AutoTopUpJob failed to credit wallet batch read-only transaction");
+        let empty = BTreeSet::new();
+        let fo = ("payments-db".to_string(), at(-1));
+        let plain = score_all(&cands, &base_ctx(&terms, &empty));
+        let with = score_all(
+            &cands,
+            &Context {
+                failed_over: Some(&fo),
+                ..base_ctx(&terms, &empty)
+            },
+        );
+        let score =
+            |s: &[Scored], id: &str| s.iter().find(|x| x.candidate.id == id).unwrap().clone();
+        let b = score(&with, "batch");
+        assert!(b.score < score(&plain, "batch").score * 0.5);
+        assert!(
+            b.evidence_against
+                .iter()
+                .any(|e| e.contains("failed over on its own"))
+        );
+        // A change to that datastore itself is not set aside.
+        assert_eq!(score(&with, "db").score, score(&plain, "db").score);
     }
 
     fn cand(id: &str, kind: &str, service: &str, min: i64, description: &str) -> Candidate {
@@ -1006,6 +1089,7 @@ mod tests {
             metric_onset: None,
             failing_parties: &[],
             error_ids: &[],
+            failed_over: None,
         };
         let s = score_all(&cands, &ctx);
         let scope = |id: &str| s.iter().find(|x| x.candidate.id == id).unwrap().scope;
@@ -1069,6 +1153,7 @@ mod tests {
             metric_onset: None,
             failing_parties: &[],
             error_ids: &[],
+            failed_over: None,
         };
         assert!(score_all(&cands, &ctx)[0].score > 0.5);
         // Not when the story is a certificate: the change has nothing to say about it.
@@ -1144,6 +1229,7 @@ mod tests {
             metric_onset: None,
             failing_parties: &[],
             error_ids: &[],
+            failed_over: None,
         };
         let after: &'static [LineOnset] = Box::leak(onsets(-24).into_boxed_slice());
         let s = score_all(&cands, &ctx_with(after));
@@ -1205,6 +1291,7 @@ mod tests {
             metric_onset: None,
             failing_parties: &[],
             error_ids: &[],
+            failed_over: None,
         };
         let s = score_all(&cands, &ctx);
         let scope = |id: &str| s.iter().find(|x| x.candidate.id == id).unwrap().scope;

@@ -427,6 +427,26 @@ pub const OPERATION_EVENTS: &[&str] = &[
     "draining",
 ];
 
+/// Marks of a datastore or coordination service losing or changing its leader on its own (a
+/// failover, a demotion, a read-only fallback): what its clients then suffer is inherited.
+pub const FAILOVER_MARKS: &[&str] = &[
+    "demoting",
+    "demoted",
+    "leader lock",
+    "leader election",
+    "lost leadership",
+    "lost the leader",
+    "new leader",
+    "promoted to primary",
+    "promoting",
+    "failover",
+    "failing over",
+    "split brain",
+    "split-brain",
+    "read-only mode",
+    "entering read-only",
+];
+
 /// Words too generic to link an error to a change.
 pub const STOP_WORDS: &[&str] = &[
     "the",

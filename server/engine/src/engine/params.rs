@@ -83,6 +83,10 @@ pub struct Params {
     /// was already climbing steadily before it.
     pub verdict_already_under_way: f64,
     pub verdict_leak_under_way: f64,
+    /// A change after which the symptoms stayed healthy this many minutes (a failure that
+    /// shows at once) is doubted: its score is multiplied by `verdict_healthy_after`.
+    pub healthy_after_change_minutes: i64,
+    pub verdict_healthy_after: f64,
     /// Below this confidence Sentinel proposes nothing destructive and escalates to a human.
     pub min_action_confidence: f64,
 
@@ -129,6 +133,9 @@ pub struct Params {
     /// When the failing lines carry an exact identifier one change names, the score of every
     /// change that does not is multiplied by this.
     pub id_elsewhere_factor: f64,
+    /// A change on the origin while its datastore failed over on its own first: its score is
+    /// multiplied by this.
+    pub inherited_factor: f64,
 }
 
 impl Params {
@@ -172,6 +179,8 @@ impl Params {
         surge_factor: 1.8,
         verdict_already_under_way: 0.3,
         verdict_leak_under_way: 0.15,
+        healthy_after_change_minutes: 20,
+        verdict_healthy_after: 0.5,
         min_action_confidence: 0.45,
         version_min_lines: 2,
         version_old_share_clears: 0.25,
@@ -188,6 +197,7 @@ impl Params {
         one_party_factor: 0.5,
         superseded_factor: 0.4,
         id_elsewhere_factor: 0.6,
+        inherited_factor: 0.3,
     };
 }
 

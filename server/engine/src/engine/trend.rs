@@ -279,6 +279,41 @@ impl Picture {
         })
     }
 
+    /// A failure that shows at once (a defect, a bad setting) whose symptoms turned long after
+    /// the change, the metrics healthy in between: the change alone did not start it.
+    /// Failures that build up (leaks, pools, disks) are left alone.
+    pub fn healthy_after(&self, at: DateTime<Utc>, family: Option<Family>) -> Option<Verdict> {
+        use super::params::P;
+        if matches!(family, Some(Family::Memory | Family::Pool | Family::Disk)) {
+            return None;
+        }
+        let turned = self.change_point?;
+        let quiet = (turned - at).num_minutes();
+        if quiet < P.healthy_after_change_minutes {
+            return None;
+        }
+        let healthy = self.series.iter().any(|s| {
+            let Some(r) =
+                role(&s.metric).filter(|r| matches!(r, Role::Symptom | Role::InverseSymptom))
+            else {
+                return false;
+            };
+            s.baseline().is_some_and(|base| {
+                s.points
+                    .iter()
+                    .filter(|p| p.0 > at && p.0 < turned)
+                    .any(|p| !s.is_bad(r, base, p.1))
+            })
+        });
+        healthy.then(|| Verdict {
+            factor: P.verdict_healthy_after,
+            reason: format!(
+                "the symptoms stayed at their baseline for {quiet} min after it (they turned at {})",
+                turned.format("%H:%M")
+            ),
+        })
+    }
+
     /// A memory series that rose steadily over hours before `at`.
     fn memory_already_climbing(&self, at: DateTime<Utc>) -> Option<Verdict> {
         self.series
@@ -504,5 +539,33 @@ mod tests {
         assert_eq!(role("retries_per_call"), Some(Role::Symptom));
         assert_eq!(role("requests_per_second"), Some(Role::Driver));
         assert_eq!(role("request_rate"), Some(Role::Driver));
+    }
+
+    #[test]
+    fn a_setting_the_symptoms_stayed_healthy_long_after_is_doubted() {
+        let pts: Vec<(i64, f64)> = (-60..=10)
+            .map(|m| {
+                (
+                    m,
+                    if m < 0 {
+                        0.01 + (m % 3) as f64 * 0.001
+                    } else {
+                        0.45
+                    },
+                )
+            })
+            .collect();
+        let p = Picture::new(vec![series("error_rate", &pts)]);
+        let v = p.healthy_after(t(-45), Some(Family::CodeError)).unwrap();
+        assert!(v.factor < 1.0);
+        assert!(
+            v.reason.contains("stayed at their baseline"),
+            "{}",
+            v.reason
+        );
+        // Right before the symptoms turned: no doubt.
+        assert!(p.healthy_after(t(-5), Some(Family::CodeError)).is_none());
+        // A leak builds up over hours: not judged this way.
+        assert!(p.healthy_after(t(-45), Some(Family::Memory)).is_none());
     }
 }

@@ -261,6 +261,7 @@ pub fn correlate_findings(
         metric_onset,
         failing_parties: &f.failing_parties,
         error_ids: &f.error_ids,
+        failed_over: f.failed_over.as_ref(),
     };
     let scored = if f.logs_available {
         correlate::score_all(cands, &ctx)

@@ -86,6 +86,7 @@ pub fn analyse(
             versions: vec![],
             failing_parties: vec![],
             error_ids: vec![],
+            failed_over: None,
             error_fields: vec![],
             onsets: vec![],
         };
@@ -176,7 +177,9 @@ pub fn analyse(
         ),
         (_, None) => format!("no warning-level logs on {}", origin.service),
     };
+    let failed_over = failed_over(lines, &upstream, &origin.service, first_error_at);
     LogFindings {
+        failed_over,
         origin_service: origin.service.clone(),
         origin_reason: origin.reason,
         family,
@@ -234,6 +237,37 @@ pub fn analyse(
             .into_iter()
             .collect(),
     }
+}
+
+/// The first direct dependency (not a vendor) whose own warning-or-worse lines say it lost or
+/// changed its leader before the origin's first error.
+fn failed_over(
+    lines: &[LogEntry],
+    upstream: &[Upstream],
+    origin: &str,
+    first_error_at: Option<chrono::DateTime<chrono::Utc>>,
+) -> Option<(String, chrono::DateTime<chrono::Utc>)> {
+    let first = first_error_at?;
+    upstream
+        .iter()
+        .filter(|u| u.hops == 1 && !u.external && !u.service.eq_ignore_ascii_case(origin))
+        .filter_map(|u| {
+            lines
+                .iter()
+                .filter(|l| {
+                    l.service.eq_ignore_ascii_case(&u.service)
+                        && l.level >= crate::telemetry::LogLevel::WARNING
+                        && l.ts <= first
+                        && text::contains_any(
+                            &l.message.to_lowercase(),
+                            crate::engine::lexicon::FAILOVER_MARKS,
+                        )
+                })
+                .map(|l| l.ts)
+                .min()
+                .map(|t| (u.service.clone(), t))
+        })
+        .min_by_key(|(_, t)| *t)
 }
 
 /// Identifiers of the failure itself, to match against change descriptions: from errors, and
