@@ -180,20 +180,9 @@ impl Runner {
                         }
                         continue;
                     }
-                    Overlap::End(end) => match end {
-                        AgentEnd::Suspended(req) => return self.suspend(&id, state, req).await,
-                        AgentEnd::Stopped(reason) => {
-                            state.stop_reason = Some(reason.clone());
-                            state.next = None;
-                            return self
-                                .finish(&id, IncidentStatus::Escalated, state, &reason)
-                                .await;
-                        }
-                        AgentEnd::Failed(err) => {
-                            return self.fail(&id, AgentRole::LogAnalyst, state, err).await;
-                        }
-                        AgentEnd::Concluded(_) => unreachable!("overlapped ends are absorbed"),
-                    },
+                    Overlap::End(end) => {
+                        return self.end_run(&id, AgentRole::LogAnalyst, state, end).await;
+                    }
                 }
             }
             let brief = self.brief(role, &id, &alert, state);
@@ -236,15 +225,7 @@ impl Runner {
                         saved_at = Instant::now();
                     }
                 }
-                AgentEnd::Suspended(req) => return self.suspend(&id, state, req).await,
-                AgentEnd::Stopped(reason) => {
-                    state.stop_reason = Some(reason.clone());
-                    state.next = None;
-                    return self
-                        .finish(&id, IncidentStatus::Escalated, state, &reason)
-                        .await;
-                }
-                AgentEnd::Failed(err) => return self.fail(&id, role, state, err).await,
+                end => return self.end_run(&id, role, state, end).await,
             }
         }
         let (status, reason) = final_status(state);
@@ -323,6 +304,32 @@ enum Overlap {
 }
 
 impl Runner {
+    /// A run that ends with an agent: suspended at the gate, stopped at the cap, or failed.
+    async fn end_run(
+        &self,
+        id: &str,
+        role: AgentRole,
+        state: &mut RunState,
+        end: AgentEnd,
+    ) -> Result<RunOutcome, RunError> {
+        match end {
+            AgentEnd::Suspended(req) => self.suspend(id, state, req).await,
+            AgentEnd::Stopped(reason) => {
+                state.stop_reason = Some(reason.clone());
+                state.next = None;
+                self.finish(id, IncidentStatus::Escalated, state, &reason)
+                    .await
+            }
+            AgentEnd::Failed(err) => self.fail(id, role, state, err).await,
+            // Conclusions are absorbed by the caller; one arriving here is a logic error,
+            // reported as the incident's failure rather than a crash.
+            AgentEnd::Concluded(_) => {
+                self.fail(id, role, state, "a conclusion was not absorbed".into())
+                    .await
+            }
+        }
+    }
+
     fn brief(&self, role: AgentRole, id: &str, alert: &Alert, state: &RunState) -> Brief {
         Brief {
             role,

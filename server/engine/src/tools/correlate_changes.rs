@@ -8,7 +8,6 @@
 
 use super::*;
 use crate::agents::builtin::{deploy_correlator, log_analyst};
-use crate::engine::blame::Upstream;
 use crate::engine::trend::Picture;
 use crate::tools::{
     fetch_logs, get_dependencies, list_changes, list_recent_deploys, query_metrics,
@@ -86,19 +85,7 @@ impl Tool for CorrelateChanges {
             )
             .await
             .ok();
-        let upstream: Vec<Upstream> = deps
-            .map(|r| {
-                r.depends_on
-                    .iter()
-                    .map(|d| Upstream {
-                        service: d.service.clone(),
-                        hops: d.hops.max(1),
-                        external: d.external,
-                        in_catalogue: d.in_catalogue,
-                    })
-                    .collect()
-            })
-            .unwrap_or_default();
+        let upstream = log_analyst::upstream_of(deps.as_ref());
         let lines = logs.map(|l| l.lines).unwrap_or_default();
         let findings = log_analyst::analyse(&service, &lines, upstream, logs_available);
         let window = serde_json::json!({ "hours_back": hours });

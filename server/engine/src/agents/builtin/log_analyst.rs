@@ -43,20 +43,24 @@ pub fn findings_from(service: &str, h: &[Exchange]) -> LogFindings {
         .map(|r| r.lines.as_slice())
         .unwrap_or_default();
     let logs_available = succeeded::<FetchLogs>(h);
-    let upstream: Vec<Upstream> = output_of::<GetDependencies>(h)
-        .map(|r| {
-            r.depends_on
-                .iter()
-                .map(|d| Upstream {
-                    service: d.service.clone(),
-                    hops: d.hops.max(1),
-                    external: d.external,
-                    in_catalogue: d.in_catalogue,
-                })
-                .collect()
-        })
-        .unwrap_or_default();
+    let upstream = upstream_of(output_of::<GetDependencies>(h));
     analyse(service, lines, upstream, logs_available)
+}
+
+/// The dependencies a `get_dependencies` answer lists, as the blame needs them.
+pub fn upstream_of(deps: Option<&crate::tools::get_dependencies::Output>) -> Vec<Upstream> {
+    deps.map(|r| {
+        r.depends_on
+            .iter()
+            .map(|d| Upstream {
+                service: d.service.clone(),
+                hops: d.hops.max(1),
+                external: d.external,
+                in_catalogue: d.in_catalogue,
+            })
+            .collect()
+    })
+    .unwrap_or_default()
 }
 
 pub fn analyse(
