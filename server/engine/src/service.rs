@@ -224,9 +224,19 @@ impl Sentinel {
     }
 
     pub fn tool_context(&self, rec: &IncidentRecord, telemetry: Arc<Telemetry>) -> ToolContext {
+        self.tool_context_for(rec.id.clone(), rec.alert.clone(), telemetry)
+    }
+
+    /// What a tool call needs, for an alert that may have no incident (MCP's read tools).
+    pub fn tool_context_for(
+        &self,
+        incident_id: String,
+        alert: Alert,
+        telemetry: Arc<Telemetry>,
+    ) -> ToolContext {
         ToolContext {
-            incident_id: rec.id.clone(),
-            alert: rec.alert.clone(),
+            incident_id,
+            alert,
             telemetry,
             catalogue: self.catalogue(),
             memory: self.memory.clone(),

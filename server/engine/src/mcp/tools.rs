@@ -9,9 +9,9 @@ use crate::scenario::ScenarioAlert;
 use crate::service::Sentinel;
 use crate::store::IncidentFilter;
 use crate::telemetry::Telemetry;
-use crate::tools::{Registry, ToolContext, schema_of};
+use crate::tools::{Registry, schema_of};
 use schemars::JsonSchema;
-use sentinel_model::{AgentRole, Alert, AlertSeverity, IncidentStatus, ServiceName};
+use sentinel_model::{Alert, AlertSeverity, IncidentStatus, ServiceName};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
@@ -224,16 +224,11 @@ async fn read_tool(s: &Sentinel, name: &str, args: Value) -> Result<Value, Strin
         annotations: BTreeMap::new(),
         fired_at: Some(now),
     };
-    let ctx = ToolContext {
-        incident_id: "mcp".into(),
+    let ctx = s.tool_context_for(
+        "mcp".into(),
         alert,
-        telemetry: Arc::new(Telemetry::from_connectors(now, &s.connectors)),
-        catalogue: s.catalogue(),
-        memory: s.memory.clone(),
-        store: s.store.clone(),
-        approval_timeout: s.config.approval_timeout,
-        agent: AgentRole::Orchestrator,
-    };
+        Arc::new(Telemetry::from_connectors(now, &s.connectors)),
+    );
     s.runner
         .registry
         .call(&ctx, name, args)
