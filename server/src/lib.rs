@@ -6,7 +6,7 @@
 #![recursion_limit = "512"]
 
 pub use sentinel_engine::{
-    agents, bootstrap, config, engine, eval, ingest, llm, mcp, memory, queue, redact, runs,
+    agents, bootstrap, config, engine, eval, ingest, llm, mcp, memory, notify, queue, redact, runs,
     scenario, service, store, telemetry, tools,
 };
 

@@ -91,7 +91,10 @@ async fn a_decision_racing_the_gate_is_never_lost() {
     let s = start().await;
     let sentinel = &s.state.sentinel;
     for _ in 0..20 {
-        let id = sentinel.fire_scenario("bad_deploy_01").await.unwrap();
+        let id = sentinel
+            .fire_scenario("bad_deploy_01", "test")
+            .await
+            .unwrap();
         loop {
             let d = app::model::ApprovalDecision::parse("approve", "", "racer").unwrap();
             match sentinel.decide(&id, d).await {
@@ -121,7 +124,10 @@ async fn a_decision_racing_the_gate_is_never_lost() {
 async fn a_slow_event_subscriber_misses_nothing() {
     let s = start().await;
     let sentinel = &s.state.sentinel;
-    let id = sentinel.fire_scenario("memory_leak_01").await.unwrap();
+    let id = sentinel
+        .fire_scenario("memory_leak_01", "test")
+        .await
+        .unwrap();
     assert!(
         eventually(Duration::from_secs(30), || async {
             status_of(&s, &id).await != "investigating" && status_of(&s, &id).await != "open"
@@ -525,7 +531,7 @@ async fn an_undecided_approval_times_out_into_an_escalation() {
     let id = s
         .state
         .sentinel
-        .fire_scenario("bad_deploy_01")
+        .fire_scenario("bad_deploy_01", "test")
         .await
         .unwrap();
     assert!(
@@ -590,7 +596,10 @@ async fn a_decision_whose_caller_goes_away_still_finishes_the_run() {
     let s = start().await;
     let sentinel = s.state.sentinel.clone();
     for _ in 0..10 {
-        let id = sentinel.fire_scenario("bad_deploy_01").await.unwrap();
+        let id = sentinel
+            .fire_scenario("bad_deploy_01", "test")
+            .await
+            .unwrap();
         assert!(
             eventually(Duration::from_secs(30), || async {
                 status_of(&s, &id).await == "awaiting_approval"

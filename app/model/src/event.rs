@@ -98,6 +98,22 @@ pub enum RunEventKind {
     AlertResolved {
         note: String,
     },
+    /// A notification about the incident went out (or did not): Slack, PagerDuty, an outbound
+    /// webhook or email. One event per attempt, so the timeline shows retries and failures.
+    Notified {
+        /// `slack`, `pagerduty`, `webhook` or `email`.
+        channel: String,
+        /// What it was about: `incident.opened`, `incident.awaiting_approval`,
+        /// `incident.decided`, `incident.resolved`, `incident.escalated`, `incident.updated`.
+        event: String,
+        /// Where it went, without secrets (a host, a channel, an address).
+        target: String,
+        /// `sent`, `retrying`, `failed` (given up; kept as a dead letter) or `refused`.
+        outcome: String,
+        attempt: u32,
+        #[serde(default)]
+        detail: String,
+    },
 }
 
 impl RunEventKind {
@@ -121,6 +137,7 @@ impl RunEventKind {
             Self::IncidentEscalated { .. } => "incident_escalated",
             Self::IncidentFailed { .. } => "incident_failed",
             Self::AlertResolved { .. } => "alert_resolved",
+            Self::Notified { .. } => "notified",
         }
     }
 
@@ -176,6 +193,21 @@ impl RunEventKind {
             Self::IncidentEscalated { reason } => format!("escalated: {reason}"),
             Self::IncidentFailed { error } => format!("failed: {error}"),
             Self::AlertResolved { note } => format!("alert resolved at source: {note}"),
+            Self::Notified {
+                channel,
+                event,
+                target,
+                outcome,
+                attempt,
+                detail,
+            } => {
+                let detail = if detail.is_empty() {
+                    String::new()
+                } else {
+                    format!(": {detail}")
+                };
+                format!("{channel} {event} → {target}: {outcome} (attempt {attempt}){detail}")
+            }
         }
     }
 }

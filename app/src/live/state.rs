@@ -253,7 +253,9 @@ impl LiveState {
             RunEventKind::IncidentFailed { error } => {
                 self.end(IncidentStatus::Failed, error.clone())
             }
-            RunEventKind::AlertRepeated { .. } | RunEventKind::AlertResolved { .. } => {}
+            RunEventKind::AlertRepeated { .. }
+            | RunEventKind::AlertResolved { .. }
+            | RunEventKind::Notified { .. } => {}
         }
     }
 

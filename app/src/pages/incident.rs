@@ -3,7 +3,9 @@
 
 use crate::api::incidents::get_incident_view;
 use crate::components::common::{SeverityBadge, StatusBadge, fmt_time};
-use crate::components::live::{AgentBoard, EventFeed, Hypotheses, IncidentChanges, Resolution};
+use crate::components::live::{
+    AgentBoard, EventFeed, Hypotheses, IncidentChanges, Notifications, Resolution,
+};
 use crate::live::state::LiveState;
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
@@ -31,7 +33,8 @@ pub fn IncidentPage() -> impl IntoView {
                                 <div class="ih-main">
                                     <span class="mono">{d.summary.incident_id.clone()}</span>
                                     <h2>{d.summary.title.clone()}</h2>
-                                    <span class="muted">{format!("opened {} · alert from {}", fmt_time(d.summary.created_at), d.alert.source)}</span>
+                                    <span class="muted">{format!("opened {} · alert from {}{}", fmt_time(d.summary.created_at), d.alert.source,
+                                        d.alert.annotations.get("fired_by").map(|w| format!(" · fired by {w}")).unwrap_or_default())}</span>
                                 </div>
                                 <div class="ih-meta">
                                     <span>{d.summary.service.clone()}</span>
@@ -43,6 +46,7 @@ pub fn IncidentPage() -> impl IntoView {
                             <Resolution report=d.report.clone()/>
                             <Hypotheses report=d.report.clone()/>
                             <IncidentChanges report=d.report.clone() events=events.clone() fired_at=d.alert.fired_at/>
+                            <Notifications events=events.clone()/>
                             <section class="panel replay" data-testid="replay">
                                 <h3>"Replay"</h3>
                                 <div class="replay-controls">

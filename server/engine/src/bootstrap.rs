@@ -34,7 +34,6 @@ pub enum BootError {
 
 /// Builds the application service from the configuration.
 pub async fn sentinel(config: Config) -> Result<Sentinel, BootError> {
-    warn_unused(&config);
     let registry = Arc::new(Registry::standard());
     let brains = ConfiguredBrains::from_config(&config.models, &config.providers, registry.clone())
         .map_err(BootError::Models)?
@@ -241,18 +240,5 @@ fn check_backends(c: &Connectors) {
                 tracing::warn!(error = %e, "the metrics backend does not answer; investigations will report metrics as unavailable");
             }
         });
-    }
-}
-
-/// Says which configuration-file tables this build accepts but does not act on yet, so a
-/// configured backend is never silently ignored.
-fn warn_unused(config: &Config) {
-    let unused = config.file.not_yet_used();
-    if let (Some(path), false) = (&config.file_path, unused.is_empty()) {
-        tracing::warn!(
-            file = %path.display(),
-            tables = %unused.join(", "),
-            "these configuration tables are valid but this build does not use them yet"
-        );
     }
 }

@@ -562,7 +562,8 @@ pub struct ServiceConfig {
     pub queries: BTreeMap<String, String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+/// What an operator may do; ordered, each role may do what the ones before it may.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum OperatorRole {
     Viewer,
@@ -580,34 +581,111 @@ pub struct OperatorConfig {
     pub slack_user: Option<String>,
 }
 
+/// `[notify]`: where incidents are announced (`notify/`). Every channel is optional.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct NotifyConfig {
+    /// The dashboard's public URL, for links in messages (default: the address `serve`
+    /// listens on).
+    #[serde(default)]
+    pub base_url: Option<String>,
+    /// Per-call timeout in seconds (default 10).
+    #[serde(default)]
+    pub timeout_secs: Option<u64>,
+    /// Attempts after the first failed one (default 3).
+    #[serde(default)]
+    pub retries: Option<u32>,
+    /// The first retry's delay in milliseconds; doubled for each further one (default 1000).
+    #[serde(default)]
+    pub backoff_ms: Option<u64>,
     #[serde(default)]
     pub slack: Option<SlackConfig>,
     #[serde(default)]
     pub webhook: Option<WebhookNotifyConfig>,
+    #[serde(default)]
+    pub pagerduty: Option<PagerDutyConfig>,
+    #[serde(default)]
+    pub email: Option<EmailConfig>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SlackConfig {
+    /// An incoming webhook: each update is a new message.
     #[serde(default)]
     pub webhook_url: Option<Secret>,
+    /// Verifies interactive callbacks (`POST /webhooks/slack/interactions`).
     #[serde(default)]
     pub signing_secret: Option<Secret>,
+    /// A bot token (`xoxb-…`, scope `chat:write`): one message per incident, updated in place
+    /// with `chat.update`, each change also a thread reply. Needs `channel`.
     #[serde(default)]
     pub bot_token: Option<Secret>,
     #[serde(default)]
     pub channel: Option<String>,
+    /// The Web API's base URL (default `https://slack.com/api`).
+    #[serde(default)]
+    pub api_url: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct WebhookNotifyConfig {
     pub url: Secret,
+    /// Signs each body: `X-Sentinel-Signature: sha256=<hex HMAC-SHA256>`.
     #[serde(default)]
     pub secret: Option<Secret>,
+    /// Which events to send (default: all).
+    #[serde(default)]
+    pub events: Option<Vec<String>>,
+}
+
+/// `[notify.pagerduty]`: Events API v2. Escalations and timed-out approvals trigger an alert
+/// for the owning team (dedup key per incident), resolved when the incident resolves.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PagerDutyConfig {
+    /// The routing key for teams without their own.
+    #[serde(default)]
+    pub routing_key: Option<Secret>,
+    /// Team (the catalogue's `team`) → routing key.
+    #[serde(default)]
+    pub teams: BTreeMap<String, Secret>,
+    /// Default `https://events.pagerduty.com/v2/enqueue`.
+    #[serde(default)]
+    pub events_url: Option<String>,
+}
+
+/// How an SMTP connection is secured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SmtpTls {
+    /// Plain connection upgraded with STARTTLS (required).
+    #[default]
+    Starttls,
+    /// TLS from the first byte (port 465).
+    Tls,
+    /// No encryption: only for a relay on loopback or a trusted network.
+    None,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EmailConfig {
+    pub smtp_host: String,
+    #[serde(default)]
+    pub smtp_port: Option<u16>,
+    #[serde(default)]
+    pub tls: SmtpTls,
+    #[serde(default)]
+    pub username: Option<String>,
+    #[serde(default)]
+    pub password: Option<Secret>,
+    pub from: String,
+    pub to: Vec<String>,
+    /// Which events to mail (default: awaiting approval, escalated, resolved).
+    #[serde(default)]
+    pub events: Option<Vec<String>>,
 }
 
 fn http_url(s: &str) -> bool {
@@ -733,17 +811,13 @@ impl FileConfig {
                 );
             }
         }
-        if let Some(w) = &self.notify.webhook
-            && !http_url(w.url.expose())
-        {
-            return bad("notify.webhook.url", "must be an http(s) URL");
-        }
-        if let Some(s) = &self.notify.slack
-            && let Some(u) = &s.webhook_url
-            && !http_url(u.expose())
-        {
-            return bad("notify.slack.webhook_url", "must be an http(s) URL");
-        }
+        self.notify
+            .validate()
+            .map_err(|(key, message)| ConfigError::Key {
+                file: file.to_string(),
+                key,
+                message,
+            })?;
         Ok(())
     }
 
@@ -790,24 +864,137 @@ impl FileConfig {
         }
         if let Some(s) = &self.notify.slack {
             out.push(("notify.slack.webhook_url".into(), set(&s.webhook_url)));
+            out.push(("notify.slack.bot_token".into(), set(&s.bot_token)));
             out.push(("notify.slack.signing_secret".into(), set(&s.signing_secret)));
+            if let Some(c) = &s.channel {
+                out.push(("notify.slack.channel".into(), c.clone()));
+            }
         }
-        if self.notify.webhook.is_some() {
-            out.push(("notify.webhook.url".into(), "[set]".into()));
+        if let Some(w) = &self.notify.webhook {
+            out.push((
+                "notify.webhook.url".into(),
+                crate::redact::url(w.url.expose()),
+            ));
+            out.push(("notify.webhook.secret".into(), set(&w.secret)));
+        }
+        if let Some(p) = &self.notify.pagerduty {
+            out.push(("notify.pagerduty.routing_key".into(), set(&p.routing_key)));
+            for team in p.teams.keys() {
+                out.push((format!("notify.pagerduty.teams.{team}"), "[set]".into()));
+            }
+        }
+        if let Some(e) = &self.notify.email {
+            out.push((
+                "notify.email".into(),
+                format!(
+                    "{}:{} → {}",
+                    e.smtp_host,
+                    e.smtp_port.unwrap_or(587),
+                    e.to.join(", ")
+                ),
+            ));
         }
         out
     }
+}
 
-    /// Tables this build reads but does not act on yet (said at start, never silently ignored).
-    pub fn not_yet_used(&self) -> Vec<&'static str> {
-        let mut v = Vec::new();
-        if !self.operators.is_empty() {
-            v.push("[[operators]]");
+/// The event names notifications use.
+pub const NOTIFY_EVENTS: &[&str] = &[
+    "incident.opened",
+    "incident.updated",
+    "incident.awaiting_approval",
+    "incident.decided",
+    "incident.resolved",
+    "incident.escalated",
+];
+
+impl NotifyConfig {
+    /// Checks what serde cannot: URLs, event names, the Slack pairings. Errors name the key.
+    fn validate(&self) -> Result<(), (String, String)> {
+        let bad = |k: &str, m: &str| Err((k.to_string(), m.to_string()));
+        let events_ok = |key: &str, evs: &Option<Vec<String>>| -> Result<(), (String, String)> {
+            for (i, e) in evs.iter().flatten().enumerate() {
+                if !NOTIFY_EVENTS.contains(&e.as_str()) {
+                    return Err((
+                        format!("{key}[{i}]"),
+                        format!("unknown event {e:?}; one of {}", NOTIFY_EVENTS.join(", ")),
+                    ));
+                }
+            }
+            Ok(())
+        };
+        if let Some(u) = &self.base_url
+            && !http_url(u)
+        {
+            return bad("notify.base_url", "must be an http(s) URL");
         }
-        if self.notify.slack.is_some() || self.notify.webhook.is_some() {
-            v.push("[notify]");
+        if self.timeout_secs == Some(0) {
+            return bad("notify.timeout_secs", "must be at least 1");
         }
-        v
+        if self.retries.is_some_and(|r| r > 10) {
+            return bad("notify.retries", "at most 10");
+        }
+        if let Some(w) = &self.webhook {
+            if !http_url(w.url.expose()) {
+                return bad("notify.webhook.url", "must be an http(s) URL");
+            }
+            events_ok("notify.webhook.events", &w.events)?;
+        }
+        if let Some(s) = &self.slack {
+            if let Some(u) = &s.webhook_url
+                && !http_url(u.expose())
+            {
+                return bad("notify.slack.webhook_url", "must be an http(s) URL");
+            }
+            if let Some(u) = &s.api_url
+                && !http_url(u)
+            {
+                return bad("notify.slack.api_url", "must be an http(s) URL");
+            }
+            if s.bot_token.is_some() && s.channel.as_deref().is_none_or(|c| c.trim().is_empty()) {
+                return bad("notify.slack.channel", "required with bot_token");
+            }
+            if s.bot_token.is_some() && s.webhook_url.is_some() {
+                return bad(
+                    "notify.slack.bot_token",
+                    "set either webhook_url or bot_token, not both",
+                );
+            }
+        }
+        if let Some(p) = &self.pagerduty {
+            if p.routing_key.is_none() && p.teams.is_empty() {
+                return bad(
+                    "notify.pagerduty.routing_key",
+                    "set a routing_key or at least one [notify.pagerduty.teams] entry",
+                );
+            }
+            if let Some(u) = &p.events_url
+                && !http_url(u)
+            {
+                return bad("notify.pagerduty.events_url", "must be an http(s) URL");
+            }
+        }
+        if let Some(e) = &self.email {
+            if e.smtp_host.trim().is_empty() {
+                return bad("notify.email.smtp_host", "must not be empty");
+            }
+            if e.from.parse::<lettre::message::Mailbox>().is_err() {
+                return bad("notify.email.from", "not an email address");
+            }
+            if e.to.is_empty() {
+                return bad("notify.email.to", "at least one address");
+            }
+            for (i, t) in e.to.iter().enumerate() {
+                if t.parse::<lettre::message::Mailbox>().is_err() {
+                    return bad(&format!("notify.email.to[{i}]"), "not an email address");
+                }
+            }
+            if e.password.is_some() && e.username.is_none() {
+                return bad("notify.email.username", "required with password");
+            }
+            events_ok("notify.email.events", &e.events)?;
+        }
+        Ok(())
     }
 }
 
@@ -1074,6 +1261,27 @@ secret = "whsec"
             (
                 "[context_windows]\n\"openai-compatible/gemma\" = 512\n",
                 "context_windows.openai-compatible/gemma",
+            ),
+            (
+                "[notify.slack]\nbot_token = \"xoxb-1\"\n",
+                "notify.slack.channel",
+            ),
+            (
+                "[notify.webhook]\nurl = \"http://x\"\nevents = [\"incident.exploded\"]\n",
+                "notify.webhook.events[0]",
+            ),
+            ("[notify.pagerduty]\n", "notify.pagerduty.routing_key"),
+            (
+                "[notify.email]\nsmtp_host = \"localhost\"\nfrom = \"not an address\"\nto = [\"a@b.c\"]\n",
+                "notify.email.from",
+            ),
+            (
+                "[notify.email]\nsmtp_host = \"localhost\"\nfrom = \"s@b.c\"\nto = []\n",
+                "notify.email.to",
+            ),
+            (
+                "[notify.email]\nsmtp_host = \"h\"\nfrom = \"s@b.c\"\nto = [\"a@b.c\"]\ntls = \"maybe\"\n",
+                "notify.email.tls",
             ),
         ] {
             let e = FileConfig::parse(p, text).unwrap_err().to_string();

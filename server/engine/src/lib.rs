@@ -13,6 +13,7 @@ pub mod ingest;
 pub mod llm;
 pub mod mcp;
 pub mod memory;
+pub mod notify;
 pub mod queue;
 pub mod redact;
 pub mod runs;

@@ -448,13 +448,23 @@ impl Sentinel {
     }
 
     /// Opens a scenario's incident and runs it in the background. Returns its id at once.
-    pub async fn fire_scenario(&self, scenario_id: &str) -> Result<String, ServiceError> {
+    /// `by` (who fired it) is kept as the alert's `fired_by` annotation.
+    pub async fn fire_scenario(&self, scenario_id: &str, by: &str) -> Result<String, ServiceError> {
         let s = self
             .scenarios()?
             .into_iter()
             .find(|s| s.scenario_id == scenario_id)
             .ok_or_else(|| ServiceError::NotFound(format!("scenario {scenario_id}")))?;
-        let (id, telemetry) = self.open_scenario(&s).await?;
+        let mut input = s.incident_input()?;
+        input
+            .alert
+            .annotations
+            .insert("fired_by".to_string(), by.to_string());
+        tracing::info!(scenario = scenario_id, by, "scenario fired");
+        let id = self
+            .open_incident(input.alert, Some(s.scenario_id.clone()), None)
+            .await?;
+        let telemetry = Arc::new(Telemetry::from_scenario(input.telemetry));
         self.spawn_run(id.clone(), Some(telemetry));
         Ok(id)
     }
@@ -482,6 +492,24 @@ impl Sentinel {
             .await
     }
 
+    /// Records a human decision (once) and resumes the run in the background: for callers
+    /// that must answer quickly (Slack wants its callback acknowledged within 3 s). The
+    /// decision is committed when this returns; a second decision gets `Conflict`.
+    pub async fn decide_in_background(
+        &self,
+        incident_id: &str,
+        d: ApprovalDecision,
+    ) -> Result<(), ServiceError> {
+        let outcome = match d.decision {
+            Decision::Approve => ApprovalOutcome::Approved,
+            Decision::Reject => ApprovalOutcome::Rejected,
+        };
+        self.record_decision(incident_id, outcome, &d.decided_by, &d.comment)
+            .await?;
+        self.spawn_run(incident_id.to_string(), None);
+        Ok(())
+    }
+
     async fn apply_decision(
         &self,
         incident_id: &str,
@@ -489,6 +517,20 @@ impl Sentinel {
         by: &str,
         comment: &str,
     ) -> Result<RunOutcome, ServiceError> {
+        self.record_decision(incident_id, outcome, by, comment)
+            .await?;
+        self.run_incident(incident_id, None).await
+    }
+
+    /// The gate: the first decision of a pending approval commits (with the incident's move
+    /// back to `investigating`); any later one, from whichever channel, is a `Conflict`.
+    async fn record_decision(
+        &self,
+        incident_id: &str,
+        outcome: ApprovalOutcome,
+        by: &str,
+        comment: &str,
+    ) -> Result<(), ServiceError> {
         if self.store.get_incident(incident_id).await?.is_none() {
             return Err(ServiceError::NotFound(format!("incident {incident_id}")));
         }
@@ -519,7 +561,7 @@ impl Sentinel {
         {
             timer.abort();
         }
-        self.run_incident(incident_id, None).await
+        Ok(())
     }
 
     async fn time_out(&self, incident_id: &str) -> Result<RunOutcome, ServiceError> {

@@ -41,8 +41,8 @@ pub async fn fire_scenario(
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Result<impl IntoResponse, ApiError> {
-    s.auth.operator(&headers).await?;
-    let incident_id = s.sentinel.fire_scenario(&id).await?;
+    let who = s.auth.operator(&headers, "firing a scenario").await?;
+    let incident_id = s.sentinel.fire_scenario(&id, &who).await?;
     Ok((
         StatusCode::ACCEPTED,
         Json(serde_json::json!({ "incident_id": incident_id })),
@@ -114,7 +114,10 @@ pub async fn decide(
 ) -> Result<impl IntoResponse, ApiError> {
     // Who is asking, before a byte of the body is read.
     let (parts, body) = req.into_parts();
-    let who = s.auth.operator(&parts.headers).await?;
+    let who = s
+        .auth
+        .operator(&parts.headers, "deciding an approval")
+        .await?;
     let body = super::guard::read_body(&s, body).await?;
     let b: DecisionBody = parse_json(&body)?;
     let d = ApprovalDecision::parse(&b.decision, &b.comment, &who)

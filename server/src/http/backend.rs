@@ -1,6 +1,6 @@
 //! The server's implementation of the app's [`Backend`] port, used by server functions.
 
-use super::AppState;
+use super::{AppState, error::ApiError};
 use crate::llm::spec::Provider;
 use crate::service::ServiceError;
 use crate::store::IncidentFilter;
@@ -76,16 +76,18 @@ impl Backend for HttpBackend {
         scenario_id: &str,
         creds: Credentials,
     ) -> Result<String, BackendError> {
-        self.state
+        let who = self
+            .state
             .auth
-            .operator(&headers(&creds))
+            .operator(&headers(&creds), "firing a scenario")
             .await
-            .map_err(|_| {
-                BackendError::Unauthorized("log in as the operator to fire scenarios".into())
+            .map_err(|e| match e {
+                ApiError::Forbidden(m) => BackendError::Unauthorized(m),
+                _ => BackendError::Unauthorized("log in as an operator to fire scenarios".into()),
             })?;
         self.state
             .sentinel
-            .fire_scenario(scenario_id)
+            .fire_scenario(scenario_id, &who)
             .await
             .map_err(from_service)
     }
@@ -175,10 +177,13 @@ impl Backend for HttpBackend {
         let who = self
             .state
             .auth
-            .operator(&headers(&creds))
+            .operator(&headers(&creds), "deciding an approval")
             .await
-            .map_err(|_| {
-                BackendError::Unauthorized("log in as the operator to approve or reject".into())
+            .map_err(|e| match e {
+                ApiError::Forbidden(m) => BackendError::Unauthorized(m),
+                _ => {
+                    BackendError::Unauthorized("log in as an operator to approve or reject".into())
+                }
             })?;
         let d = ApprovalDecision::parse(decision, comment, &who)
             .map_err(|e| BackendError::Invalid(e.to_string()))?;
@@ -198,7 +203,11 @@ impl Backend for HttpBackend {
     }
 
     async fn is_operator(&self, creds: Credentials) -> bool {
-        self.state.auth.operator(&headers(&creds)).await.is_ok()
+        self.state
+            .auth
+            .operator(&headers(&creds), "deciding")
+            .await
+            .is_ok()
     }
 
     async fn settings(&self) -> Result<SettingsView, BackendError> {

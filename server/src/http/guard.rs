@@ -124,7 +124,7 @@ pub fn is_deadline(e: &(dyn std::error::Error + 'static)) -> bool {
 pub async fn server_fn_guard(State(s): State<AppState>, req: Request, next: Next) -> Response {
     if req.method() == Method::POST
         && ACTING_SERVER_FNS.contains(&req.uri().path())
-        && let Err(e) = s.auth.operator(req.headers()).await
+        && let Err(e) = s.auth.operator(req.headers(), "this action").await
     {
         return e.into_response();
     }

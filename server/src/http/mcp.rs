@@ -14,7 +14,7 @@ pub async fn post(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    s.auth.operator(&headers).await?;
+    s.auth.operator(&headers, "using the MCP endpoint").await?;
     let text = std::str::from_utf8(&body)
         .map_err(|_| ApiError::BadRequest("the body is not UTF-8".into()))?;
     let server = crate::mcp::McpServer::new(s.sentinel.clone());

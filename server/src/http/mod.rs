@@ -9,6 +9,7 @@ mod error;
 pub mod guard;
 mod mcp;
 mod serve;
+mod slack;
 mod sse;
 pub mod webhooks;
 
@@ -114,6 +115,17 @@ impl Application {
     /// Serves until the process is stopped, expiring stale approvals and pruning old raw
     /// alerts in the background.
     pub async fn run(self) -> Result<(), String> {
+        // Slack, PagerDuty, webhooks, email: off the investigation's path (notify/).
+        let sentinel = &self.state.sentinel;
+        let _notifier = crate::notify::Notifier::start(
+            &sentinel.config,
+            crate::notify::Sources {
+                store: sentinel.store.clone(),
+                events: sentinel.events.clone(),
+                catalogue: sentinel.catalogue.clone(),
+            },
+            &format!("http://{}", self.addr),
+        );
         let days = self.state.sentinel.config.alert_retention_days;
         if days > 0 {
             let store = self.state.sentinel.store.clone();
@@ -173,6 +185,15 @@ pub fn router(state: AppState) -> Router {
         .route("/health", get(api::health))
         .route("/login", get(auth::login))
         .route("/logout", post(auth::logout))
+        .route("/api/me", get(auth::me))
+        .route(
+            "/api/sessions",
+            get(auth::list_sessions).delete(auth::revoke_sessions_of),
+        )
+        .route(
+            "/api/sessions/{id}",
+            axum::routing::delete(auth::revoke_session),
+        )
         .route("/api/scenarios", get(api::list_scenarios))
         .route("/api/scenarios/{id}/fire", post(api::fire_scenario))
         .route("/api/incidents", get(api::list_incidents))
@@ -195,6 +216,7 @@ pub fn router(state: AppState) -> Router {
         .route("/webhooks/grafana", post(webhooks::receive::<webhooks::Grafana>))
         .route("/webhooks/datadog", post(webhooks::receive::<webhooks::Datadog>))
         .route("/webhooks/change", post(webhooks::receive_change))
+        .route("/webhooks/slack/interactions", post(slack::interactions))
         .route("/webhooks/change/github", post(webhooks::receive_github))
         .route("/webhooks/change/argocd", post(webhooks::receive_argocd))
         .leptos_routes_with_context(

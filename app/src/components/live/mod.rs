@@ -4,10 +4,12 @@ mod agent_board;
 mod approval_overlay;
 mod event_feed;
 mod evidence;
+mod notifications;
 mod resolution;
 
 pub use agent_board::*;
 pub use approval_overlay::*;
 pub use event_feed::*;
 pub use evidence::*;
+pub use notifications::*;
 pub use resolution::*;

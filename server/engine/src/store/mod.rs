@@ -31,6 +31,7 @@ mod eval_runs;
 mod events;
 mod incidents;
 mod memories;
+mod notify;
 mod sessions;
 
 pub use alerts::{AlertRow, FingerprintHead, PRUNE_BATCH, ROWS_PER_STATEMENT};
@@ -40,6 +41,8 @@ pub use changes::{ChangeEvent, StoredChanges};
 
 pub use incidents::*;
 pub use memories::*;
+pub use notify::DeadLetter;
+pub use sessions::SessionRow;
 
 use sqlx::SqlitePool;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};

@@ -4,6 +4,16 @@
 use super::*;
 use chrono::{DateTime, Utc};
 
+/// A live browser session as listed to operators (the id is the SHA-256 of the cookie, which
+/// cannot be turned back into the cookie).
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct SessionRow {
+    pub id_hash: String,
+    pub operator: String,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+}
+
 impl Store {
     pub async fn insert_session(
         &self,
@@ -25,24 +35,55 @@ impl Store {
         Ok(())
     }
 
-    /// The operator of a live session opened with the current token.
-    pub async fn session_operator(&self, id_hash: &str, token_tag: &str) -> Result<Option<String>> {
-        Ok(sqlx::query_scalar(
-            "SELECT operator FROM sessions WHERE id_hash = ? AND token_tag = ? AND expires_at > ?",
+    /// The operator and token tag of a live (unexpired) session.
+    pub async fn live_session(&self, id_hash: &str) -> Result<Option<(String, String)>> {
+        Ok(sqlx::query_as(
+            "SELECT operator, token_tag FROM sessions WHERE id_hash = ? AND expires_at > ?",
         )
         .bind(id_hash)
-        .bind(token_tag)
         .bind(ts(Utc::now()))
         .fetch_optional(&self.pool)
         .await?)
     }
 
-    pub async fn delete_session(&self, id_hash: &str) -> Result<()> {
-        sqlx::query("DELETE FROM sessions WHERE id_hash = ?")
+    /// Live sessions, newest first: of one operator, or of everyone.
+    pub async fn list_sessions(&self, operator: Option<&str>) -> Result<Vec<SessionRow>> {
+        let rows: Vec<(String, String, String, String)> = sqlx::query_as(
+            "SELECT id_hash, operator, created_at, expires_at FROM sessions \
+             WHERE expires_at > ?1 AND (?2 IS NULL OR operator = ?2) ORDER BY created_at DESC LIMIT 1000",
+        )
+        .bind(ts(Utc::now()))
+        .bind(operator)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(id_hash, operator, created, expires)| SessionRow {
+                id_hash,
+                operator,
+                created_at: parse_ts(&created),
+                expires_at: parse_ts(&expires),
+            })
+            .collect())
+    }
+
+    /// Ends every session of `operator`; returns how many.
+    pub async fn delete_sessions_of(&self, operator: &str) -> Result<u64> {
+        Ok(sqlx::query("DELETE FROM sessions WHERE operator = ?")
+            .bind(operator)
+            .execute(&self.writer)
+            .await?
+            .rows_affected())
+    }
+
+    /// Ends one session; false if there was none.
+    pub async fn delete_session(&self, id_hash: &str) -> Result<bool> {
+        Ok(sqlx::query("DELETE FROM sessions WHERE id_hash = ?")
             .bind(id_hash)
             .execute(&self.writer)
-            .await?;
-        Ok(())
+            .await?
+            .rows_affected()
+            == 1)
     }
 
     /// Records a signed delivery's id. False if it was seen before (a replay).
