@@ -4,7 +4,8 @@
 #   scripts/setup.sh          build tools (wasm target, wasm-bindgen-cli, wasm-opt)
 #   scripts/setup.sh --test   also Chromium, Playwright, Prometheus, VictoriaMetrics, Alertmanager,
 #                             PostgreSQL, the LLM test server (scripts/setup-llm.sh) and the
-#                             MCP Python SDK (scripts/setup-mcp.sh)
+#                             MCP Python SDK (scripts/setup-mcp.sh) and aiosmtpd
+#                             (scripts/setup-smtp.sh)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -80,5 +81,7 @@ if [[ "${1:-}" == "--test" ]]; then
   scripts/setup-llm.sh >/dev/null
   # 8. The official MCP Python SDK, the client of the MCP tests (server/tests/mcp.rs).
   scripts/setup-mcp.sh >/dev/null
+  # 9. aiosmtpd, the SMTP server the email-notification tests send to (server/tests/notify.rs).
+  scripts/setup-smtp.sh >/dev/null
 fi
 say "tools ready"

@@ -662,15 +662,15 @@ signing_secret = "{SLACK_SECRET}"
     // Nothing was decided by any of those.
     assert_eq!(app.incident(&id).await["status"], "awaiting_approval");
 
-    // Alice on Slack and the shared operator token on the dashboard decide at once: exactly
-    // one wins, the other is told it was already decided.
-    let (body, ts) = click_body("U0ALICE", &id, true, &respond);
+    // Alice rejects on Slack while the shared operator token approves on the dashboard:
+    // exactly one wins, the other is told it was already decided.
+    let (body, ts) = click_body("U0ALICE", &id, false, &respond);
     let sig = slack_sign(SLACK_SECRET, ts, &body);
     let dash = app
         .http
         .post(format!("{}/api/incidents/{id}/approval", app.base))
         .bearer_auth("test-operator-token")
-        .json(&json!({ "decision": "reject", "comment": "not this one" }))
+        .json(&json!({ "decision": "approve" }))
         .send();
     let ((st, v), dash) = tokio::join!(app.slack(&body, ts, &sig), dash);
     let dash = dash.unwrap();
@@ -685,7 +685,7 @@ signing_secret = "{SLACK_SECRET}"
     if !dash_won {
         assert_eq!(dash.status(), 409);
     }
-    let end = if slack_won { "resolved" } else { "escalated" };
+    let end = if slack_won { "escalated" } else { "resolved" };
     let done = app.wait_status(&id, end).await;
     let by = done["remediation"]["decided_by"].as_str().unwrap();
     assert_eq!(
@@ -696,9 +696,25 @@ signing_secret = "{SLACK_SECRET}"
             "operator (api token)"
         }
     );
+    if slack_won {
+        assert_eq!(done["remediation"]["approval"], "rejected", "{done}");
+        assert_eq!(done["remediation"]["decision_comment"], "rejected from Slack");
+    }
     // The same signed request again is a replay.
     let (st, v) = app.slack(&body, ts, &sig).await;
     assert_eq!(st, 409, "{v}");
+
+    // Rejecting from Slack, uncontested.
+    let id2 = app.fire(ALICE, "bad_deploy_01").await;
+    app.wait_status(&id2, "awaiting_approval").await;
+    let (st, v) = app.click("U0ALICE", &id2, false, &respond).await;
+    assert_eq!((st, v["decided"].clone()), (200, json!(true)), "{v}");
+    let done = app.wait_status(&id2, "escalated").await;
+    assert_eq!(done["remediation"]["approval"], "rejected", "{done}");
+    assert_eq!(done["remediation"]["decided_by"], "alice");
+    // A click on an incident with nothing pending any more is answered, not applied.
+    let (st, v) = app.click("U0ALICE", &id2, true, &respond).await;
+    assert_eq!((st, v["decided"].clone()), (200, json!(false)), "{v}");
 }
 
 #[tokio::test]
