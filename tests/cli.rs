@@ -158,3 +158,57 @@ fn bad_input_is_a_clear_error_not_a_panic() {
         .unwrap();
     assert!(!out.status.success());
 }
+
+#[test]
+fn postmortem_prints_the_draft_of_a_finished_incident() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = sentinel(dir.path())
+        .args(["run", "bad_deploy_01", "--auto-approve", "--json"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let run: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let id = run["incident_id"].as_str().unwrap();
+    let out = sentinel(dir.path())
+        .args(["postmortem", id])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let md = String::from_utf8(out.stdout).unwrap();
+    assert!(md.starts_with("# Postmortem (draft): "), "{md}");
+    for section in [
+        "## Summary",
+        "## Impact",
+        "## Timeline (UTC)",
+        "## Root cause",
+        "## What helped",
+        "## What hurt",
+        "## Action items",
+    ] {
+        assert!(md.contains(section), "{section} missing:\n{md}");
+    }
+    // The decision and the suspect deploy the run found are in it.
+    let culprit = run["diagnosis"]["suspect_deploy"].as_str().unwrap();
+    assert!(md.contains(culprit), "{culprit} not named:\n{md}");
+    assert!(md.contains("approved by"), "{md}");
+    assert!(md.contains("- [ ] "), "no action items:\n{md}");
+    // An unknown incident is an error naming the argument.
+    let out = sentinel(dir.path())
+        .args(["postmortem", "inc-nope"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("incident_id") && err.contains("inc-nope"),
+        "{err}"
+    );
+}

@@ -50,6 +50,11 @@ pub enum Command {
     /// MCP server on stdio (one JSON-RPC message per line): Sentinel's read tools for an MCP
     /// client. Logs go to stderr.
     Mcp,
+    /// Print an incident's postmortem draft (Markdown) from the database.
+    Postmortem {
+        /// The incident id (`inc-…`, as listed by the dashboard or `GET /api/incidents`).
+        incident_id: String,
+    },
 }
 
 pub fn main() -> ExitCode {
@@ -98,6 +103,25 @@ async fn dispatch(cli: Cli) -> Result<ExitCode, String> {
     let config = Config::load(&crate::config::Env::from_process(), cli.config.as_deref())
         .map_err(|e| e.to_string())?;
     match cli.command {
+        Command::Postmortem { incident_id } => {
+            let store = crate::store::Store::connect(&config.database_url)
+                .await
+                .map_err(|e| e.to_string())?;
+            match crate::service::postmortem_draft(&store, incident_id.trim())
+                .await
+                .map_err(|e| e.to_string())?
+            {
+                Some(text) => {
+                    print!("{text}");
+                    Ok(ExitCode::SUCCESS)
+                }
+                None => Err(format!(
+                    "incident_id: no incident {:?} in {}",
+                    incident_id,
+                    crate::redact::url(&config.database_url)
+                )),
+            }
+        }
         Command::Scenarios => {
             let scenarios = crate::scenario::load_scenario_dir(&config.scenarios_dir)
                 .map_err(|e| e.to_string())?;

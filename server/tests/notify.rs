@@ -572,6 +572,56 @@ to = ["oncall@example.test"]
         assert!(!all.contains(secret), "{secret} on the timeline");
     }
 
+    // The postmortem draft: served as Markdown, naming who decided, kept with the memory.
+    let r = app
+        .http
+        .get(format!("{}/api/incidents/{id}/postmortem", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(
+        r.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/markdown")
+    );
+    let md = r.text().await.unwrap();
+    assert!(md.contains("**approved by alice**"), "{md}");
+    assert!(
+        md.contains("## Root cause") && md.contains("## Action items"),
+        "{md}"
+    );
+    assert!(md.contains("notified slack (#incidents): sent"), "{md}");
+    let db = app._dir.path().join("test.db");
+    let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", db.display()))
+        .await
+        .unwrap();
+    let mut kept = None;
+    for _ in 0..100 {
+        kept = sqlx::query_scalar::<_, Option<String>>(
+            "SELECT postmortem FROM memories WHERE incident_id = ?",
+        )
+        .bind(&id)
+        .fetch_optional(&pool)
+        .await
+        .unwrap()
+        .flatten();
+        if kept.is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let kept = kept.expect("the memory entry keeps the postmortem");
+    assert!(kept.starts_with("# Postmortem (draft)"), "{kept}");
+    let r = app
+        .http
+        .get(format!("{}/api/incidents/inc-nope/postmortem", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
+
     // The incident page shows who decided and where each notification went.
     let page = app
         .http
@@ -698,7 +748,10 @@ signing_secret = "{SLACK_SECRET}"
     );
     if slack_won {
         assert_eq!(done["remediation"]["approval"], "rejected", "{done}");
-        assert_eq!(done["remediation"]["decision_comment"], "rejected from Slack");
+        assert_eq!(
+            done["remediation"]["decision_comment"],
+            "rejected from Slack"
+        );
     }
     // The same signed request again is a replay.
     let (st, v) = app.slack(&body, ts, &sig).await;

@@ -4,7 +4,7 @@
 use crate::api::incidents::get_incident_view;
 use crate::components::common::{SeverityBadge, StatusBadge, fmt_time};
 use crate::components::live::{
-    AgentBoard, EventFeed, Hypotheses, IncidentChanges, Notifications, Resolution,
+    AgentBoard, EventFeed, Hypotheses, IncidentChanges, Notifications, Postmortem, Resolution,
 };
 use crate::live::state::LiveState;
 use leptos::prelude::*;
@@ -47,6 +47,7 @@ pub fn IncidentPage() -> impl IntoView {
                             <Hypotheses report=d.report.clone()/>
                             <IncidentChanges report=d.report.clone() events=events.clone() fired_at=d.alert.fired_at/>
                             <Notifications events=events.clone()/>
+                            <Postmortem detail=d.clone() events=events.clone()/>
                             <section class="panel replay" data-testid="replay">
                                 <h3>"Replay"</h3>
                                 <div class="replay-controls">

@@ -39,6 +39,24 @@ pub enum ServiceError {
     Panicked(String),
 }
 
+/// The postmortem draft of an incident from its stored record and event log (None: no such
+/// incident). A free function over the store, so `sentinel postmortem` needs no running
+/// service.
+pub async fn postmortem_draft(store: &Store, id: &str) -> Result<Option<String>, ServiceError> {
+    let Some(rec) = store.get_incident(id).await? else {
+        return Ok(None);
+    };
+    let pending = store.pending_approval(id).await?.map(|a| a.request);
+    let events = store.events_after(Some(id), 0, 100_000).await?;
+    let detail = IncidentDetail {
+        summary: rec.summary(),
+        alert: rec.alert.clone(),
+        report: rec.report.clone(),
+        pending_approval: pending,
+    };
+    Ok(Some(sentinel_model::postmortem(&detail, &events)))
+}
+
 #[derive(Clone)]
 pub struct Sentinel {
     pub config: Config,

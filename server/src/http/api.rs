@@ -135,6 +135,32 @@ pub async fn decide(
     ))
 }
 
+/// `GET /api/incidents/:id/postmortem`: the postmortem draft as Markdown.
+pub async fn postmortem(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<impl IntoResponse, ApiError> {
+    let text = crate::service::postmortem_draft(&s.sentinel.store, &id)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("incident {id}")))?;
+    Ok((
+        [
+            (
+                axum::http::header::CONTENT_TYPE,
+                "text/markdown; charset=utf-8".to_string(),
+            ),
+            (
+                axum::http::header::CONTENT_DISPOSITION,
+                format!(
+                    "inline; filename=\"postmortem-{}.md\"",
+                    id.replace(|c: char| !c.is_ascii_alphanumeric() && c != '-', "")
+                ),
+            ),
+        ],
+        text,
+    ))
+}
+
 pub async fn eval_report(State(s): State<AppState>) -> Result<Json<EvalReport>, ApiError> {
     let runs = s.sentinel.store.eval_runs(1).await?;
     runs.into_iter()

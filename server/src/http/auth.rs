@@ -321,7 +321,8 @@ impl OperatorAuth {
             return Ok(p);
         }
         Err(ApiError::Unauthorized(
-            "this needs an operator token: log in at /login?token=… or send Authorization: Bearer".into(),
+            "this needs an operator token: log in at /login?token=… or send Authorization: Bearer"
+                .into(),
         ))
     }
 

@@ -200,6 +200,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/changes", get(api::list_changes))
         .route("/api/incidents/{id}", get(api::get_incident))
         .route("/api/incidents/{id}/approval", post(api::decide))
+        .route("/api/incidents/{id}/postmortem", get(api::postmortem))
         .route("/api/incidents/{id}/events", get(sse::incident_events))
         .route("/api/events", get(sse::all_events))
         .route("/api/eval-report", get(api::eval_report))

@@ -5,6 +5,7 @@ mod approval_overlay;
 mod event_feed;
 mod evidence;
 mod notifications;
+mod postmortem;
 mod resolution;
 
 pub use agent_board::*;
@@ -12,4 +13,5 @@ pub use approval_overlay::*;
 pub use event_feed::*;
 pub use evidence::*;
 pub use notifications::*;
+pub use postmortem::*;
 pub use resolution::*;

@@ -263,6 +263,21 @@ impl Runner {
         };
         if let Err(e) = memory.remember(record).await {
             tracing::warn!(incident = id, error = %e, "could not write episodic memory");
+            return;
+        }
+        // The postmortem draft goes with the entry, from the whole (flushed) trajectory.
+        if self.events.flush().await.is_ok() {
+            match crate::service::postmortem_draft(&self.store, id).await {
+                Ok(Some(text)) => {
+                    if let Err(e) = self.store.set_memory_postmortem(id, &text).await {
+                        tracing::warn!(incident = id, error = %e, "could not keep the postmortem draft");
+                    }
+                }
+                Ok(None) => {}
+                Err(e) => {
+                    tracing::warn!(incident = id, error = %e, "could not draft the postmortem")
+                }
+            }
         }
     }
 }

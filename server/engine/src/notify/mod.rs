@@ -342,11 +342,7 @@ impl Notifier {
 }
 
 /// Reads the log from the cursor and hands notices to the channel workers.
-async fn dispatch(
-    src: Sources,
-    workers: Vec<Worker>,
-    base: String,
-) {
+async fn dispatch(src: Sources, workers: Vec<Worker>, base: String) {
     let mut live = src.events.subscribe();
     let mut cursor = loop {
         match src.store.notify_cursor(CURSOR).await {

@@ -90,6 +90,30 @@ impl Store {
             .collect())
     }
 
+    /// Keeps the postmortem draft with an incident's memory entry (false: no entry).
+    pub async fn set_memory_postmortem(&self, incident_id: &str, text: &str) -> Result<bool> {
+        Ok(
+            sqlx::query("UPDATE memories SET postmortem = ? WHERE incident_id = ?")
+                .bind(text)
+                .bind(incident_id)
+                .execute(&self.writer)
+                .await?
+                .rows_affected()
+                > 0,
+        )
+    }
+
+    /// The postmortem draft kept with an incident's memory entry.
+    pub async fn memory_postmortem(&self, incident_id: &str) -> Result<Option<String>> {
+        Ok(sqlx::query_scalar::<_, Option<String>>(
+            "SELECT postmortem FROM memories WHERE incident_id = ? ORDER BY id DESC LIMIT 1",
+        )
+        .bind(incident_id)
+        .fetch_optional(&self.pool)
+        .await?
+        .flatten())
+    }
+
     pub async fn count_memories(&self) -> Result<i64> {
         Ok(sqlx::query("SELECT COUNT(*) FROM memories")
             .fetch_one(&self.pool)
