@@ -47,3 +47,39 @@ test('a change posted to /webhooks/change appears in the changes list', async ({
   await expect(page.getByTestId('change-row')).toHaveCount(1);
   await expect(page.getByTestId('change-row')).toContainText('read_timeout_ms');
 });
+
+test('the incident page charts the metrics with markers and offers the postmortem draft', async ({ page, request }) => {
+  const fired = await request.post('/api/scenarios/bad_deploy_01/fire', { headers: { Authorization: `Bearer ${TOKEN}` } });
+  expect(fired.status()).toBe(202);
+  const { incident_id } = await fired.json();
+  await expect.poll(async () => (await (await request.get(`/api/incidents/${incident_id}`)).json()).status, { timeout: 30_000 })
+    .toBe('awaiting_approval');
+  const ok = await request.post(`/api/incidents/${incident_id}/approval`, {
+    data: { decision: 'approve', comment: 'e2e charts' },
+    headers: { Authorization: `Bearer ${TOKEN}` },
+  });
+  expect(ok.status()).toBe(200);
+  await page.goto(`/incidents/${incident_id}`);
+  // Every series the agents read is a chart; the deploy the diagnosis blames is a marker on it,
+  // as are the first error and the alert; hovering shows values.
+  const charts = page.getByTestId('metric-chart');
+  expect(await charts.count()).toBeGreaterThanOrEqual(1);
+  const culprit = page.locator('[data-testid="chart-marker"].culprit');
+  expect(await culprit.count()).toBeGreaterThanOrEqual(1);
+  await expect(culprit.first().locator('title')).toContainText('deploy-gw-4812');
+  expect(await page.locator('[data-testid="chart-marker"][data-kind="alert"]').count()).toBeGreaterThanOrEqual(1);
+  await expect(charts.first().locator('circle.point title').first()).toContainText('—');
+  // Who decided, by name.
+  await expect(page.getByTestId('decided-by').first()).toHaveText('operator (api token)');
+  // The postmortem draft downloads as Markdown.
+  const [download] = await Promise.all([
+    page.waitForEvent('download'),
+    page.getByTestId('postmortem-download').click(),
+  ]);
+  expect(download.suggestedFilename()).toBe(`postmortem-${incident_id}.md`);
+  const path = await download.path();
+  const text = require('fs').readFileSync(path, 'utf8');
+  expect(text).toContain('# Postmortem (draft)');
+  expect(text).toContain('deploy-gw-4812');
+  expect(text).toContain('approved by operator (api token)');
+});

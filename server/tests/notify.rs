@@ -642,6 +642,20 @@ to = ["oncall@example.test"]
         page.contains("#incidents"),
         "the Slack channel is not named"
     );
+    assert!(
+        page.contains("data-testid=\"postmortem-download\""),
+        "no postmortem download"
+    );
+    // The series the agents read are charted, with the suspect deploy and the alert marked.
+    assert!(page.contains("data-testid=\"metric-chart\""), "no chart");
+    assert!(
+        page.contains("class=\"marker change culprit\""),
+        "the suspect deploy is not marked"
+    );
+    assert!(
+        page.contains("data-kind=\"alert\""),
+        "the alert is not marked"
+    );
 }
 
 #[tokio::test]

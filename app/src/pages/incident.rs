@@ -4,7 +4,8 @@
 use crate::api::incidents::get_incident_view;
 use crate::components::common::{SeverityBadge, StatusBadge, fmt_time};
 use crate::components::live::{
-    AgentBoard, EventFeed, Hypotheses, IncidentChanges, Notifications, Postmortem, Resolution,
+    AgentBoard, EventFeed, Hypotheses, IncidentChanges, MetricCharts, Notifications, Postmortem,
+    Resolution,
 };
 use crate::live::state::LiveState;
 use leptos::prelude::*;
@@ -44,6 +45,7 @@ pub fn IncidentPage() -> impl IntoView {
                                 </div>
                             </section>
                             <Resolution report=d.report.clone()/>
+                            <MetricCharts report=d.report.clone() events=events.clone() fired_at=d.alert.fired_at/>
                             <Hypotheses report=d.report.clone()/>
                             <IncidentChanges report=d.report.clone() events=events.clone() fired_at=d.alert.fired_at/>
                             <Notifications events=events.clone()/>

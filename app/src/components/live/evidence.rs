@@ -46,16 +46,20 @@ pub fn Hypotheses(report: RunReport) -> impl IntoView {
 
 /// One deploy or change the agents listed, or a moment of the incident.
 #[derive(Debug, Clone, PartialEq)]
-struct Mark {
-    ts: DateTime<Utc>,
-    label: String,
-    detail: String,
-    kind: &'static str,
+pub(crate) struct Mark {
+    pub(crate) ts: DateTime<Utc>,
+    pub(crate) label: String,
+    pub(crate) detail: String,
+    pub(crate) kind: &'static str,
 }
 
 /// The deploys and changes from the trajectory's `list_recent_deploys` / `list_changes`
 /// results, with the first error and the alert, in time order.
-fn marks(report: &RunReport, events: &[RunEvent], fired_at: Option<DateTime<Utc>>) -> Vec<Mark> {
+pub(crate) fn marks(
+    report: &RunReport,
+    events: &[RunEvent],
+    fired_at: Option<DateTime<Utc>>,
+) -> Vec<Mark> {
     let mut out: Vec<Mark> = Vec::new();
     let mut seen = std::collections::BTreeSet::new();
     for e in events {

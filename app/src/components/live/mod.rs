@@ -2,6 +2,7 @@
 
 mod agent_board;
 mod approval_overlay;
+mod charts;
 mod event_feed;
 mod evidence;
 mod notifications;
@@ -10,6 +11,7 @@ mod resolution;
 
 pub use agent_board::*;
 pub use approval_overlay::*;
+pub use charts::MetricCharts;
 pub use event_feed::*;
 pub use evidence::*;
 pub use notifications::*;
