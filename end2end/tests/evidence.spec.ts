@@ -69,6 +69,14 @@ test('the incident page charts the metrics with markers and offers the postmorte
   await expect(culprit.first().locator('title')).toContainText('deploy-gw-4812');
   expect(await page.locator('[data-testid="chart-marker"][data-kind="alert"]').count()).toBeGreaterThanOrEqual(1);
   await expect(charts.first().locator('circle.point title').first()).toContainText('—');
+  if (process.env.SENTINEL_SCREENSHOT_INCIDENT) {
+    await page.setViewportSize({ width: 1440, height: 1400 });
+    await charts.first().scrollIntoViewIfNeeded();
+    await page.getByTestId('metric-charts').screenshot({ path: process.env.SENTINEL_SCREENSHOT_INCIDENT });
+  }
+  // The log signatures the analyst read, with a sample line.
+  expect(await page.getByTestId('log-signature').count()).toBeGreaterThanOrEqual(1);
+  await expect(page.getByTestId('log-signatures')).toContainText('AuthMiddleware');
   // Who decided, by name.
   await expect(page.getByTestId('decided-by').first()).toHaveText('operator (api token)');
   // The postmortem draft downloads as Markdown.

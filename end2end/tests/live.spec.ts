@@ -149,3 +149,18 @@ test('settings show models per role and key presence, never a key', async ({ pag
   await expect(page.getByTestId('settings')).toContainText('builtin/sentinel-engine');
   await expect(page.getByTestId('provider-row').filter({ hasText: 'anthropic' })).toContainText('ANTHROPIC_API_KEY');
 });
+
+test('an alert arriving on a webhook appears live on an open dashboard', async ({ page, request }) => {
+  await page.goto('/');
+  await expect(page.getByTestId('hydrated')).toHaveAttribute('data-hydrated', 'true');
+  // A real sender's alert, not a fired scenario: a service no scenario uses.
+  const service = `e2e-webhook-${Date.now()}`;
+  const res = await request.post('/webhooks/alert', {
+    data: { source: 'grafana', service, metric: 'error_rate', threshold: 0.05, current_value: 0.4, severity: 'critical' },
+  });
+  expect(res.status()).toBe(202);
+  const { incident_id } = await res.json();
+  // The open page switches to it without a reload, and its agents run on screen.
+  await expect(page.getByTestId('incident-id')).toHaveText(incident_id);
+  await expect(page.getByTestId('card-triage')).toHaveAttribute('data-status', 'done');
+});

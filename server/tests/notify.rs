@@ -656,6 +656,10 @@ to = ["oncall@example.test"]
         page.contains("data-kind=\"alert\""),
         "the alert is not marked"
     );
+    assert!(
+        page.contains("data-testid=\"log-signature\""),
+        "no log signatures"
+    );
 }
 
 #[tokio::test]

@@ -4,8 +4,8 @@
 use crate::api::incidents::get_incident_view;
 use crate::components::common::{SeverityBadge, StatusBadge, fmt_time};
 use crate::components::live::{
-    AgentBoard, EventFeed, Hypotheses, IncidentChanges, MetricCharts, Notifications, Postmortem,
-    Resolution,
+    AgentBoard, EventFeed, Hypotheses, IncidentChanges, LogSignatures, MetricCharts, Notifications,
+    Postmortem, Resolution,
 };
 use crate::live::state::LiveState;
 use leptos::prelude::*;
@@ -47,6 +47,7 @@ pub fn IncidentPage() -> impl IntoView {
                             <Resolution report=d.report.clone()/>
                             <MetricCharts report=d.report.clone() events=events.clone() fired_at=d.alert.fired_at/>
                             <Hypotheses report=d.report.clone()/>
+                            <LogSignatures events=events.clone()/>
                             <IncidentChanges report=d.report.clone() events=events.clone() fired_at=d.alert.fired_at/>
                             <Notifications events=events.clone()/>
                             <Postmortem detail=d.clone() events=events.clone()/>

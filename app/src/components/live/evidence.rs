@@ -168,3 +168,108 @@ pub fn IncidentChanges(
         }
     })
 }
+
+/// One kind of log line the log analyst read, merged over its `fetch_logs` calls.
+#[derive(Debug, Clone, PartialEq)]
+struct Signature {
+    example: String,
+    count: u64,
+    level: String,
+    services: Vec<String>,
+    first: Option<DateTime<Utc>>,
+    last: Option<DateTime<Utc>>,
+}
+
+fn signatures(events: &[RunEvent]) -> Vec<Signature> {
+    let mut out: Vec<Signature> = Vec::new();
+    let ts = |v: Option<&serde_json::Value>| {
+        v.and_then(|v| v.as_str())
+            .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
+            .map(|t| t.with_timezone(&Utc))
+    };
+    for e in events {
+        let RunEventKind::ToolResult {
+            tool,
+            ok: true,
+            result,
+            ..
+        } = &e.kind
+        else {
+            continue;
+        };
+        if tool != "fetch_logs" {
+            continue;
+        }
+        for s in result
+            .get("signatures")
+            .and_then(|v| v.as_array())
+            .into_iter()
+            .flatten()
+        {
+            let example = s
+                .get("example")
+                .and_then(|v| v.as_str())
+                .unwrap_or_default()
+                .to_string();
+            if example.is_empty() {
+                continue;
+            }
+            let sig = Signature {
+                count: s.get("count").and_then(|v| v.as_u64()).unwrap_or(0),
+                level: s
+                    .get("level")
+                    .and_then(|v| v.as_str())
+                    .unwrap_or_default()
+                    .to_string(),
+                services: s
+                    .get("services")
+                    .and_then(|v| v.as_array())
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|v| v.as_str().map(String::from))
+                    .collect(),
+                first: ts(s.get("first_seen")),
+                last: ts(s.get("last_seen")),
+                example,
+            };
+            // The same kind read twice (two calls over overlapping windows): keep the fuller.
+            match out.iter_mut().find(|o| o.example == sig.example) {
+                Some(o) if o.count < sig.count => *o = sig,
+                Some(_) => {}
+                None => out.push(sig),
+            }
+        }
+    }
+    out.sort_by(|a, b| b.count.cmp(&a.count));
+    out.truncate(15);
+    out
+}
+
+/// The log signatures the log analyst read: count, level, services, first and last seen, one
+/// sample line (absent when no logs were read).
+#[component]
+pub fn LogSignatures(events: Vec<RunEvent>) -> impl IntoView {
+    let list = signatures(&events);
+    (!list.is_empty()).then(|| {
+        view! {
+            <section class="panel" data-testid="log-signatures">
+                <h3>"Log signatures"</h3>
+                <table class="table signatures">
+                    <thead><tr><th>"Count"</th><th>"Level"</th><th>"Services"</th><th>"First seen"</th><th>"Last seen"</th><th>"Sample"</th></tr></thead>
+                    <tbody>
+                        {list.into_iter().map(|s| view! {
+                            <tr data-testid="log-signature">
+                                <td>{s.count}</td>
+                                <td>{s.level}</td>
+                                <td>{s.services.join(", ")}</td>
+                                <td>{s.first.map(fmt_time).unwrap_or_default()}</td>
+                                <td>{s.last.map(fmt_time).unwrap_or_default()}</td>
+                                <td class="mono">{s.example}</td>
+                            </tr>
+                        }).collect_view()}
+                    </tbody>
+                </table>
+            </section>
+        }
+    })
+}
