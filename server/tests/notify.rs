@@ -430,7 +430,19 @@ to = ["oncall@example.test"]
         })
     })
     .await;
-    let posts = rx.all("/slack/api/chat.postMessage");
+    // Each update is followed by its thread reply.
+    let posts = until("the thread reply of the approval update", || {
+        let p = rx.all("/slack/api/chat.postMessage");
+        p.iter()
+            .any(|g| {
+                g.json()["thread_ts"] == "1733150000.000100"
+                    && g.json()["text"]
+                        .as_str()
+                        .is_some_and(|t| t.starts_with("Approval needed"))
+            })
+            .then_some(p)
+    })
+    .await;
     let first: Vec<_> = posts
         .iter()
         .filter(|g| g.json()["thread_ts"].is_null())
