@@ -240,7 +240,7 @@ fn signatures(events: &[RunEvent]) -> Vec<Signature> {
             }
         }
     }
-    out.sort_by(|a, b| b.count.cmp(&a.count));
+    out.sort_by_key(|s| std::cmp::Reverse(s.count));
     out.truncate(15);
     out
 }
