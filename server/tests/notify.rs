@@ -191,7 +191,17 @@ struct App {
 }
 
 async fn start(toml: &str, approval_timeout: Duration) -> App {
-    let dir = tempfile::tempdir().unwrap();
+    let (app, _) = start_in(tempfile::tempdir().unwrap(), toml, approval_timeout).await;
+    app
+}
+
+/// Starts a server on the database in `dir`; the handle stops it (its notification readers
+/// with it) when aborted.
+async fn start_in(
+    dir: tempfile::TempDir,
+    toml: &str,
+    approval_timeout: Duration,
+) -> (App, tokio::task::JoinHandle<Result<(), String>>) {
     let mut cfg = common::test_config(dir.path());
     cfg.file = FileConfig::parse(Path::new("sentinel.toml"), toml).unwrap();
     cfg.approval_timeout = approval_timeout;
@@ -200,15 +210,18 @@ async fn start(toml: &str, approval_timeout: Duration) -> App {
         .await
         .unwrap();
     let base = format!("http://{}", app.addr);
-    tokio::spawn(app.run());
-    App {
-        _dir: dir,
-        base,
-        http: reqwest::Client::builder()
-            .timeout(Duration::from_secs(30))
-            .build()
-            .unwrap(),
-    }
+    let handle = tokio::spawn(app.run());
+    (
+        App {
+            _dir: dir,
+            base,
+            http: reqwest::Client::builder()
+                .timeout(Duration::from_secs(30))
+                .build()
+                .unwrap(),
+        },
+        handle,
+    )
 }
 
 fn operators() -> String {
@@ -542,6 +555,29 @@ to = ["oncall@example.test"]
         .json();
     assert_eq!(decided["decision"]["by"], "alice");
     assert_eq!(decided["decision"]["outcome"], "approved");
+    // Once decided, the message loses its buttons.
+    until("a final update without buttons", || {
+        rx.all("/slack/api/chat.update")
+            .last()
+            .filter(|g| {
+                g.json()["text"]
+                    .as_str()
+                    .is_some_and(|t| t.starts_with("Resolved on"))
+                    && !g.json()["blocks"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .any(|b| b["type"] == "actions")
+            })
+            .map(|_| ())
+    })
+    .await;
+    let tops = rx
+        .all("/slack/api/chat.postMessage")
+        .iter()
+        .filter(|g| g.json()["thread_ts"].is_null())
+        .count();
+    assert_eq!(tops, 1, "still one top-level message after every update");
     until("the resolution email", || {
         mails(&smtp).into_iter().find(|m| m.contains("Resolved on"))
     })
@@ -681,6 +717,8 @@ async fn slack_callbacks_are_verified_mapped_and_race_the_dashboard_fairly() {
         r#"{ops}
 [notify.slack]
 signing_secret = "{SLACK_SECRET}"
+# Slack's own response_url host is allowed over https; this receiver stands in for it.
+api_url = "{rbase}/slack/api"
 "#,
         ops = operators()
     );
@@ -713,6 +751,17 @@ signing_secret = "{SLACK_SECRET}"
         told.json()["text"].as_str().unwrap().contains("not mapped"),
         "{:?}",
         told.json()
+    );
+    // A response_url anywhere but Slack (here: another port) is never called.
+    let (other, other_base) = start_receiver().await;
+    let (st, _) = app
+        .click("U0EVE", &id, true, &format!("{other_base}/respond"))
+        .await;
+    assert_eq!(st, 403);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(
+        other.all("/respond").is_empty(),
+        "a foreign response_url was called"
     );
     // A viewer may not decide.
     let (st, v) = app.click("U0BOB", &id, true, &respond).await;
@@ -945,8 +994,30 @@ edge = "edge-routing-key-00000000000000"
         page["links"][0]["href"],
         format!("{}/incidents/{id}", app.base)
     );
-    // The escalation that follows folds into the same page (no second trigger).
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    // The escalation that follows folds into the same page (no second trigger): once the
+    // PagerDuty reader's cursor is past the escalation, still one request.
+    let db = app._dir.path().join("test.db");
+    let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", db.display()))
+        .await
+        .unwrap();
+    let escalated: i64 = sqlx::query_scalar(
+        "SELECT MAX(seq) FROM events WHERE incident_id = ? AND payload_json LIKE '%\"incident_escalated\"%'",
+    )
+    .bind(&id)
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    for _ in 0..200 {
+        let at: i64 =
+            sqlx::query_scalar("SELECT seq FROM notify_cursor WHERE name = 'notify:pagerduty'")
+                .fetch_one(&pool)
+                .await
+                .unwrap();
+        if at >= escalated {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
     assert_eq!(rx.all("/pagerduty/v2/enqueue").len(), 1);
 
     // A real alert from Alertmanager (payment-service, team payments: the default key) pages
@@ -1115,4 +1186,73 @@ async fn named_operators_have_their_own_sessions_roles_and_records() {
     let id = app.fire(ALICE, "bad_deploy_01").await;
     let v = app.incident(&id).await;
     assert_eq!(v["alert"]["annotations"]["fired_by"], "alice", "{v}");
+}
+
+#[tokio::test]
+async fn a_restart_neither_repeats_nor_skips_a_notification() {
+    let (rx, rbase) = start_receiver().await;
+    let toml = format!(
+        r#"{ops}
+[notify.webhook]
+url = "{rbase}/hook"
+secret = "{HOOK_SECRET}"
+"#,
+        ops = operators()
+    );
+    let (app, server) = start_in(
+        tempfile::tempdir().unwrap(),
+        &toml,
+        Duration::from_secs(900),
+    )
+    .await;
+    let id = app.fire(ALICE, "bad_deploy_01").await;
+    app.wait_status(&id, "awaiting_approval").await;
+    until("the awaiting-approval webhook", || {
+        rx.all("/hook")
+            .iter()
+            .any(|h| h.json()["event"] == "incident.awaiting_approval")
+            .then_some(())
+    })
+    .await;
+    // Stop the server (its readers with it) and start another on the same database.
+    server.abort();
+    let _ = server.await;
+    let App { _dir: dir, .. } = app;
+    let (app, _server) = start_in(dir, &toml, Duration::from_secs(900)).await;
+    let r = app
+        .http
+        .post(format!("{}/api/incidents/{id}/approval", app.base))
+        .bearer_auth(ALICE)
+        .json(&json!({ "decision": "approve" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    app.wait_status(&id, "resolved").await;
+    until("the resolved webhook", || {
+        rx.all("/hook")
+            .iter()
+            .any(|h| h.json()["event"] == "incident.resolved")
+            .then_some(())
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let events: Vec<String> = rx
+        .all("/hook")
+        .iter()
+        .filter(|h| h.json()["incident"]["incident_id"] == id.as_str())
+        .map(|h| h.json()["event"].as_str().unwrap().to_string())
+        .collect();
+    for e in [
+        "incident.opened",
+        "incident.awaiting_approval",
+        "incident.decided",
+        "incident.resolved",
+    ] {
+        assert_eq!(
+            events.iter().filter(|x| *x == e).count(),
+            1,
+            "{e} once across the restart: {events:?}"
+        );
+    }
 }

@@ -794,14 +794,41 @@ impl FileConfig {
             }
         }
         let mut names = std::collections::BTreeSet::new();
+        let mut tokens = std::collections::BTreeSet::new();
+        let mut slack_users = std::collections::BTreeSet::new();
         for (i, o) in self.operators.iter().enumerate() {
-            if o.name.trim().is_empty() {
+            let name = o.name.trim();
+            if name.is_empty() {
                 return bad(&format!("operators[{i}].name"), "must not be empty");
             }
-            if !names.insert(o.name.as_str()) {
+            if name.starts_with("operator (") || name.starts_with("sentinel (") {
+                return bad(
+                    &format!("operators[{i}].name"),
+                    "names starting with \"operator (\" or \"sentinel (\" are reserved",
+                );
+            }
+            if !names.insert(name.to_string()) {
                 return bad(
                     &format!("operators[{i}].name"),
                     "two operators have this name",
+                );
+            }
+            if !tokens.insert(o.token.expose().trim().to_string()) {
+                return bad(
+                    &format!("operators[{i}].token"),
+                    "two operators have the same token",
+                );
+            }
+            if let Some(u) = o
+                .slack_user
+                .as_deref()
+                .map(str::trim)
+                .filter(|u| !u.is_empty())
+                && !slack_users.insert(u.to_string())
+            {
+                return bad(
+                    &format!("operators[{i}].slack_user"),
+                    "two operators have this Slack user",
                 );
             }
             if o.token.expose().len() < 16 {
@@ -873,7 +900,8 @@ impl FileConfig {
         if let Some(w) = &self.notify.webhook {
             out.push((
                 "notify.webhook.url".into(),
-                crate::redact::url(w.url.expose()),
+                // The host only: the path of a webhook URL is often its secret.
+                format!("[set] ({})", crate::notify::host_of(w.url.expose())),
             ));
             out.push(("notify.webhook.secret".into(), set(&w.secret)));
         }
@@ -991,6 +1019,12 @@ impl NotifyConfig {
             }
             if e.password.is_some() && e.username.is_none() {
                 return bad("notify.email.username", "required with password");
+            }
+            if e.password.is_some() && e.tls == SmtpTls::None {
+                return bad(
+                    "notify.email.tls",
+                    "a password is never sent over an unencrypted connection; use starttls or tls",
+                );
             }
             events_ok("notify.email.events", &e.events)?;
         }
@@ -1271,6 +1305,26 @@ secret = "whsec"
                 "notify.webhook.events[0]",
             ),
             ("[notify.pagerduty]\n", "notify.pagerduty.routing_key"),
+            (
+                "[[operators]]\nname = \"operator (api token)\"\ntoken = \"0123456789abcdef\"\nrole = \"admin\"\n",
+                "operators[0].name",
+            ),
+            (
+                "[[operators]]\nname = \"a\"\ntoken = \"0123456789abcdef\"\nrole = \"admin\"\n[[operators]]\nname = \" a \"\ntoken = \"0123456789abcdeg\"\nrole = \"viewer\"\n",
+                "operators[1].name",
+            ),
+            (
+                "[[operators]]\nname = \"a\"\ntoken = \"0123456789abcdef\"\nrole = \"admin\"\n[[operators]]\nname = \"b\"\ntoken = \"0123456789abcdef\"\nrole = \"viewer\"\n",
+                "operators[1].token",
+            ),
+            (
+                "[[operators]]\nname = \"a\"\ntoken = \"0123456789abcdef\"\nrole = \"admin\"\nslack_user = \"U1\"\n[[operators]]\nname = \"b\"\ntoken = \"0123456789abcdeg\"\nrole = \"viewer\"\nslack_user = \"U1\"\n",
+                "operators[1].slack_user",
+            ),
+            (
+                "[notify.email]\nsmtp_host = \"h\"\nfrom = \"s@b.c\"\nto = [\"a@b.c\"]\ntls = \"none\"\nusername = \"u\"\npassword = \"p\"\n",
+                "notify.email.tls",
+            ),
             (
                 "[notify.email]\nsmtp_host = \"localhost\"\nfrom = \"not an address\"\nto = [\"a@b.c\"]\n",
                 "notify.email.from",

@@ -12,8 +12,9 @@
 //! cookie holds a random id (256 bits), the database keeps only its SHA-256 with the person's
 //! name, an expiry and a tag of the token it was opened with. Logout or `DELETE
 //! /api/sessions/{id}` deletes it, so a copied cookie stops working; changing a person's token
-//! ends that person's sessions, and removing a person from the file ends theirs. A role is
-//! read from the configuration on every request, so a demotion takes effect at once. The
+//! ends that person's sessions, and removing a person from the file ends theirs. A session
+//! carries no role: the role is looked up in the operators (read from the file at start) on
+//! every request, so a demotion takes effect at the next start, for every session. The
 //! cookie is HttpOnly, SameSite=Strict, and Secure when the request came over TLS (a proxy's
 //! `X-Forwarded-Proto: https`); cookie-authenticated writes must also come from this origin.
 
@@ -337,7 +338,7 @@ impl OperatorAuth {
     }
 }
 
-/// The request's origin (`Origin`, else `Referer`) names this host, or there is none
+/// The request's `Origin` names this host, or there is none
 /// (a non-browser client). `Sec-Fetch-Site: cross-site` is refused outright.
 pub fn same_origin(headers: &HeaderMap) -> bool {
     if headers

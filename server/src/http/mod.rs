@@ -125,7 +125,8 @@ impl Application {
                 catalogue: sentinel.catalogue.clone(),
             },
             &format!("http://{}", self.addr),
-        );
+        )
+        .await;
         let days = self.state.sentinel.config.alert_retention_days;
         if days > 0 {
             let store = self.state.sentinel.store.clone();
@@ -162,7 +163,9 @@ impl Application {
             loop {
                 tick.tick().await;
                 let before = chrono::Utc::now()
-                    - chrono::Duration::from_std(max_age * 2).unwrap_or(chrono::Duration::hours(2));
+                    // At least 10 minutes: Slack's replay guard needs its 5-minute window.
+                    - chrono::Duration::from_std((max_age * 2).max(Duration::from_secs(600)))
+                        .unwrap_or(chrono::Duration::hours(2));
                 if let Err(e) = store.prune_security_state(before).await {
                     tracing::warn!(error = %e, "session/delivery pruning failed");
                 }

@@ -63,7 +63,8 @@ pub async fn interactions(
         ));
     }
     let click = slack::parse_click(&body).map_err(ApiError::BadRequest)?;
-    let tell = |text: String| tell_clicker(click.response_url.clone(), text);
+    let allowed = response_hosts(&s);
+    let tell = |text: String| tell_clicker(click.response_url.clone(), &allowed, text);
     let who = match s.auth.by_slack_user(&click.user_id) {
         None => {
             let why = format!(
@@ -97,7 +98,16 @@ pub async fn interactions(
     match s.sentinel.decide_in_background(&click.incident_id, d).await {
         Ok(()) => {
             tracing::info!(operator = %who.name, incident = %click.incident_id, decision = verb, "decided from Slack");
-            tell(format!("{} {}d by {}.", click.incident_id, verb, who.name));
+            tell(format!(
+                "{} {} by {}.",
+                click.incident_id,
+                if click.approve {
+                    "approved"
+                } else {
+                    "rejected"
+                },
+                who.name
+            ));
             Ok(axum::Json(json!({
                 "decided": true,
                 "incident_id": click.incident_id,
@@ -119,16 +129,44 @@ pub async fn interactions(
     }
 }
 
+/// The hosts a `response_url` may name: Slack's (over https), and the host of a configured
+/// `api_url` (a Slack-compatible endpoint or a test double). Anything else is not followed: a
+/// leaked signing secret must not turn Sentinel into a proxy.
+fn response_hosts(s: &AppState) -> Vec<String> {
+    let mut v = vec!["hooks.slack.com".to_string()];
+    if let Some(api) = s
+        .sentinel
+        .config
+        .file
+        .notify
+        .slack
+        .as_ref()
+        .and_then(|c| c.api_url.as_ref())
+    {
+        v.push(crate::notify::host_of(api));
+    }
+    v
+}
+
 /// Tells the clicker what happened, through the interaction's `response_url` (ephemeral: only
-/// they see it), off the request path and with a timeout.
-fn tell_clicker(response_url: Option<String>, text: String) {
-    let Some(url) = response_url.filter(|u| u.starts_with("https://") || u.starts_with("http://"))
-    else {
+/// they see it), off the request path, with a timeout and no redirects.
+fn tell_clicker(response_url: Option<String>, allowed: &[String], text: String) {
+    let Some(url) = response_url.filter(|u| {
+        let host = crate::notify::host_of(u);
+        let https = u.starts_with("https://");
+        // Slack's own host only over https; a configured api_url host as configured.
+        allowed
+            .iter()
+            .enumerate()
+            .any(|(i, a)| *a == host && (https || i > 0))
+    }) else {
+        tracing::warn!("Slack response_url is not on an allowed host; the clicker is not answered");
         return;
     };
     tokio::spawn(async move {
         let client = match reqwest::Client::builder()
             .timeout(Duration::from_secs(5))
+            .redirect(reqwest::redirect::Policy::none())
             .build()
         {
             Ok(c) => c,

@@ -1,13 +1,15 @@
 //! Notifications: the people an incident concerns hear about it where they are — a Slack
 //! channel, PagerDuty, an outbound webhook, email.
 //!
-//! The dispatcher reads the append-only event log by sequence (a cursor kept in the database,
-//! so a restart neither repeats nor skips; it starts at the log's end the first time) and turns
-//! the events that matter to people into [`Notice`]s: `incident.opened`, `incident.updated`
-//! (Comms drafted the status update), `incident.awaiting_approval`, `incident.decided`,
-//! `incident.resolved`, `incident.escalated`. Each configured [`Channel`] has its own worker
-//! and queue, so a dead receiver delays only its own channel; none of it runs on the
-//! investigation's path, so a failing receiver never blocks or fails an incident.
+//! Each configured [`Channel`] has its own reader of the append-only event log, with its own
+//! cursor in the database (`notify_cursor`, `notify:<channel>`; a new one starts at the log's
+//! end). It turns the events that matter to people into [`Notice`]s — `incident.opened`,
+//! `incident.updated` (Comms drafted the status update), `incident.awaiting_approval`,
+//! `incident.decided`, `incident.resolved`, `incident.escalated` — and delivers each one, with
+//! its retries, before its cursor moves past the event: a restart resumes at the first notice
+//! not finished (at least once; receivers deduplicate on the delivery id), and a slow or dead
+//! receiver holds back only its own channel. None of it runs on the investigation's path, so
+//! a failing receiver never blocks or fails an incident.
 //!
 //! Every attempt is recorded on the incident's timeline as a `notified` event (`sent`,
 //! `retrying`, `failed`); a call has a timeout, failures are retried with exponential backoff
@@ -27,12 +29,9 @@ use chrono::{DateTime, Utc};
 use sentinel_model::{AgentRole, ApprovalOutcome, RunEventKind};
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::mpsc;
 
-/// The dispatcher's cursor name in `notify_cursor`.
-const CURSOR: &str = "notify";
-/// Deliveries that may wait per channel before the dispatcher waits for the worker.
-const QUEUE: usize = 1024;
+/// The prefix of each channel's cursor name in `notify_cursor`.
+const CURSOR_PREFIX: &str = "notify:";
 
 /// Why a delivery failed, and whether trying again could help.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -278,17 +277,16 @@ pub fn channels(cfg: &NotifyConfig, http: reqwest::Client) -> Vec<Arc<dyn Channe
     v
 }
 
-/// A channel and the queue of its worker.
-type Worker = (Arc<dyn Channel>, mpsc::Sender<Arc<Notice>>);
-
-/// The running dispatcher (stops when dropped).
+/// The running channel readers (stop when dropped).
 pub struct Notifier {
-    task: tokio::task::AbortHandle,
+    tasks: Vec<tokio::task::AbortHandle>,
 }
 
 impl Drop for Notifier {
     fn drop(&mut self) {
-        self.task.abort();
+        for t in &self.tasks {
+            t.abort();
+        }
     }
 }
 
@@ -300,19 +298,35 @@ pub struct Sources {
     pub catalogue: Arc<std::sync::RwLock<Arc<Catalogue>>>,
 }
 
+/// A channel's cursor in `notify_cursor`.
+fn cursor_name(channel: &str) -> String {
+    format!("{CURSOR_PREFIX}{channel}")
+}
+
 impl Notifier {
-    /// Starts the dispatcher when any channel is configured (None otherwise). `base_url` is
-    /// the dashboard's address for links (`[notify] base_url` wins).
-    pub fn start(config: &Config, sources: Sources, base_url: &str) -> Option<Self> {
+    /// Starts one reader per configured channel (None when there is none). `base_url` is the
+    /// dashboard's address for links (`[notify] base_url` wins). The cursors of channels no
+    /// longer configured are dropped, so turning one back on later starts at the log's end
+    /// instead of announcing everything that happened while it was off.
+    pub async fn start(config: &Config, sources: Sources, base_url: &str) -> Option<Self> {
         let cfg = &config.file.notify;
         let policy = Policy::from_config(cfg);
         let http = reqwest::Client::builder()
             .timeout(policy.timeout)
             .connect_timeout(policy.timeout.min(Duration::from_secs(5)))
+            .redirect(reqwest::redirect::Policy::none())
             .user_agent(concat!("sentinel/", env!("CARGO_PKG_VERSION")))
             .build()
             .ok()?;
         let chans = channels(cfg, http);
+        let keep: Vec<String> = chans.iter().map(|c| cursor_name(c.name())).collect();
+        if let Err(e) = sources
+            .store
+            .drop_notify_cursors_except(CURSOR_PREFIX, &keep)
+            .await
+        {
+            tracing::warn!(error = %e, "could not drop the cursors of unconfigured channels");
+        }
         if chans.is_empty() {
             return None;
         }
@@ -326,35 +340,34 @@ impl Notifier {
             channels = %chans.iter().map(|c| c.name()).collect::<Vec<_>>().join(", "),
             "notifications on"
         );
-        let workers: Vec<Worker> = chans
+        let tasks = chans
             .into_iter()
             .map(|ch| {
-                let (tx, rx) = mpsc::channel(QUEUE);
-                tokio::spawn(worker(ch.clone(), rx, sources.clone(), policy));
-                (ch, tx)
+                tokio::spawn(read_channel(ch, sources.clone(), policy, base.clone())).abort_handle()
             })
             .collect();
-        let task = tokio::spawn(dispatch(sources, workers, base));
-        Some(Self {
-            task: task.abort_handle(),
-        })
+        Some(Self { tasks })
     }
 }
 
-/// Reads the log from the cursor and hands notices to the channel workers.
-async fn dispatch(src: Sources, workers: Vec<Worker>, base: String) {
+/// One channel's reader: the log from the channel's own cursor, each notice delivered (with
+/// its retries) before the cursor moves past its event. A restart resumes at the first event
+/// not yet finished, so a notice is delivered at least once (receivers deduplicate on the
+/// delivery id); a slow or dead receiver holds back only its own channel.
+async fn read_channel(ch: Arc<dyn Channel>, src: Sources, policy: Policy, base: String) {
+    let name = cursor_name(ch.name());
     let mut live = src.events.subscribe();
     let mut cursor = loop {
-        match src.store.notify_cursor(CURSOR).await {
+        match src.store.notify_cursor(&name).await {
             Ok(c) => break c,
             Err(e) => {
-                tracing::warn!(error = %e, "notification cursor unavailable; retrying");
+                tracing::warn!(error = %e, channel = ch.name(), "notification cursor unavailable; retrying");
                 tokio::time::sleep(Duration::from_secs(1)).await;
             }
         }
     };
     loop {
-        let batch = match src.store.events_after(None, cursor, 500).await {
+        let batch = match src.store.events_after(None, cursor, 200).await {
             Ok(b) => b,
             Err(e) => {
                 tracing::warn!(error = %e, "notifications cannot read the event log");
@@ -368,47 +381,69 @@ async fn dispatch(src: Sources, workers: Vec<Worker>, base: String) {
             let _ = tokio::time::timeout(Duration::from_secs(1), live.recv()).await;
             continue;
         }
+        let last = batch.last().map(|e| e.seq).unwrap_or(cursor);
         for ev in &batch {
-            cursor = ev.seq;
             let Some((event, decision, reason)) = classify(&ev.kind, ev.agent) else {
                 continue;
             };
-            let opened = matches!(ev.kind, RunEventKind::IncidentOpened { .. });
-            let incident = match settled(&src.store, &ev.incident_id, ev.ts, opened).await {
-                Ok(Some(r)) => r,
-                Ok(None) => continue,
-                Err(e) => {
-                    tracing::warn!(error = %e, incident = %ev.incident_id, "notification skipped: incident unreadable");
-                    continue;
-                }
-            };
-            let team = src
-                .catalogue
-                .read()
-                .map(|c| c.service(&incident.service).map(|s| s.team.clone()))
-                .ok()
-                .flatten()
-                .unwrap_or_default();
-            let notice = Arc::new(Notice {
-                event,
-                seq: ev.seq,
-                at: ev.ts,
-                url: format!("{base}/incidents/{}", incident.id),
-                incident,
-                decision,
-                reason,
-                team,
-            });
-            for (ch, tx) in &workers {
-                if ch.wants(event) {
-                    let _ = tx.send(notice.clone()).await;
-                }
+            if !ch.wants(event) {
+                continue;
+            }
+            if let Some(n) = notice(&src, ev, event, decision, reason, &base).await {
+                deliver(ch.as_ref(), &n, &src, policy).await;
+            }
+            // Past this event for good (a crash before here delivers it again).
+            cursor = ev.seq;
+            if let Err(e) = src.store.set_notify_cursor(&name, cursor).await {
+                tracing::warn!(error = %e, "notification cursor not saved");
             }
         }
-        if let Err(e) = src.store.set_notify_cursor(CURSOR, cursor).await {
+        cursor = last;
+        if let Err(e) = src.store.set_notify_cursor(&name, cursor).await {
             tracing::warn!(error = %e, "notification cursor not saved");
         }
     }
+}
+
+/// The notice for an event, with the incident as the event left it.
+async fn notice(
+    src: &Sources,
+    ev: &sentinel_model::RunEvent,
+    event: &'static str,
+    decision: Option<(ApprovalOutcome, String, String)>,
+    reason: Option<String>,
+    base: &str,
+) -> Option<Notice> {
+    // The opening follows the row's insert; a resolve at the source never touches the row.
+    let complete = matches!(
+        ev.kind,
+        RunEventKind::IncidentOpened { .. } | RunEventKind::AlertResolved { .. }
+    );
+    let incident = match settled(&src.store, &ev.incident_id, ev.ts, complete).await {
+        Ok(Some(r)) => r,
+        Ok(None) => return None,
+        Err(e) => {
+            tracing::warn!(error = %e, incident = %ev.incident_id, "notification skipped: incident unreadable");
+            return None;
+        }
+    };
+    let team = src
+        .catalogue
+        .read()
+        .map(|c| c.service(&incident.service).map(|s| s.team.clone()))
+        .ok()
+        .flatten()
+        .unwrap_or_default();
+    Some(Notice {
+        event,
+        seq: ev.seq,
+        at: ev.ts,
+        url: format!("{base}/incidents/{}", incident.id),
+        incident,
+        decision,
+        reason,
+        team,
+    })
 }
 
 /// The incident as the event left it. The runner logs an event first and saves the incident
@@ -471,27 +506,18 @@ fn classify(kind: &RunEventKind, agent: AgentRole) -> Option<Classified> {
     })
 }
 
-/// Delivers a channel's notices in order, with retries, recording every attempt.
-async fn worker(
-    ch: Arc<dyn Channel>,
-    mut rx: mpsc::Receiver<Arc<Notice>>,
-    src: Sources,
-    policy: Policy,
-) {
-    while let Some(n) = rx.recv().await {
-        deliver(ch.as_ref(), &n, &src, policy).await;
-    }
-}
-
 /// One notice through one channel: up to `1 + retries` attempts.
 pub async fn deliver(ch: &dyn Channel, n: &Notice, src: &Sources, policy: Policy) {
     let attempts = policy.retries + 1;
     for attempt in 1..=attempts {
-        let result = match tokio::time::timeout(policy.timeout, ch.deliver(n, &src.store)).await {
+        // A delivery may take a few calls (Slack's update and thread reply), each bounded by
+        // the client's own timeout; this bounds the whole.
+        let whole = policy.timeout.saturating_mul(3);
+        let result = match tokio::time::timeout(whole, ch.deliver(n, &src.store)).await {
             Ok(r) => r,
             Err(_) => Err(NotifyError::transient(format!(
                 "no answer within {} s",
-                policy.timeout.as_secs()
+                whole.as_secs()
             ))),
         };
         let (outcome, detail, done) = match result {

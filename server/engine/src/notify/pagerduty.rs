@@ -132,25 +132,32 @@ impl Channel for PagerDutyChannel {
 
     async fn deliver(&self, n: &Notice, store: &Store) -> Result<Outcome, NotifyError> {
         let state_err = |e: crate::store::StoreError| NotifyError::transient(e.to_string());
-        let Some(key) = self.routing_key(&n.team) else {
-            return Err(NotifyError::permanent(format!(
-                "no routing key for team {:?} and no default routing_key",
-                n.team
-            )));
-        };
-        let Some((action, body)) = event(n, key) else {
-            return Ok(Outcome::Skipped);
-        };
-        let open = store
+        // What was paged, and for which team: a resolve goes to the key that triggered, even if
+        // the catalogue's team changed since.
+        let paged = store
             .notify_state(&n.incident.id, "pagerduty")
             .await
             .map_err(state_err)?
-            .is_some_and(|s| s == "triggered");
+            .and_then(|s| s.strip_prefix("triggered:").map(String::from));
+        let open = paged.is_some();
+        let team = paged.clone().unwrap_or_else(|| n.team.clone());
+        // Nothing to send (or nothing new): no key is needed, and none is complained about.
+        let Some((action, _)) = event(n, "") else {
+            return Ok(Outcome::Skipped);
+        };
         match (action, open) {
             ("resolve", false) => return Ok(Outcome::Skipped), // nothing was paged
             ("trigger", true) => return Ok(Outcome::Skipped),  // already paged for this incident
             _ => {}
         }
+        let Some(key) = self.routing_key(&team) else {
+            return Err(NotifyError::permanent(format!(
+                "no routing key for team {team:?} and no default routing_key"
+            )));
+        };
+        let Some((_, body)) = event(n, key) else {
+            return Ok(Outcome::Skipped);
+        };
         let res = self
             .http
             .post(&self.url)
@@ -164,23 +171,16 @@ impl Channel for PagerDutyChannel {
         if !status.is_success() {
             return Err(NotifyError::from_status(status, &headers, &text));
         }
+        let state = if action == "trigger" {
+            format!("triggered:{team}")
+        } else {
+            "resolved".to_string()
+        };
         store
-            .set_notify_state(
-                &n.incident.id,
-                "pagerduty",
-                if action == "trigger" {
-                    "triggered"
-                } else {
-                    "resolved"
-                },
-            )
+            .set_notify_state(&n.incident.id, "pagerduty", &state)
             .await
             .map_err(state_err)?;
-        let team = if n.team.is_empty() {
-            "default"
-        } else {
-            &n.team
-        };
+        let team = if team.is_empty() { "default" } else { &team };
         Ok(Outcome::Sent(format!(
             "{action} for team {team}, dedup key {}",
             dedup_key(&n.incident.id)

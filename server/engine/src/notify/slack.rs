@@ -179,7 +179,19 @@ impl Channel for SlackChannel {
                     Some((ch, ts)) => {
                         body["channel"] = json!(ch);
                         body["ts"] = json!(ts);
-                        self.call(api, token, "chat.update", &body).await?;
+                        if let Err(e) = self.call(api, token, "chat.update", &body).await {
+                            if e.message.ends_with("message_not_found") {
+                                // Someone deleted it: forget it, the retry posts a new one.
+                                store
+                                    .set_notify_state(&n.incident.id, "slack", "{}")
+                                    .await
+                                    .map_err(state_err)?;
+                                return Err(NotifyError::transient(
+                                    "the incident's message was deleted; posting a new one",
+                                ));
+                            }
+                            return Err(e);
+                        }
                         let reply = json!({
                             "channel": ch,
                             "thread_ts": ts,
@@ -284,7 +296,9 @@ pub fn message(n: &Notice) -> Value {
         };
         blocks.push(json!({ "type": "context", "elements": [mrkdwn(&clip(&format!("{label}: {}", escape(reason)), 3000))] }));
     }
-    if n.event == "incident.awaiting_approval" {
+    // Buttons only while the incident really waits (not on a late notice of an approval
+    // already decided, and on every notice while one is pending).
+    if r.status == sentinel_model::IncidentStatus::AwaitingApproval {
         blocks.push(json!({
             "type": "actions",
             "block_id": "sentinel_approval",
@@ -327,7 +341,7 @@ pub fn verify(
         return Err(VerifyError::Missing);
     };
     let t: i64 = ts.trim().parse().map_err(|_| VerifyError::BadTimestamp)?;
-    if (now - t).abs() > MAX_SKEW_SECS {
+    if now.abs_diff(t) > MAX_SKEW_SECS.unsigned_abs() {
         return Err(VerifyError::Stale);
     }
     let given = sig
@@ -471,6 +485,11 @@ mod tests {
         assert_eq!(
             verify(SECRET, Some("soon"), Some(SIG), b, TS),
             Err(VerifyError::BadTimestamp)
+        );
+        let min = i64::MIN.to_string();
+        assert_eq!(
+            verify(SECRET, Some(&min), Some(SIG), b, TS),
+            Err(VerifyError::Stale)
         );
         assert_eq!(
             verify(SECRET, Some("1531420618"), Some("v1=00"), b, TS),

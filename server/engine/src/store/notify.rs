@@ -33,6 +33,24 @@ impl Store {
             .get(0))
     }
 
+    /// Drops the cursors under `prefix` not named in `keep` (channels no longer configured).
+    pub async fn drop_notify_cursors_except(&self, prefix: &str, keep: &[String]) -> Result<u64> {
+        let rows: Vec<String> = sqlx::query_scalar("SELECT name FROM notify_cursor")
+            .fetch_all(&self.writer)
+            .await?;
+        let mut n = 0;
+        for name in rows {
+            if name.starts_with(prefix) && !keep.contains(&name) {
+                n += sqlx::query("DELETE FROM notify_cursor WHERE name = ?")
+                    .bind(&name)
+                    .execute(&self.writer)
+                    .await?
+                    .rows_affected();
+            }
+        }
+        Ok(n)
+    }
+
     pub async fn set_notify_cursor(&self, name: &str, seq: i64) -> Result<()> {
         sqlx::query("UPDATE notify_cursor SET seq = MAX(seq, ?) WHERE name = ?")
             .bind(seq)
