@@ -12,6 +12,7 @@ mod report;
 mod role;
 mod scenario;
 mod settings;
+mod trajectory;
 mod vocab;
 
 pub use alert::*;
@@ -24,6 +25,7 @@ pub use report::*;
 pub use role::*;
 pub use scenario::*;
 pub use settings::*;
+pub use trajectory::*;
 pub use vocab::*;
 
 /// A validation failure at the edge: which field was wrong and why.

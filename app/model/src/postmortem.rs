@@ -13,61 +13,28 @@ struct Row {
     what: String,
 }
 
-/// The deploys and changes the investigation listed (`list_recent_deploys`, `list_changes`
-/// results), once each.
+/// The deploys and changes the investigation listed, as timeline rows.
 fn changes(events: &[RunEvent]) -> Vec<Row> {
-    let mut seen = std::collections::BTreeSet::new();
-    let mut out = Vec::new();
-    for e in events {
-        let RunEventKind::ToolResult {
-            tool,
-            ok: true,
-            result,
-            ..
-        } = &e.kind
-        else {
-            continue;
-        };
-        let key = match tool.as_str() {
-            "list_recent_deploys" => "deploys",
-            "list_changes" => "changes",
-            _ => continue,
-        };
-        for item in result
-            .get(key)
-            .and_then(|v| v.as_array())
-            .into_iter()
-            .flatten()
-        {
-            let s = |k: &str| item.get(k).and_then(|v| v.as_str()).unwrap_or_default();
-            let Ok(ts) = DateTime::parse_from_rfc3339(s("ts")) else {
-                continue;
-            };
-            if !seen.insert(s("id").to_string()) {
-                continue;
-            }
-            let kind = if s("kind").is_empty() {
-                "deploy"
-            } else {
-                s("kind")
-            };
-            let desc: String = s("description").chars().take(160).collect();
-            out.push(Row {
-                ts: ts.with_timezone(&Utc),
+    listed_changes(events)
+        .into_iter()
+        .map(|c| {
+            let desc: String = c.description.chars().take(160).collect();
+            Row {
+                ts: c.ts,
                 what: format!(
-                    "{kind} `{}` on {}{}",
-                    s("id"),
-                    s("service"),
+                    "{} `{}` on {}{}",
+                    c.kind,
+                    c.id,
+                    c.service,
                     if desc.is_empty() {
                         String::new()
                     } else {
                         format!(": {desc}")
                     }
                 ),
-            });
-        }
-    }
-    out
+            }
+        })
+        .collect()
 }
 
 fn minutes(a: DateTime<Utc>, b: DateTime<Utc>) -> String {

@@ -22,19 +22,7 @@ pub(crate) struct Series {
 /// each, in first-read order.
 pub(crate) fn series(events: &[RunEvent]) -> Vec<Series> {
     let mut out: Vec<Series> = Vec::new();
-    for e in events {
-        let RunEventKind::ToolResult {
-            tool,
-            ok: true,
-            result,
-            ..
-        } = &e.kind
-        else {
-            continue;
-        };
-        if tool != "query_metrics" {
-            continue;
-        }
+    for result in tool_results(events, "query_metrics") {
         for s in result
             .get("series")
             .and_then(|v| v.as_array())

@@ -60,60 +60,15 @@ pub(crate) fn marks(
     events: &[RunEvent],
     fired_at: Option<DateTime<Utc>>,
 ) -> Vec<Mark> {
-    let mut out: Vec<Mark> = Vec::new();
-    let mut seen = std::collections::BTreeSet::new();
-    for e in events {
-        let RunEventKind::ToolResult {
-            tool,
-            ok: true,
-            result,
-            ..
-        } = &e.kind
-        else {
-            continue;
-        };
-        let key = match tool.as_str() {
-            "list_recent_deploys" => "deploys",
-            "list_changes" => "changes",
-            _ => continue,
-        };
-        for item in result
-            .get(key)
-            .and_then(|v| v.as_array())
-            .into_iter()
-            .flatten()
-        {
-            let id = item.get("id").and_then(|v| v.as_str()).unwrap_or_default();
-            let Some(ts) = item
-                .get("ts")
-                .and_then(|v| v.as_str())
-                .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
-            else {
-                continue;
-            };
-            if !seen.insert(id.to_string()) {
-                continue;
-            }
-            let kind = item
-                .get("kind")
-                .and_then(|v| v.as_str())
-                .unwrap_or("deploy");
-            let service = item
-                .get("service")
-                .and_then(|v| v.as_str())
-                .unwrap_or_default();
-            let desc = item
-                .get("description")
-                .and_then(|v| v.as_str())
-                .unwrap_or_default();
-            out.push(Mark {
-                ts: ts.with_timezone(&Utc),
-                label: format!("{kind} {id} on {service}"),
-                detail: desc.chars().take(160).collect(),
-                kind: "change",
-            });
-        }
-    }
+    let mut out: Vec<Mark> = listed_changes(events)
+        .into_iter()
+        .map(|c| Mark {
+            ts: c.ts,
+            label: format!("{} {} on {}", c.kind, c.id, c.service),
+            detail: c.description.chars().take(160).collect(),
+            kind: "change",
+        })
+        .collect();
     if let Some(t) = report.diagnosis.as_ref().and_then(|d| d.first_error_at) {
         out.push(Mark {
             ts: t,
@@ -187,19 +142,7 @@ fn signatures(events: &[RunEvent]) -> Vec<Signature> {
             .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
             .map(|t| t.with_timezone(&Utc))
     };
-    for e in events {
-        let RunEventKind::ToolResult {
-            tool,
-            ok: true,
-            result,
-            ..
-        } = &e.kind
-        else {
-            continue;
-        };
-        if tool != "fetch_logs" {
-            continue;
-        }
+    for result in tool_results(events, "fetch_logs") {
         for s in result
             .get("signatures")
             .and_then(|v| v.as_array())
