@@ -104,6 +104,25 @@ impl NotifyError {
     }
 }
 
+/// Sends one request: a transport error or an answer other than 2xx is a classified
+/// [`NotifyError`]; a success gives its status and body.
+pub async fn send(
+    req: reqwest::RequestBuilder,
+) -> Result<(reqwest::StatusCode, String), NotifyError> {
+    let res = req.send().await.map_err(NotifyError::from_reqwest)?;
+    let status = res.status();
+    let headers = res.headers().clone();
+    let text = res.text().await;
+    if !status.is_success() {
+        return Err(NotifyError::from_status(
+            status,
+            &headers,
+            &text.unwrap_or_default(),
+        ));
+    }
+    Ok((status, text.map_err(NotifyError::from_reqwest)?))
+}
+
 /// What a channel did with a notice.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Outcome {

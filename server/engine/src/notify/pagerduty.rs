@@ -158,19 +158,7 @@ impl Channel for PagerDutyChannel {
         let Some((_, body)) = event(n, key) else {
             return Ok(Outcome::Skipped);
         };
-        let res = self
-            .http
-            .post(&self.url)
-            .json(&body)
-            .send()
-            .await
-            .map_err(NotifyError::from_reqwest)?;
-        let status = res.status();
-        let headers = res.headers().clone();
-        let text = res.text().await.unwrap_or_default();
-        if !status.is_success() {
-            return Err(NotifyError::from_status(status, &headers, &text));
-        }
+        super::send(self.http.post(&self.url).json(&body)).await?;
         let state = if action == "trigger" {
             format!("triggered:{team}")
         } else {

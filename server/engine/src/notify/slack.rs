@@ -70,20 +70,13 @@ impl SlackChannel {
         method: &str,
         body: &Value,
     ) -> Result<Value, NotifyError> {
-        let res = self
-            .http
-            .post(format!("{api}/{method}"))
-            .bearer_auth(token)
-            .json(body)
-            .send()
-            .await
-            .map_err(NotifyError::from_reqwest)?;
-        let status = res.status();
-        let headers = res.headers().clone();
-        let text = res.text().await.map_err(NotifyError::from_reqwest)?;
-        if !status.is_success() {
-            return Err(NotifyError::from_status(status, &headers, &text));
-        }
+        let (_, text) = super::send(
+            self.http
+                .post(format!("{api}/{method}"))
+                .bearer_auth(token)
+                .json(body),
+        )
+        .await?;
         let v: Value = serde_json::from_str(&text)
             .map_err(|_| NotifyError::transient(format!("{method}: not JSON")))?;
         if v["ok"].as_bool() != Some(true) {
@@ -130,19 +123,7 @@ impl Channel for SlackChannel {
         let message = message(n);
         match &self.mode {
             Mode::Webhook(url) => {
-                let res = self
-                    .http
-                    .post(url)
-                    .json(&message)
-                    .send()
-                    .await
-                    .map_err(NotifyError::from_reqwest)?;
-                let status = res.status();
-                let headers = res.headers().clone();
-                let text = res.text().await.unwrap_or_default();
-                if !status.is_success() {
-                    return Err(NotifyError::from_status(status, &headers, &text));
-                }
+                super::send(self.http.post(url).json(&message)).await?;
                 Ok(Outcome::Sent("posted (incoming webhook)".into()))
             }
             Mode::Bot {

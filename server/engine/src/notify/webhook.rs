@@ -62,17 +62,7 @@ impl Channel for WebhookChannel {
         if let Some(s) = &self.secret {
             req = req.header("X-Sentinel-Signature", signature(s, body.as_bytes()));
         }
-        let res = req
-            .body(body)
-            .send()
-            .await
-            .map_err(NotifyError::from_reqwest)?;
-        let status = res.status();
-        if !status.is_success() {
-            let headers = res.headers().clone();
-            let text = res.text().await.unwrap_or_default();
-            return Err(NotifyError::from_status(status, &headers, &text));
-        }
+        let (status, _) = super::send(req.body(body)).await?;
         Ok(Outcome::Sent(format!(
             "HTTP {}, delivery {id}",
             status.as_u16()
