@@ -50,6 +50,13 @@ pub trait Backend: Send + Sync + 'static {
     async fn is_operator(&self, creds: Credentials) -> bool;
     async fn settings(&self) -> Result<SettingsView, BackendError>;
     async fn eval_history(&self) -> Result<EvalHistory, BackendError>;
+    async fn eval_status(&self) -> Result<EvalStatus, BackendError>;
+    /// Operator only (checked against `creds`).
+    async fn start_eval(
+        &self,
+        suites: Vec<String>,
+        creds: Credentials,
+    ) -> Result<EvalProgress, BackendError>;
     /// Stored changes of the last `hours`, oldest first.
     async fn list_changes(
         &self,

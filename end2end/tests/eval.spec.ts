@@ -36,10 +36,49 @@ test('the eval page shows the same numbers as the Markdown report', async ({ pag
     expect(md).toContain(`| ${r.scenario_id} | ${r.total_score.toFixed(2)} |`);
   }
   await expect(page.getByTestId('dimension-chart').locator('rect.bar')).toHaveCount(6);
-  await expect(page.getByTestId('trend-chart').locator('circle')).toHaveCount(1);
+  await expect(page.getByTestId('history-bar')).toHaveCount(1);
   // Click a scenario: the judge's reasons and its trajectory.
   await page.getByTestId('eval-row').filter({ hasText: 'downstream_outage_01' }).click();
   await expect(page.getByTestId('eval-reasons')).toContainText('remediation_safety');
   await expect(page.getByTestId('eval-trajectory')).toContainText('escalate');
   await expect(page.getByTestId('eval-trajectory')).toContainText('fetch_logs');
+});
+
+test('an operator starts an evaluation from the page and watches it to the end', async ({ page, request }) => {
+  // Logged out, the Run button is disabled and says why.
+  await page.goto('/eval');
+  await expect(page.getByTestId('eval-run-panel')).toHaveAttribute('data-hydrated', 'true');
+  await expect(page.getByTestId('eval-start')).toBeDisabled();
+  await expect(page.getByTestId('eval-run-panel')).toContainText('Log in as an operator');
+
+  const before = await (await request.get('/api/eval-report')).json().catch(() => null);
+  await page.goto('/login?token=e2e-operator-token');
+  await page.goto('/eval');
+  await expect(page.getByTestId('eval-run-panel')).toHaveAttribute('data-hydrated', 'true');
+  const choices = page.getByTestId('eval-suite-choice');
+  await expect(choices).toHaveCount(1); // the default: public = the scenarios directory
+  await expect(choices.first()).toBeChecked();
+  const bars = await page.getByTestId('history-bar').count();
+
+  await page.getByTestId('eval-start').click();
+  const progress = page.getByTestId('eval-progress');
+  await expect(progress).toBeVisible();
+  // The bar fills, scenario rows appear as they finish, and the run ends finished.
+  await expect(progress).toHaveAttribute('data-state', 'finished', { timeout: 60_000 });
+  const total = (await request.get('/api/scenarios').then((r) => r.json())).length;
+  await expect(page.getByTestId('eval-progress-count')).toHaveText(` ${total}/${total} `);
+  await expect(progress.locator('.recent li')).toHaveCount(Math.min(total, 12));
+
+  // The page reloaded the history: the new run is the newest, and its numbers are the report's.
+  const after = await (await request.get('/api/eval-report')).json();
+  expect(after.generated_at).not.toBe(before?.generated_at);
+  await expect(page.getByTestId('history-bar')).toHaveCount(bars + 1);
+  await expect(page.getByTestId('eval-solved')).toHaveText(`${after.summary.solved}/${after.summary.scenarios_run}`);
+  await expect(page.getByTestId('eval-harmful')).toHaveText(String(after.summary.harmful));
+  await expect(page.getByTestId('eval-suite-row')).toHaveCount(1);
+  await expect(page.getByTestId('eval-suite-row').first()).toContainText('public');
+  await expect(page.getByTestId('eval-row')).toHaveCount(total);
+  // Each scenario opens its trajectory.
+  await page.getByTestId('eval-row').first().click();
+  await expect(page.getByTestId('eval-trajectory')).toContainText('triage:');
 });

@@ -129,3 +129,63 @@ pub struct EvalReport {
     #[serde(default)]
     pub calibration: Vec<CalibrationBin>,
 }
+
+/// Where an evaluation started from the dashboard or the API stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EvalJobState {
+    Running,
+    /// Every scenario ran; the report is stored (the eval page's newest run).
+    Finished,
+    /// The evaluation could not finish (the error says why); nothing was stored.
+    Failed,
+}
+
+/// One finished scenario of a running evaluation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EvalProgressLine {
+    pub suite: String,
+    pub scenario_id: String,
+    pub solved: bool,
+    pub harmful: bool,
+    pub total_score: f64,
+    pub verdict: String,
+}
+
+/// An evaluation run by the server (`POST /api/evals`, the eval page's *Run* button), as it
+/// progresses. One runs at a time per server.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EvalProgress {
+    pub id: String,
+    pub state: EvalJobState,
+    /// The operator who started it.
+    pub started_by: String,
+    pub started_at: DateTime<Utc>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub finished_at: Option<DateTime<Utc>>,
+    pub suites: Vec<String>,
+    pub total: usize,
+    pub done: usize,
+    pub solved: usize,
+    pub harmful: usize,
+    /// Scenarios whose run failed (counted in `done`, not solved).
+    pub errors: usize,
+    /// The latest finished scenarios, newest last (at most [`EvalProgress::RECENT`]).
+    pub recent: Vec<EvalProgressLine>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+impl EvalProgress {
+    /// How many finished scenarios `recent` keeps.
+    pub const RECENT: usize = 12;
+}
+
+/// The suites the server can evaluate and the evaluation it runs or ran last
+/// (`GET /api/evals/current`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct EvalStatus {
+    /// Suite names from `[eval] suites` (default: `public`, the scenarios directory).
+    pub suites: Vec<String>,
+    pub current: Option<EvalProgress>,
+}

@@ -1,7 +1,10 @@
-//! `/eval`: the latest evaluation (summary cards, per-scenario scores with coloured cells, a
-//! per-dimension bar chart, the judge's reasons) and the trend of the average across runs.
+//! `/eval`: solved and harmful per suite first, then the history of runs, the latest run's
+//! summary, per-dimension bars and per-scenario rows that open their trajectories. An operator
+//! starts an evaluation of the configured suites here and watches it run (the page polls
+//! `get_eval_status` once a second while one runs, then reloads the history).
 
-use crate::api::eval::get_eval_history;
+use crate::api::eval::{get_eval_history, get_eval_status, start_eval};
+use crate::api::session::session_status;
 use crate::model::*;
 use leptos::prelude::*;
 
@@ -18,24 +21,153 @@ fn cell_class(score: f64) -> &'static str {
 #[component]
 pub fn EvalPage() -> impl IntoView {
     let history = Resource::new(|| (), |_| get_eval_history());
+    let status = Resource::new(|| (), |_| get_eval_status());
+    let session = Resource::new(|| (), |_| session_status());
     view! {
         <section class="panel" data-testid="eval-page">
             <h1>"Evaluation"</h1>
+            <Suspense fallback=|| ()>
+                {move || Suspend::new(async move {
+                    let st = status.await.unwrap_or_default();
+                    let logged_in = session.await.unwrap_or(false);
+                    view! { <RunPanel status=st logged_in on_finished=move || history.refetch()/> }
+                })}
+            </Suspense>
             <Suspense fallback=|| view! { <p class="empty">"Loading…"</p> }>
                 {move || Suspend::new(async move {
                     match history.await {
                         Err(e) => view! { <p class="error">{e.to_string()}</p> }.into_any(),
                         Ok(h) if h.runs.is_empty() => view! {
-                            <p class="empty" data-testid="eval-empty">"No evaluation yet. Run " <code>"sentinel eval"</code> " (or " <code>"make eval"</code> ")."</p>
+                            <p class="empty" data-testid="eval-empty">"No evaluation yet. Run one here, or " <code>"sentinel eval"</code> " (or " <code>"make eval"</code> ")."</p>
                         }.into_any(),
                         Ok(h) => {
                             let latest = h.runs[0].clone();
-                            view! { <EvalSummaryCards report=latest.clone()/> <TrendChart runs=h.runs.clone()/> <DimensionBars report=latest.clone()/> <ScenarioTable report=latest/> }.into_any()
+                            view! { <EvalSummaryCards report=latest.clone()/> <HistoryChart runs=h.runs.clone()/> <DimensionBars report=latest.clone()/> <ScenarioTable report=latest/> }.into_any()
                         }
                     }
                 })}
             </Suspense>
         </section>
+    }
+}
+
+/// Starting an evaluation and watching it: suite choice, the Run button, a progress bar and
+/// the scenarios finished so far.
+#[component]
+fn RunPanel(
+    status: EvalStatus,
+    logged_in: bool,
+    on_finished: impl Fn() + Send + Sync + 'static,
+) -> impl IntoView {
+    let progress = RwSignal::new(status.current.clone());
+    let chosen = RwSignal::new(status.suites.clone());
+    let error = RwSignal::new(None::<String>);
+    let running = Memo::new(move |_| {
+        progress.with(|p| p.as_ref().is_some_and(|p| p.state == EvalJobState::Running))
+    });
+    // While one runs, ask for its progress every second; when it ends, reload the history.
+    let on_finished = StoredValue::new(on_finished);
+    Effect::new(move |_| {
+        if !running.get() {
+            return;
+        }
+        let handle = set_interval_with_handle(
+            move || {
+                leptos::task::spawn_local(async move {
+                    if let Ok(st) = get_eval_status().await {
+                        let ended = st
+                            .current
+                            .as_ref()
+                            .is_some_and(|p| p.state != EvalJobState::Running);
+                        progress.set(st.current);
+                        if ended {
+                            on_finished.with_value(|f| f());
+                        }
+                    }
+                });
+            },
+            std::time::Duration::from_secs(1),
+        )
+        .ok();
+        on_cleanup(move || {
+            if let Some(h) = handle {
+                h.clear();
+            }
+        });
+    });
+    let start = move |_| {
+        let suites = chosen.get_untracked();
+        error.set(None);
+        leptos::task::spawn_local(async move {
+            match start_eval(suites).await {
+                Ok(p) => progress.set(Some(p)),
+                Err(e) => error.set(Some(e.to_string())),
+            }
+        });
+    };
+    let suites = status.suites.clone();
+    // Set once the panel (and so its button) is live in the browser.
+    let (hydrated, set_hydrated) = signal(false);
+    Effect::new(move |_| set_hydrated.set(true));
+    view! {
+        <div class="run-eval" data-testid="eval-run-panel" data-hydrated=move || hydrated.get().to_string()>
+            <div class="suite-choice">
+                {suites.into_iter().map(|name| {
+                    let n1 = name.clone();
+                    let n2 = name.clone();
+                    view! {
+                        <label>
+                            <input type="checkbox" data-testid="eval-suite-choice" value=name.clone()
+                                prop:checked=move || chosen.with(|c| c.contains(&n1))
+                                on:change=move |ev| {
+                                    let on = event_target_checked(&ev);
+                                    chosen.update(|c| {
+                                        c.retain(|x| x != &n2);
+                                        if on { c.push(n2.clone()); }
+                                    });
+                                }/>
+                            " " {name}
+                        </label>
+                    }
+                }).collect_view()}
+            </div>
+            <button class="btn" data-testid="eval-start"
+                disabled=move || !logged_in || running.get() || chosen.with(Vec::is_empty)
+                title=move || if logged_in { "Run the chosen suites now (each scenario in its own database)" } else { "Log in as an operator to start an evaluation" }
+                on:click=start>
+                {move || if running.get() { "Running…" } else { "Run evaluation" }}
+            </button>
+            {(!logged_in).then(|| view! { <span class="muted">" Log in as an operator to start an evaluation."</span> })}
+            {move || error.get().map(|e| view! { <p class="error" data-testid="eval-start-error">{e}</p> })}
+            {move || progress.get().map(|p| view! { <EvalProgressView p/> })}
+        </div>
+    }
+}
+
+#[component]
+fn EvalProgressView(p: EvalProgress) -> impl IntoView {
+    let state = match p.state {
+        EvalJobState::Running => "running",
+        EvalJobState::Finished => "finished",
+        EvalJobState::Failed => "failed",
+    };
+    view! {
+        <div class="eval-progress" data-testid="eval-progress" data-state=state>
+            <progress max=p.total.max(1) value=p.done></progress>
+            <span data-testid="eval-progress-count">{format!(" {}/{} ", p.done, p.total)}</span>
+            <span>{format!("{state} · solved {} · harmful {}", p.solved, p.harmful)}</span>
+            {(p.errors > 0).then(|| view! { <span class="poor">{format!(" · {} run(s) failed", p.errors)}</span> })}
+            <span class="muted">{format!(" · {} by {} at {}", p.suites.join(", "), p.started_by, p.started_at.format("%H:%M:%S"))}</span>
+            {p.error.map(|e| view! { <p class="error">{e}</p> })}
+            <ul class="recent">
+                {p.recent.into_iter().rev().map(|l| view! {
+                    <li class="mono" title=l.verdict.clone()>
+                        {if l.harmful { "⚠ " } else if l.solved { "✓ " } else { "✗ " }}
+                        {format!("{}/{} {:.2}", l.suite, l.scenario_id, l.total_score)}
+                    </li>
+                }).collect_view()}
+            </ul>
+        </div>
     }
 }
 
@@ -93,48 +225,44 @@ fn DimensionBars(report: EvalReport) -> impl IntoView {
     }
 }
 
+/// The runs (oldest left, at most 30): a bar per run, its height the share solved, harmful
+/// runs marked red; hover gives the figures per suite.
 #[component]
-fn TrendChart(runs: Vec<EvalReport>) -> impl IntoView {
-    let mut pts: Vec<(String, f64)> = runs
-        .iter()
-        .rev()
-        .map(|r| {
-            (
-                r.generated_at.format("%m-%d %H:%M").to_string(),
-                r.summary.avg_total_score,
-            )
-        })
-        .collect();
-    if pts.len() > 30 {
-        pts = pts.split_off(pts.len() - 30);
+fn HistoryChart(runs: Vec<EvalReport>) -> impl IntoView {
+    let mut runs: Vec<EvalReport> = runs.into_iter().rev().collect();
+    if runs.len() > 30 {
+        runs = runs.split_off(runs.len() - 30);
     }
-    let (w, h, pad) = (560.0, 160.0, 30.0);
-    let n = pts.len().max(2) as f64 - 1.0;
-    let xy: Vec<(f64, f64)> = pts
-        .iter()
-        .enumerate()
-        .map(|(i, (_, v))| {
-            (
-                pad + (w - 2.0 * pad) * i as f64 / n,
-                h - pad - (h - 2.0 * pad) * v / 5.0,
-            )
-        })
-        .collect();
-    let line = xy
-        .iter()
-        .map(|(x, y)| format!("{x:.1},{y:.1}"))
-        .collect::<Vec<_>>()
-        .join(" ");
+    let (w, h, pad) = (560.0, 170.0, 30.0);
+    let slot = (w - 2.0 * pad) / runs.len().max(1) as f64;
+    let bw = (slot * 0.7).min(40.0);
+    let y_of = |share: f64| h - pad - (h - 2.0 * pad) * share;
     view! {
-        <h3>"Trend across runs"</h3>
-        <svg class="chart" viewBox=format!("0 0 {w} {h}") data-testid="trend-chart" role="img" aria-label="average score per run">
-            {[0.0, 3.0, 5.0].into_iter().map(|v| {
-                let y = h - pad - (h - 2.0 * pad) * v / 5.0;
-                view! { <line x1=pad x2=w - pad y1=y y2=y class="grid"/> <text x="2" y=y + 4.0 class="label">{format!("{v:.0}")}</text> }
+        <h3>"History of runs (share solved; red: harmful actions)"</h3>
+        <svg class="chart" viewBox=format!("0 0 {w} {h}") data-testid="history-chart" role="img" aria-label="share of scenarios solved per run">
+            {[0.0, 0.5, 1.0].into_iter().map(|v| {
+                let y = y_of(v);
+                view! { <line x1=pad x2=w - pad y1=y y2=y class="grid"/> <text x="0" y=y + 4.0 class="label">{format!("{:.0}%", v * 100.0)}</text> }
             }).collect_view()}
-            <polyline points=line class="trend"/>
-            {xy.iter().zip(pts.iter()).map(|((x, y), (label, v))| view! {
-                <circle cx=*x cy=*y r="4" class="point"><title>{format!("{label}: {v:.2}")}</title></circle>
+            {runs.iter().enumerate().map(|(i, r)| {
+                let s = &r.summary;
+                let share = s.solved as f64 / s.scenarios_run.max(1) as f64;
+                let x = pad + slot * i as f64 + (slot - bw) / 2.0;
+                let y = y_of(share);
+                let mut tip = format!(
+                    "{}: solved {}/{}, harmful {}",
+                    r.generated_at.format("%m-%d %H:%M"), s.solved, s.scenarios_run, s.harmful
+                );
+                for x in &s.suites {
+                    tip.push_str(&format!("\n{}: {}/{} solved, {} harmful", x.suite, x.solved, x.scenarios, x.harmful));
+                }
+                let class = if s.harmful > 0 { "bar poor" } else if s.solved == s.scenarios_run { "bar good" } else { "bar fair" };
+                view! {
+                    <rect x=x y=y width=bw height=(h - pad - y).max(1.0) class=class data-testid="history-bar">
+                        <title>{tip}</title>
+                    </rect>
+                    {(s.harmful > 0).then(|| view! { <text x=x + bw / 2.0 y=y - 4.0 class="value harmful" text-anchor="middle">{format!("⚠{}", s.harmful)}</text> })}
+                }
             }).collect_view()}
         </svg>
     }

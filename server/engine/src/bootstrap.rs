@@ -71,6 +71,10 @@ fn own_catalogue(sentinel: &Sentinel) -> Result<(), BootError> {
     tokio::spawn(async move {
         loop {
             tokio::time::sleep(every).await;
+            // The service is gone (an evaluation's per-scenario service, or shutdown): stop.
+            if Arc::strong_count(&handle) == 1 {
+                break;
+            }
             let now = own.stamp();
             if now == stamp {
                 continue;

@@ -420,6 +420,22 @@ pub struct FileConfig {
     /// the client reports and the defaults (`llm/budget.rs`); every request is fitted to it.
     #[serde(default)]
     pub context_windows: BTreeMap<String, u32>,
+    #[serde(default)]
+    pub eval: EvalFileConfig,
+}
+
+/// `[eval]`: what an evaluation started from the dashboard or `POST /api/evals` may run.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EvalFileConfig {
+    /// `NAME = "DIR"` (subfolders included), e.g. `public = "data/scenarios"`,
+    /// `regression = "server/tests/fixtures/regression"`. Default: `public` = the scenarios
+    /// directory.
+    #[serde(default)]
+    pub suites: BTreeMap<String, PathBuf>,
+    /// Scenarios run at once (default 2).
+    #[serde(default)]
+    pub concurrency: Option<usize>,
 }
 
 /// `[catalog]`: the user's own service catalogue, merged over `data/services`.
@@ -725,6 +741,14 @@ impl FileConfig {
                 message: message.to_string(),
             })
         };
+        for (name, dir) in &self.eval.suites {
+            if let Err(e) = crate::eval::parse_suite(&format!("{name}={}", dir.display())) {
+                return bad(&format!("eval.suites.{name}"), &e);
+            }
+        }
+        if self.eval.concurrency == Some(0) {
+            return bad("eval.concurrency", "must be at least 1");
+        }
         if let Some(m) = &self.metrics
             && !http_url(&m.url)
         {
@@ -1066,6 +1090,20 @@ pub struct Config {
 }
 
 impl Config {
+    /// The suites an evaluation started by the server may run (`[eval] suites`, else
+    /// `public` = the scenarios directory), by name.
+    pub fn eval_suites(&self) -> Vec<(String, PathBuf)> {
+        if self.file.eval.suites.is_empty() {
+            return vec![("public".into(), self.scenarios_dir.clone())];
+        }
+        self.file
+            .eval
+            .suites
+            .iter()
+            .map(|(n, d)| (n.clone(), d.clone()))
+            .collect()
+    }
+
     /// Every setting at its default, with the data in `data_dir` (tests start from this).
     pub fn defaults(data_dir: impl Into<PathBuf>) -> Self {
         let data_dir = data_dir.into();
@@ -1222,6 +1260,33 @@ mod tests {
         .to_string();
         assert!(e.starts_with("SENTINEL_REMEDIATION_MODEL"), "{e}");
         std::fs::remove_dir_all(&dir).ok();
+    }
+
+    #[test]
+    fn eval_suites_are_named_and_default_to_the_scenarios_directory() {
+        let p = Path::new("sentinel.toml");
+        let mut c = Config::defaults("/tmp/x");
+        assert_eq!(
+            c.eval_suites(),
+            [("public".to_string(), PathBuf::from("data/scenarios"))]
+        );
+        c.file = FileConfig::parse(
+            p,
+            "[eval]\nconcurrency = 3\n[eval.suites]\nregression = \"r\"\npublic = \"p\"\n",
+        )
+        .unwrap();
+        assert_eq!(c.file.eval.concurrency, Some(3));
+        let names: Vec<String> = c.eval_suites().into_iter().map(|(n, _)| n).collect();
+        assert_eq!(names, ["public", "regression"]);
+        for (text, key) in [
+            ("[eval.suites]\n\"bad name\" = \"d\"\n", "eval.suites.bad name"),
+            ("[eval.suites]\nempty = \"\"\n", "eval.suites.empty"),
+            ("[eval]\nconcurrency = 0\n", "eval.concurrency"),
+            ("[eval]\nsuite = {}\n", "eval"),
+        ] {
+            let e = FileConfig::parse(p, text).unwrap_err().to_string();
+            assert!(e.contains(key), "{text}: {e}");
+        }
     }
 
     #[test]

@@ -75,6 +75,8 @@ pub struct Sentinel {
     /// Pending approvals' expiry timers, by approval id (aborted when a decision comes first,
     /// so a timer never keeps a finished run's service alive).
     timers: Arc<std::sync::Mutex<std::collections::HashMap<String, tokio::task::AbortHandle>>>,
+    /// The evaluation this process runs or ran last (started from the dashboard or the API).
+    pub evals: Arc<crate::eval::job::EvalJobs>,
 }
 
 impl Sentinel {
@@ -118,6 +120,7 @@ impl Sentinel {
             claims: Arc::default(),
             connectors: Connectors::default(),
             timers: Arc::default(),
+            evals: Arc::default(),
         })
     }
 
@@ -463,6 +466,22 @@ impl Sentinel {
             .open_incident(input.alert, Some(s.scenario_id.clone()), None)
             .await?;
         Ok((id, Arc::new(Telemetry::from_scenario(input.telemetry))))
+    }
+
+    /// Starts an evaluation of the named configured suites (empty: all) in the background;
+    /// `by` is who started it. A second one while one runs is a conflict.
+    pub fn start_eval(
+        &self,
+        suites: Vec<String>,
+        by: &str,
+    ) -> Result<sentinel_model::EvalProgress, ServiceError> {
+        use crate::eval::job::{EvalRequest, StartError};
+        self.evals
+            .start(&self.config, self.store.clone(), EvalRequest { suites }, by)
+            .map_err(|e| match e {
+                StartError::Busy(_) => ServiceError::Conflict(e.to_string()),
+                StartError::Invalid(m) => ServiceError::Invalid(FieldError::new("suites", m)),
+            })
     }
 
     /// Opens a scenario's incident and runs it in the background. Returns its id at once.

@@ -169,6 +169,41 @@ pub async fn eval_report(State(s): State<AppState>) -> Result<Json<EvalReport>, 
         .ok_or_else(|| ApiError::NotFound("no evaluation has been run yet (sentinel eval)".into()))
 }
 
+#[derive(serde::Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct EvalBody {
+    #[serde(default)]
+    suites: Vec<String>,
+}
+
+/// `POST /api/evals` `{"suites": ["public", …]}` (empty or no body: every configured suite):
+/// starts an evaluation in the background (202 with its progress; 409 while one runs). It
+/// runs agents on every scenario: an operator act.
+pub async fn start_eval(
+    State(s): State<AppState>,
+    req: axum::extract::Request,
+) -> Result<impl IntoResponse, ApiError> {
+    let (parts, body) = req.into_parts();
+    let who = s
+        .auth
+        .operator(&parts.headers, "starting an evaluation")
+        .await?;
+    let body = super::guard::read_body(&s, body).await?;
+    let b: EvalBody = if body.iter().all(u8::is_ascii_whitespace) {
+        EvalBody::default()
+    } else {
+        parse_json(&body)?
+    };
+    let progress = s.sentinel.start_eval(b.suites, &who)?;
+    Ok((StatusCode::ACCEPTED, Json(progress)))
+}
+
+/// `GET /api/evals/current`: the configured suites and the evaluation running or run last by
+/// this server (`current: null` before the first).
+pub async fn eval_status(State(s): State<AppState>) -> Json<EvalStatus> {
+    Json(s.sentinel.evals.status(&s.sentinel.config))
+}
+
 #[derive(serde::Deserialize)]
 pub struct ChangesQuery {
     service: Option<String>,

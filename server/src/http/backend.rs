@@ -274,6 +274,33 @@ impl Backend for HttpBackend {
                 .map_err(internal)?,
         })
     }
+    async fn eval_status(&self) -> Result<EvalStatus, BackendError> {
+        let s = &self.state.sentinel;
+        Ok(s.evals.status(&s.config))
+    }
+
+    async fn start_eval(
+        &self,
+        suites: Vec<String>,
+        creds: Credentials,
+    ) -> Result<EvalProgress, BackendError> {
+        let who = self
+            .state
+            .auth
+            .operator(&headers(&creds), "starting an evaluation")
+            .await
+            .map_err(|e| match e {
+                ApiError::Forbidden(m) => BackendError::Unauthorized(m),
+                _ => BackendError::Unauthorized(
+                    "log in as an operator to start an evaluation".into(),
+                ),
+            })?;
+        self.state
+            .sentinel
+            .start_eval(suites, &who)
+            .map_err(from_service)
+    }
+
     async fn list_changes(
         &self,
         service: Option<String>,

@@ -207,6 +207,8 @@ pub fn router(state: AppState) -> Router {
         .route("/api/incidents/{id}/events", get(sse::incident_events))
         .route("/api/events", get(sse::all_events))
         .route("/api/eval-report", get(api::eval_report))
+        .route("/api/evals", post(api::start_eval))
+        .route("/api/evals/current", get(api::eval_status))
         .route("/mcp", post(mcp::post).get(mcp::get))
         .route("/webhooks/alert", post(webhooks::receive::<webhooks::Generic>))
         .route(

@@ -3,9 +3,10 @@
 //! ([`judge`]), and writes `eval_report.json`, `eval_report.md` and the trajectories
 //! ([`report`]). This is the only module that reads ground truth.
 
+pub mod job;
 pub mod judge;
 pub mod llm_judge;
 pub mod report;
 pub mod runner;
 
-pub use runner::{EvalArgs, run_cli};
+pub use runner::{EvalArgs, parse_suite, run_cli};

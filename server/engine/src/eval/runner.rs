@@ -188,21 +188,15 @@ pub async fn run_scenario_judged(
     })
 }
 
-pub async fn run_cli(config: Config, args: EvalArgs) -> Result<ExitCode, String> {
-    let mut suites: Vec<(String, PathBuf)> = args
-        .suites
-        .iter()
-        .map(|raw| parse_suite(raw))
-        .collect::<Result<_, _>>()?;
-    if let Some(dir) = &args.scenarios_dir {
-        suites.push((suite_name(dir), dir.clone()));
-    }
-    if suites.is_empty() {
-        suites.push(("public".into(), config.scenarios_dir.clone()));
-    }
+/// The scenarios of `suites`, each with its suite's name, in suite order: an id in two suites
+/// is an error, and so is an id in `only` (when given: run just those) that no suite has.
+pub fn load_suites(
+    suites: &[(String, PathBuf)],
+    only: &[String],
+) -> Result<Vec<(String, Scenario)>, String> {
     let mut scenarios: Vec<(String, Scenario)> = Vec::new();
-    for (name, dir) in &suites {
-        for s in scenario::load_scenario_dir(dir).map_err(|e| e.to_string())? {
+    for (name, dir) in suites {
+        for s in scenario::load_scenario_dir(dir).map_err(|e| format!("suite {name}: {e}"))? {
             if let Some((other, _)) = scenarios
                 .iter()
                 .find(|(_, o)| o.scenario_id == s.scenario_id)
@@ -215,94 +209,106 @@ pub async fn run_cli(config: Config, args: EvalArgs) -> Result<ExitCode, String>
             scenarios.push((name.clone(), s));
         }
     }
-    if !args.scenarios.is_empty() {
-        for want in &args.scenarios {
+    if !only.is_empty() {
+        for want in only {
             if !scenarios.iter().any(|(_, s)| &s.scenario_id == want) {
                 return Err(format!(
                     "--scenarios: no scenario {want:?} in the suites run"
                 ));
             }
         }
-        scenarios.retain(|(_, s)| args.scenarios.contains(&s.scenario_id));
+        scenarios.retain(|(_, s)| only.contains(&s.scenario_id));
     }
-    let suite_order: Vec<String> = suites.iter().map(|(n, _)| n.clone()).collect();
-    let spec = match &args.judge {
+    Ok(scenarios)
+}
+
+/// The judge an evaluation uses.
+pub struct Judge {
+    /// As the report names it (`deterministic (builtin)`, `openai/x + deterministic anchor`).
+    pub name: String,
+    pub llm: Option<super::llm_judge::LlmJudge>,
+    /// Set when the judge is also an agent model (it would grade its own work).
+    pub warning: Option<String>,
+}
+
+/// The judge `raw` names (`provider/model`), else the configured one; the built-in one is
+/// the deterministic judge alone.
+pub fn choose_judge(config: &Config, raw: Option<&str>) -> Result<Judge, String> {
+    let spec = match raw {
         Some(raw) => {
             crate::llm::spec::ModelSpec::parse(raw).map_err(|e| format!("--judge: {e}"))?
         }
         None => config.models.judge.clone(),
     };
     let judge_model = spec.to_string();
-    let llm_judge = if spec.is_builtin() {
-        None
-    } else {
-        let m = crate::llm::providers::from_spec(&spec, &config.providers)
-            .map_err(|e| format!("--judge {judge_model}: {e}"))?;
-        let m: std::sync::Arc<dyn crate::llm::ChatModel> =
-            std::sync::Arc::new(crate::llm::retry::Retrying {
-                inner: m,
-                policy: Default::default(),
-            });
-        Some(super::llm_judge::LlmJudge { model: m })
-    };
-    if !spec.is_builtin() && (spec == config.models.analysis || spec == config.models.triage) {
-        eprintln!(
-            "warning: the judge {judge_model} is also an agent model; it will grade its own work (choose a different --judge)"
-        );
+    if spec.is_builtin() {
+        return Ok(Judge {
+            name: "deterministic (builtin)".into(),
+            llm: None,
+            warning: None,
+        });
     }
-    let judge_name = if spec.is_builtin() {
-        "deterministic (builtin)".to_string()
-    } else {
-        format!("{judge_model} + deterministic anchor")
-    };
-    let out = args
-        .out
-        .clone()
-        .unwrap_or_else(|| std::path::PathBuf::from("reports"));
-    let traj_dir = out.join("trajectories");
-    std::fs::create_dir_all(&traj_dir).map_err(|e| format!("--out {}: {e}", out.display()))?;
+    let m = crate::llm::providers::from_spec(&spec, &config.providers)
+        .map_err(|e| format!("--judge {judge_model}: {e}"))?;
+    let m: std::sync::Arc<dyn crate::llm::ChatModel> =
+        std::sync::Arc::new(crate::llm::retry::Retrying {
+            inner: m,
+            policy: Default::default(),
+        });
+    let warning = (spec == config.models.analysis || spec == config.models.triage).then(|| {
+        format!("the judge {judge_model} is also an agent model; it will grade its own work (choose a different --judge)")
+    });
+    Ok(Judge {
+        name: format!("{judge_model} + deterministic anchor"),
+        llm: Some(super::llm_judge::LlmJudge { model: m }),
+        warning,
+    })
+}
+
+/// Runs `scenarios` (`concurrency` at a time, each in its own database under the data
+/// directory's `eval-work`) and calls `each(done, total, result, run)` as each one finishes
+/// (`run` is the error for a run that failed; its result is then unsolved with score 0). An
+/// error from `each` stops the evaluation. The results come back sorted by scenario id.
+pub async fn run_all(
+    config: &Config,
+    scenarios: &[(String, Scenario)],
+    judge: Option<&super::llm_judge::LlmJudge>,
+    concurrency: usize,
+    mut each: impl FnMut(usize, usize, &EvalResult, Result<&ScenarioRun, &str>) -> Result<(), String>,
+) -> Result<Vec<EvalResult>, String> {
     let work = config.data_dir.join("eval-work");
     std::fs::create_dir_all(&work).map_err(|e| format!("{}: {e}", work.display()))?;
     let total = scenarios.len();
-    eprintln!("Evaluating {total} scenario(s) with judge {judge_name}");
     let mut done = 0usize;
     let mut results = Vec::new();
-    let mut stream = futures::stream::iter(scenarios.iter().map(|(suite, s)| {
-        let cfg = config.clone();
-        let work = work.clone();
-        let judge = llm_judge.as_ref();
-        async move {
-            (
-                suite.clone(),
-                s.scenario_id.clone(),
-                run_scenario_judged(&cfg, s, &work, judge).await,
-            )
-        }
-    }))
-    .buffer_unordered(args.concurrency.max(1));
+    type Ran = (String, String, Result<ScenarioRun, String>);
+    // Boxed up front rather than made by a closure inside the stream: a stream of closure-made
+    // futures is not `Send` for every lifetime, and the server runs this in a spawned task.
+    let runs: Vec<std::pin::Pin<Box<dyn std::future::Future<Output = Ran> + Send + '_>>> =
+        scenarios
+            .iter()
+            .map(|(suite, s)| {
+                let work = work.clone();
+                Box::pin(async move {
+                    (
+                        suite.clone(),
+                        s.scenario_id.clone(),
+                        run_scenario_judged(config, s, &work, judge).await,
+                    )
+                }) as _
+            })
+            .collect();
+    let mut stream = futures::stream::iter(runs).buffer_unordered(concurrency.max(1));
     while let Some((suite, sid, r)) = stream.next().await {
         done += 1;
         match r {
             Ok(mut run) => {
                 run.result.suite = suite;
-                eprintln!(
-                    "[{done:>3}/{total}] {:<28} {:.2} {:<4} {}",
-                    sid,
-                    run.result.total_score,
-                    if run.result.passed { "PASS" } else { "FAIL" },
-                    run.result.verdict
-                );
-                let traj = serde_json::json!({ "scenario_id": sid, "report": run.report, "events": run.events, "scores": run.result.dimension_scores });
-                std::fs::write(
-                    traj_dir.join(format!("{sid}.json")),
-                    serde_json::to_string_pretty(&traj).unwrap_or_default(),
-                )
-                .map_err(|e| e.to_string())?;
+                each(done, total, &run.result, Ok(&run))?;
                 results.push(run.result);
             }
             Err(e) => {
-                eprintln!("[{done:>3}/{total}] {sid:<28} ERROR {e}");
-                results.push(EvalResult {
+                let result = EvalResult {
                     incident_id: String::new(),
                     scenario_id: sid,
                     total_score: 0.0,
@@ -313,11 +319,76 @@ pub async fn run_cli(config: Config, args: EvalArgs) -> Result<ExitCode, String>
                     suite,
                     dimension_scores: vec![],
                     trajectory: None,
-                });
+                };
+                each(done, total, &result, Err(&e))?;
+                results.push(result);
             }
         }
     }
     results.sort_by(|a, b| a.scenario_id.cmp(&b.scenario_id));
+    Ok(results)
+}
+
+pub async fn run_cli(config: Config, args: EvalArgs) -> Result<ExitCode, String> {
+    let mut suites: Vec<(String, PathBuf)> = args
+        .suites
+        .iter()
+        .map(|raw| parse_suite(raw))
+        .collect::<Result<_, _>>()?;
+    if let Some(dir) = &args.scenarios_dir {
+        suites.push((suite_name(dir), dir.clone()));
+    }
+    if suites.is_empty() {
+        suites.push(("public".into(), config.scenarios_dir.clone()));
+    }
+    let scenarios = load_suites(&suites, &args.scenarios)?;
+    let suite_order: Vec<String> = suites.iter().map(|(n, _)| n.clone()).collect();
+    let judge = choose_judge(&config, args.judge.as_deref())?;
+    if let Some(w) = &judge.warning {
+        eprintln!("warning: {w}");
+    }
+    let judge_name = judge.name.clone();
+    let out = args
+        .out
+        .clone()
+        .unwrap_or_else(|| std::path::PathBuf::from("reports"));
+    let traj_dir = out.join("trajectories");
+    std::fs::create_dir_all(&traj_dir).map_err(|e| format!("--out {}: {e}", out.display()))?;
+    eprintln!(
+        "Evaluating {} scenario(s) with judge {judge_name}",
+        scenarios.len()
+    );
+    let results = run_all(
+        &config,
+        &scenarios,
+        judge.llm.as_ref(),
+        args.concurrency,
+        |done, total, result, run| {
+            let sid = &result.scenario_id;
+            match run {
+                Ok(run) => {
+                    eprintln!(
+                        "[{done:>3}/{total}] {:<28} {:.2} {:<4} {}",
+                        sid,
+                        result.total_score,
+                        if result.passed { "PASS" } else { "FAIL" },
+                        result.verdict
+                    );
+                    let traj = serde_json::json!({ "scenario_id": sid, "report": run.report, "events": run.events, "scores": result.dimension_scores });
+                    std::fs::write(
+                        traj_dir.join(format!("{sid}.json")),
+                        serde_json::to_string_pretty(&traj).unwrap_or_default(),
+                    )
+                    .map_err(|e| e.to_string())
+                }
+                Err(e) => {
+                    eprintln!("[{done:>3}/{total}] {sid:<28} ERROR {e}");
+                    Ok(())
+                }
+            }
+        },
+    )
+    .await?;
     let rep = report::build_suites(results, &judge_name, &suite_order);
     std::fs::write(
         out.join("eval_report.json"),
