@@ -8,6 +8,7 @@
 pub mod api;
 #[cfg(feature = "ssr")]
 pub mod backend;
+pub mod codec;
 pub mod components;
 pub mod live;
 /// The domain and wire types live in their own crate (no Leptos), shared with the engine.

@@ -15,7 +15,7 @@ pub fn follow(url: &str, on_event: impl Fn(RunEvent) + 'static) -> Option<Stream
         if let Some(ev) = m
             .data()
             .as_string()
-            .and_then(|t| serde_json::from_str::<RunEvent>(&t).ok())
+            .and_then(|t| crate::codec::from_json::<RunEvent>(&t))
         {
             on_event(ev);
         }

@@ -16,7 +16,7 @@ pub fn ChangesPage() -> impl IntoView {
             .and_then(|h| h.parse::<f64>().ok())
             .unwrap_or(72.0)
     };
-    let rows = Resource::new(move || (service(), hours()), |(sv, h)| list_changes(sv, h));
+    let rows = crate::codec::resource(move || (service(), hours()), |(sv, h)| list_changes(sv, h));
     view! {
         <section class="panel">
             <h1>"Changes"</h1>

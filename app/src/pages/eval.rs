@@ -20,9 +20,9 @@ fn cell_class(score: f64) -> &'static str {
 
 #[component]
 pub fn EvalPage() -> impl IntoView {
-    let history = Resource::new(|| (), |_| get_eval_history());
-    let status = Resource::new(|| (), |_| get_eval_status());
-    let session = Resource::new(|| (), |_| session_status());
+    let history = crate::codec::resource(|| (), |_| get_eval_history());
+    let status = crate::codec::resource(|| (), |_| get_eval_status());
+    let session = crate::codec::resource(|| (), |_| session_status());
     view! {
         <section class="panel" data-testid="eval-page">
             <h1>"Evaluation"</h1>

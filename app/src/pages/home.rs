@@ -15,9 +15,9 @@ use leptos_router::hooks::use_query_map;
 pub fn HomePage() -> impl IntoView {
     let query = use_query_map();
     let pin = move || query.with(|q| q.get("incident"));
-    let snapshot = Resource::new(pin, get_live_snapshot);
-    let scenarios = Resource::new(|| (), |_| list_scenarios());
-    let session = Resource::new(|| (), |_| session_status());
+    let snapshot = crate::codec::resource(pin, get_live_snapshot);
+    let scenarios = crate::codec::resource(|| (), |_| list_scenarios());
+    let session = crate::codec::resource(|| (), |_| session_status());
     view! {
         <div class="live">
             <Suspense fallback=|| view! { <p class="empty">"Loading…"</p> }>

@@ -15,7 +15,7 @@ use leptos_router::hooks::use_params_map;
 pub fn IncidentPage() -> impl IntoView {
     let params = use_params_map();
     let id = move || params.with(|p| p.get("id")).unwrap_or_default();
-    let view_res = Resource::new(id, get_incident_view);
+    let view_res = crate::codec::resource(id, get_incident_view);
     view! {
         <Suspense fallback=|| view! { <p class="empty">"Loading…"</p> }>
             {move || Suspend::new(async move {

@@ -11,7 +11,7 @@ pub fn IncidentsPage() -> impl IntoView {
     let query = use_query_map();
     let status = move || query.with(|q| q.get("status")).filter(|s| !s.is_empty());
     let service = move || query.with(|q| q.get("service")).filter(|s| !s.is_empty());
-    let rows = Resource::new(
+    let rows = crate::codec::resource(
         move || (status(), service()),
         |(st, sv)| list_incidents(st, sv),
     );

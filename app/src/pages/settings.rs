@@ -5,7 +5,7 @@ use leptos::prelude::*;
 
 #[component]
 pub fn SettingsPage() -> impl IntoView {
-    let settings = Resource::new(|| (), |_| get_settings());
+    let settings = crate::codec::resource(|| (), |_| get_settings());
     view! {
         <section class="panel" data-testid="settings">
             <h1>"Settings"</h1>

@@ -1279,7 +1279,10 @@ mod tests {
         let names: Vec<String> = c.eval_suites().into_iter().map(|(n, _)| n).collect();
         assert_eq!(names, ["public", "regression"]);
         for (text, key) in [
-            ("[eval.suites]\n\"bad name\" = \"d\"\n", "eval.suites.bad name"),
+            (
+                "[eval.suites]\n\"bad name\" = \"d\"\n",
+                "eval.suites.bad name",
+            ),
             ("[eval.suites]\nempty = \"\"\n", "eval.suites.empty"),
             ("[eval]\nconcurrency = 0\n", "eval.concurrency"),
             ("[eval]\nsuite = {}\n", "eval"),
