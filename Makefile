@@ -1,5 +1,5 @@
 # The two commands of the README. Each does its own set-up (idempotently).
-.PHONY: run test build lint bench eval e2e
+.PHONY: run test build lint bench eval e2e bundle
 
 run:
 	scripts/setup.sh
@@ -23,3 +23,7 @@ bench:
 
 eval:
 	cargo run -p sentinel-server --bin sentinel -- eval --suite public=data/scenarios --suite regression=server/tests/fixtures/regression --out reports --max-harmful 0
+
+# The dashboard's gzipped WebAssembly; `make bundle BASE=<rev>` also builds <rev> and prints the ratio.
+bundle:
+	scripts/bundle-size.sh $(BASE)
