@@ -2,7 +2,8 @@
 # The dashboard's WebAssembly size as the browser downloads it: the release build
 # (scripts/build-site.sh release steps: wasm-release profile, wasm-bindgen, wasm-opt -Oz), then
 # `gzip -9` of the .wasm. With a git revision, that revision is built first in a temporary
-# worktree (same target directory, so only the workspace crates rebuild) and the ratio
+# worktree (same target directory; a base without this tree's .cargo/config.toml builds with
+# other rustflags, so every dependency rebuilds for it and again for the tree) and the ratio
 # current/base is printed: sizes are compared within one run, never against old figures.
 #   scripts/bundle-size.sh [BASE_REV]
 set -euo pipefail

@@ -18,6 +18,8 @@ pub enum BackendError {
     Conflict(String),
     #[error("not authorised: {0}")]
     Unauthorized(String),
+    #[error("unavailable: {0}")]
+    Unavailable(String),
     #[error("internal error (see server log)")]
     Internal,
 }
@@ -81,6 +83,7 @@ impl BackendError {
             Self::Invalid(_) => http::StatusCode::BAD_REQUEST,
             Self::Conflict(_) => http::StatusCode::CONFLICT,
             Self::Unauthorized(_) => http::StatusCode::UNAUTHORIZED,
+            Self::Unavailable(_) => http::StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal => http::StatusCode::INTERNAL_SERVER_ERROR,
         }
     }

@@ -45,6 +45,8 @@ test('the eval page shows the same numbers as the Markdown report', async ({ pag
 });
 
 test('an operator starts an evaluation from the page and watches it to the end', async ({ page, request }) => {
+  // Ten scenarios on a debug build on a loaded machine: room beyond the default minute.
+  test.setTimeout(240_000);
   // Logged out, the Run button is disabled and says why.
   await page.goto('/eval');
   await expect(page.getByTestId('eval-run-panel')).toHaveAttribute('data-hydrated', 'true');
@@ -58,13 +60,15 @@ test('an operator starts an evaluation from the page and watches it to the end',
   const choices = page.getByTestId('eval-suite-choice');
   await expect(choices).toHaveCount(1); // the default: public = the scenarios directory
   await expect(choices.first()).toBeChecked();
+  // The history has rendered (or says there is none) before its bars are counted.
+  await expect(page.getByTestId('history-chart').or(page.getByTestId('eval-empty'))).toBeVisible();
   const bars = await page.getByTestId('history-bar').count();
 
   await page.getByTestId('eval-start').click();
   const progress = page.getByTestId('eval-progress');
   await expect(progress).toBeVisible();
   // The bar fills, scenario rows appear as they finish, and the run ends finished.
-  await expect(progress).toHaveAttribute('data-state', 'finished', { timeout: 60_000 });
+  await expect(progress).toHaveAttribute('data-state', 'finished', { timeout: 200_000 });
   const total = (await request.get('/api/scenarios').then((r) => r.json())).length;
   await expect(page.getByTestId('eval-progress-count')).toHaveText(` ${total}/${total} `);
   await expect(progress.locator('.recent li')).toHaveCount(Math.min(total, 12));

@@ -11,8 +11,8 @@ use std::time::Duration;
 const ALICE: &str = "alice-eval-token-0123456789";
 const BOB: &str = "bob-eval-token-0123456789";
 
-/// A server whose `[eval] suites` has `small` (two public scenarios copied into `dir`) and
-/// `public`.
+/// A server whose `[eval] suites` has `small` (two public scenarios copied into `dir`),
+/// `public`, and `broken` (a file that does not parse).
 async fn spawn(dir: &Path) -> String {
     let small = dir.join("small");
     std::fs::create_dir_all(&small).unwrap();
@@ -24,6 +24,9 @@ async fn spawn(dir: &Path) -> String {
         )
         .unwrap();
     }
+    let broken = dir.join("broken");
+    std::fs::create_dir_all(&broken).unwrap();
+    std::fs::write(broken.join("half.json"), r#"{"id": "half", "alert": "#).unwrap();
     let mut cfg = common::test_config(dir);
     let toml = format!(
         r#"
@@ -32,6 +35,7 @@ concurrency = 2
 [eval.suites]
 small = "{}"
 public = "{}"
+broken = "{}"
 
 [[operators]]
 name = "alice"
@@ -44,7 +48,8 @@ token = "{BOB}"
 role = "viewer"
 "#,
         small.display(),
-        public.display()
+        public.display(),
+        broken.display()
     );
     cfg.file = FileConfig::parse(Path::new("sentinel.toml"), &toml).unwrap();
     let app = sentinel::http::Application::build(cfg, "127.0.0.1:0".parse().unwrap())
@@ -84,7 +89,7 @@ async fn an_operator_starts_an_evaluation_and_watches_it_finish() {
 
     // Before any: the configured suites, nothing current.
     let st = current(&base).await;
-    assert_eq!(st["suites"], json!(["public", "small"]), "{st}");
+    assert_eq!(st["suites"], json!(["broken", "public", "small"]), "{st}");
     assert!(st["current"].is_null(), "{st}");
 
     // Who may start one.
@@ -105,6 +110,15 @@ async fn an_operator_starts_an_evaluation_and_watches_it_finish() {
     assert_eq!(code, 400, "{v}");
     let (code, v) = post(&base, Some(ALICE), r#"{"suite":["small"]}"#).await;
     assert_eq!(code, 422, "{v}");
+    // A configured suite that does not load is the server's fault: 503, and the answer names
+    // no path (the log has the details).
+    let (code, v) = post(&base, Some(ALICE), r#"{"suites":["broken"]}"#).await;
+    assert_eq!(code, 503, "{v}");
+    let e = v["error"].as_str().unwrap();
+    assert!(
+        e.contains("does not load") && !e.contains("half.json") && !e.contains('/'),
+        "{e}"
+    );
     assert!(current(&base).await["current"].is_null());
 
     // Started: 202 with its progress at once.
@@ -168,16 +182,15 @@ async fn an_operator_starts_an_evaluation_and_watches_it_finish() {
         .await
         .unwrap();
     assert_eq!(st["current"]["id"], id.as_str());
-    let res = reqwest::Client::new()
-        .post(format!("{base}/api/start_eval"))
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body("suites[0]=small")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(
-        res.status(),
-        401,
-        "the page's server function needs a session too"
-    );
+    // The page's server function needs a session too, checked before its arguments are read.
+    for body in ["suites[0]=small", "%%%&&=", ""] {
+        let res = reqwest::Client::new()
+            .post(format!("{base}/api/start_eval"))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 401, "{body:?}");
+    }
 }

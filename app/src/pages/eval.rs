@@ -62,27 +62,45 @@ fn RunPanel(
     let progress = RwSignal::new(status.current.clone());
     let chosen = RwSignal::new(status.suites.clone());
     let error = RwSignal::new(None::<String>);
+    // A start request is on its way (the button waits for its answer).
+    let starting = RwSignal::new(false);
     let running = Memo::new(move |_| {
         progress.with(|p| p.as_ref().is_some_and(|p| p.state == EvalJobState::Running))
     });
-    // While one runs, ask for its progress every second; when it ends, reload the history.
+    // While one runs, ask for its progress every second (one request at a time); when it
+    // ends, reload the history once.
     let on_finished = StoredValue::new(on_finished);
+    let polling = StoredValue::new(false);
     Effect::new(move |_| {
         if !running.get() {
             return;
         }
         let handle = set_interval_with_handle(
             move || {
+                if polling.try_get_value() != Some(false) {
+                    return;
+                }
+                polling.set_value(true);
                 leptos::task::spawn_local(async move {
-                    if let Ok(st) = get_eval_status().await {
-                        let ended = st
-                            .current
-                            .as_ref()
-                            .is_some_and(|p| p.state != EvalJobState::Running);
-                        progress.set(st.current);
-                        if ended {
-                            on_finished.with_value(|f| f());
-                        }
+                    let answer = get_eval_status().await;
+                    polling.try_set_value(false);
+                    let Ok(st) = answer else { return };
+                    // An answer older than what the page shows (same run, fewer done) is
+                    // dropped; the run's end is acted on once, on the change.
+                    let Some(was) = progress.try_get_untracked() else { return };
+                    let stale = matches!((&was, &st.current), (Some(a), Some(b))
+                        if a.id == b.id && (b.done < a.done || (a.state != EvalJobState::Running && b.state == EvalJobState::Running)));
+                    if stale {
+                        return;
+                    }
+                    let was_running = was.is_some_and(|p| p.state == EvalJobState::Running);
+                    let ended = st
+                        .current
+                        .as_ref()
+                        .is_some_and(|p| p.state != EvalJobState::Running);
+                    progress.try_set(st.current);
+                    if was_running && ended {
+                        on_finished.try_with_value(|f| f());
                     }
                 });
             },
@@ -96,12 +114,22 @@ fn RunPanel(
         });
     });
     let start = move |_| {
+        if starting.get_untracked() {
+            return;
+        }
         let suites = chosen.get_untracked();
         error.set(None);
+        starting.set(true);
         leptos::task::spawn_local(async move {
-            match start_eval(suites).await {
-                Ok(p) => progress.set(Some(p)),
-                Err(e) => error.set(Some(e.to_string())),
+            let answer = start_eval(suites).await;
+            starting.try_set(false);
+            match answer {
+                Ok(p) => {
+                    progress.try_set(Some(p));
+                }
+                Err(e) => {
+                    error.try_set(Some(e.to_string()));
+                }
             }
         });
     };
@@ -132,7 +160,7 @@ fn RunPanel(
                 }).collect_view()}
             </div>
             <button class="btn" data-testid="eval-start"
-                disabled=move || !logged_in || running.get() || chosen.with(Vec::is_empty)
+                disabled=move || !logged_in || running.get() || starting.get() || chosen.with(Vec::is_empty)
                 title=move || if logged_in { "Run the chosen suites now (each scenario in its own database)" } else { "Log in as an operator to start an evaluation" }
                 on:click=start>
                 {move || if running.get() { "Running…" } else { "Run evaluation" }}

@@ -742,8 +742,11 @@ impl FileConfig {
             })
         };
         for (name, dir) in &self.eval.suites {
-            if let Err(e) = crate::eval::parse_suite(&format!("{name}={}", dir.display())) {
+            if let Err(e) = crate::eval::check_suite_name(name) {
                 return bad(&format!("eval.suites.{name}"), &e);
+            }
+            if dir.as_os_str().is_empty() {
+                return bad(&format!("eval.suites.{name}"), "the directory is empty");
             }
         }
         if self.eval.concurrency == Some(0) {
@@ -1284,8 +1287,10 @@ mod tests {
                 "eval.suites.bad name",
             ),
             ("[eval.suites]\nempty = \"\"\n", "eval.suites.empty"),
+            ("[eval.suites]\n\"a=b\" = \"d\"\n", "eval.suites.a=b"),
+            ("[eval.suites]\n\" a\" = \"d\"\n", "eval.suites. a"),
             ("[eval]\nconcurrency = 0\n", "eval.concurrency"),
-            ("[eval]\nsuite = {}\n", "eval"),
+            ("[eval]\nsuite = {}\n", "unknown field `suite`"),
         ] {
             let e = FileConfig::parse(p, text).unwrap_err().to_string();
             assert!(e.contains(key), "{text}: {e}");

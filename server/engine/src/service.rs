@@ -37,6 +37,9 @@ pub enum ServiceError {
     Conflict(String),
     #[error("run panicked: {0}")]
     Panicked(String),
+    /// The server cannot do it now for a reason of its own setup; the message is safe to show.
+    #[error("{0}")]
+    Unavailable(String),
 }
 
 /// The postmortem draft of an incident from its stored record and event log (None: no such
@@ -481,6 +484,7 @@ impl Sentinel {
             .map_err(|e| match e {
                 StartError::Busy(_) => ServiceError::Conflict(e.to_string()),
                 StartError::Invalid(m) => ServiceError::Invalid(FieldError::new("suites", m)),
+                StartError::Setup(_) => ServiceError::Unavailable(e.to_string()),
             })
     }
 

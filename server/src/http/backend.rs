@@ -24,6 +24,7 @@ fn from_service(e: ServiceError) -> BackendError {
     match e {
         ServiceError::NotFound(m) => BackendError::NotFound(m),
         ServiceError::Conflict(m) => BackendError::Conflict(m),
+        ServiceError::Unavailable(m) => BackendError::Unavailable(m),
         ServiceError::Invalid(f) => BackendError::Invalid(f.to_string()),
         other => internal(other),
     }

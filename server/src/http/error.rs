@@ -71,6 +71,7 @@ impl From<crate::service::ServiceError> for ApiError {
         match e {
             E::NotFound(m) => ApiError::NotFound(m),
             E::Conflict(m) => ApiError::Conflict(m),
+            E::Unavailable(m) => ApiError::Unavailable(m),
             E::Invalid(f) => ApiError::Unprocessable(f.to_string()),
             E::Run(crate::agents::runner::RunError::NotFound(m)) => {
                 ApiError::NotFound(format!("incident {m}"))

@@ -24,7 +24,11 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 /// Server functions that change something: operator only.
-const ACTING_SERVER_FNS: &[&str] = &["/api/decide_approval", "/api/fire_scenario"];
+const ACTING_SERVER_FNS: &[&str] = &[
+    "/api/decide_approval",
+    "/api/fire_scenario",
+    "/api/start_eval",
+];
 /// server_fn's header on its error answers.
 const SERVER_FN_ERROR_HEADER: &str = "serverfnerror";
 

@@ -24,9 +24,13 @@ pub struct EvalRequest {
 pub enum StartError {
     #[error("evaluation {0} is still running; wait for it to finish")]
     Busy(String),
-    /// The request (or the suites it names) is not usable; the message says why.
+    /// The request names a suite that is not configured (or none with scenarios).
     #[error("suites: {0}")]
     Invalid(String),
+    /// The server's own setup is broken (a configured suite does not load, the judge model
+    /// cannot be built): details in the server log, not in the answer.
+    #[error("the evaluation cannot start: {0} (see the server log)")]
+    Setup(String),
 }
 
 /// The evaluation this process runs, or the last one it ran.
@@ -45,13 +49,24 @@ impl EvalJobs {
     }
 
     pub fn current(&self) -> Option<EvalProgress> {
-        self.slot.lock().ok().and_then(|g| g.clone())
+        self.lock().clone()
+    }
+
+    /// The slot; a panic while it was held leaves a usable value (every writer finishes its
+    /// change in one assignment), so poisoning is ignored rather than freezing the state.
+    fn lock(&self) -> std::sync::MutexGuard<'_, Option<EvalProgress>> {
+        self.slot.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn running_id(&self) -> Option<String> {
+        self.lock()
+            .as_ref()
+            .filter(|p| p.state == EvalJobState::Running)
+            .map(|p| p.id.clone())
     }
 
     fn update(&self, f: impl FnOnce(&mut EvalProgress)) {
-        if let Ok(mut g) = self.slot.lock()
-            && let Some(p) = g.as_mut()
-        {
+        if let Some(p) = self.lock().as_mut() {
             f(p);
         }
     }
@@ -65,6 +80,10 @@ impl EvalJobs {
         req: EvalRequest,
         started_by: &str,
     ) -> Result<EvalProgress, StartError> {
+        // Refused before any file is read; checked again when the slot is taken.
+        if let Some(id) = self.running_id() {
+            return Err(StartError::Busy(id));
+        }
         let configured = config.eval_suites();
         let chosen: Vec<(String, std::path::PathBuf)> = if req.suites.is_empty() {
             configured.clone()
@@ -87,13 +106,22 @@ impl EvalJobs {
             }
             out
         };
-        let scenarios = runner::load_suites(&chosen, &[]).map_err(StartError::Invalid)?;
+        let scenarios = runner::load_suites(&chosen, &[]).map_err(|e| {
+            tracing::error!(error = %e, "a configured evaluation suite does not load");
+            StartError::Setup("a configured suite does not load".into())
+        })?;
         if scenarios.is_empty() {
             return Err(StartError::Invalid(
                 "the chosen suites hold no scenario".into(),
             ));
         }
-        let judge = runner::choose_judge(config, None).map_err(StartError::Invalid)?;
+        let judge = runner::choose_judge(config, None).map_err(|e| {
+            tracing::error!(error = %e, "the judge model cannot be built");
+            StartError::Setup("the judge model cannot be built".into())
+        })?;
+        if let Some(w) = &judge.warning {
+            tracing::warn!("{w}");
+        }
         let suite_order: Vec<String> = chosen.iter().map(|(n, _)| n.clone()).collect();
         let progress = EvalProgress {
             id: format!("eval-{}", uuid::Uuid::new_v4().simple()),
@@ -111,10 +139,7 @@ impl EvalJobs {
             error: None,
         };
         {
-            let mut g = self
-                .slot
-                .lock()
-                .map_err(|_| StartError::Invalid("the evaluation slot is poisoned".into()))?;
+            let mut g = self.lock();
             if let Some(p) = g.as_ref()
                 && p.state == EvalJobState::Running
             {
@@ -265,7 +290,6 @@ mod tests {
             (p.state, p.started_by.as_str()),
             (EvalJobState::Running, "bob")
         );
-        assert_ne!(p.id, "eval-a");
         assert_eq!(jobs.current().unwrap().id, p.id);
     }
 }

@@ -9,4 +9,4 @@ pub mod llm_judge;
 pub mod report;
 pub mod runner;
 
-pub use runner::{EvalArgs, parse_suite, run_cli};
+pub use runner::{EvalArgs, check_suite_name, parse_suite, run_cli};

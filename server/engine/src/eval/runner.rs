@@ -47,20 +47,27 @@ pub struct EvalArgs {
     pub max_harmful: Option<usize>,
 }
 
+/// A suite's name: letters, digits, '-', '_', '.' or '/' (it names the suite in reports and
+/// is how the server's evaluation picks a configured suite).
+pub fn check_suite_name(name: &str) -> Result<(), String> {
+    if name.is_empty()
+        || !name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./".contains(c))
+    {
+        return Err("the name must be letters, digits, '-', '_', '.' or '/'".into());
+    }
+    Ok(())
+}
+
 /// A `--suite NAME=DIR` argument, checked at the edge.
 pub fn parse_suite(raw: &str) -> Result<(String, PathBuf), String> {
     let (name, dir) = raw
         .split_once('=')
         .ok_or_else(|| format!("--suite {raw:?}: expected NAME=DIR"))?;
     let name = name.trim();
-    if name.is_empty()
-        || !name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "-_./".contains(c))
-    {
-        return Err(format!(
-            "--suite {raw:?}: the name must be letters, digits, '-', '_', '.' or '/'"
-        ));
+    if let Err(e) = check_suite_name(name) {
+        return Err(format!("--suite {raw:?}: {e}"));
     }
     if dir.trim().is_empty() {
         return Err(format!("--suite {raw:?}: the directory is empty"));
