@@ -30,6 +30,26 @@ fn from_service(e: ServiceError) -> BackendError {
     }
 }
 
+impl HttpBackend {
+    /// Who is acting, for a server function that changes something: a responder or admin
+    /// (`act` names the act in a viewer's reason); `anonymous` is the answer without one.
+    async fn acting(
+        &self,
+        creds: &Credentials,
+        act: &str,
+        anonymous: &str,
+    ) -> Result<String, BackendError> {
+        self.state
+            .auth
+            .operator(&headers(creds), act)
+            .await
+            .map_err(|e| match e {
+                ApiError::Forbidden(m) => BackendError::Unauthorized(m),
+                _ => BackendError::Unauthorized(anonymous.into()),
+            })
+    }
+}
+
 fn headers(c: &Credentials) -> HeaderMap {
     let mut h = HeaderMap::new();
     let mut put = |k: header::HeaderName, v: &Option<String>| {
@@ -78,14 +98,12 @@ impl Backend for HttpBackend {
         creds: Credentials,
     ) -> Result<String, BackendError> {
         let who = self
-            .state
-            .auth
-            .operator(&headers(&creds), "firing a scenario")
-            .await
-            .map_err(|e| match e {
-                ApiError::Forbidden(m) => BackendError::Unauthorized(m),
-                _ => BackendError::Unauthorized("log in as an operator to fire scenarios".into()),
-            })?;
+            .acting(
+                &creds,
+                "firing a scenario",
+                "log in as an operator to fire scenarios",
+            )
+            .await?;
         self.state
             .sentinel
             .fire_scenario(scenario_id, &who)
@@ -176,16 +194,12 @@ impl Backend for HttpBackend {
         creds: Credentials,
     ) -> Result<IncidentStatus, BackendError> {
         let who = self
-            .state
-            .auth
-            .operator(&headers(&creds), "deciding an approval")
-            .await
-            .map_err(|e| match e {
-                ApiError::Forbidden(m) => BackendError::Unauthorized(m),
-                _ => {
-                    BackendError::Unauthorized("log in as an operator to approve or reject".into())
-                }
-            })?;
+            .acting(
+                &creds,
+                "deciding an approval",
+                "log in as an operator to approve or reject",
+            )
+            .await?;
         let d = ApprovalDecision::parse(decision, comment, &who)
             .map_err(|e| BackendError::Invalid(e.to_string()))?;
         self.state
@@ -286,16 +300,12 @@ impl Backend for HttpBackend {
         creds: Credentials,
     ) -> Result<EvalProgress, BackendError> {
         let who = self
-            .state
-            .auth
-            .operator(&headers(&creds), "starting an evaluation")
-            .await
-            .map_err(|e| match e {
-                ApiError::Forbidden(m) => BackendError::Unauthorized(m),
-                _ => BackendError::Unauthorized(
-                    "log in as an operator to start an evaluation".into(),
-                ),
-            })?;
+            .acting(
+                &creds,
+                "starting an evaluation",
+                "log in as an operator to start an evaluation",
+            )
+            .await?;
         self.state
             .sentinel
             .start_eval(suites, &who)

@@ -59,10 +59,7 @@ impl EvalJobs {
     }
 
     fn running_id(&self) -> Option<String> {
-        self.lock()
-            .as_ref()
-            .filter(|p| p.state == EvalJobState::Running)
-            .map(|p| p.id.clone())
+        running_id(&self.lock())
     }
 
     fn update(&self, f: impl FnOnce(&mut EvalProgress)) {
@@ -140,10 +137,8 @@ impl EvalJobs {
         };
         {
             let mut g = self.lock();
-            if let Some(p) = g.as_ref()
-                && p.state == EvalJobState::Running
-            {
-                return Err(StartError::Busy(p.id.clone()));
+            if let Some(id) = running_id(&g) {
+                return Err(StartError::Busy(id));
             }
             *g = Some(progress.clone());
         }
@@ -216,6 +211,13 @@ impl EvalJobs {
         });
         Ok(progress)
     }
+}
+
+/// The id of the evaluation in `slot`, if it is still running.
+fn running_id(slot: &Option<EvalProgress>) -> Option<String> {
+    slot.as_ref()
+        .filter(|p| p.state == EvalJobState::Running)
+        .map(|p| p.id.clone())
 }
 
 #[cfg(test)]
