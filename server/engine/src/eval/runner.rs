@@ -123,6 +123,29 @@ pub async fn run_scenario(base: &Config, s: &Scenario, work: &Path) -> Result<Sc
     run_scenario_judged(base, s, work, None).await
 }
 
+/// A scenario run's throw-away database (and its WAL and shared-memory files), deleted when
+/// the run is over, whether it finished or stopped at an error. On Unix a connection still
+/// open on the file keeps working on the unlinked inode until it closes.
+struct WorkDb(PathBuf);
+
+impl Drop for WorkDb {
+    fn drop(&mut self) {
+        for f in [
+            self.0.clone(),
+            self.0.with_extension("db-wal"),
+            self.0.with_extension("db-shm"),
+        ] {
+            match std::fs::remove_file(&f) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => {
+                    tracing::warn!(file = %f.display(), error = %e, "cannot remove an evaluation database")
+                }
+            }
+        }
+    }
+}
+
 pub async fn run_scenario_judged(
     base: &Config,
     s: &Scenario,
@@ -136,6 +159,8 @@ pub async fn run_scenario_judged(
         uuid::Uuid::new_v4().simple()
     ));
     cfg.database_url = format!("sqlite://{}", db.display());
+    // Removed however this run ends (an early error used to leave the files behind).
+    let _work_db = WorkDb(db.clone());
     let sentinel = crate::bootstrap::sentinel(cfg)
         .await
         .map_err(|e| e.to_string())?;
@@ -174,9 +199,6 @@ pub async fn run_scenario_judged(
     }
     let total = report::round2(dims.iter().map(|d| d.score).sum::<f64>() / dims.len() as f64);
     sentinel.store.close().await;
-    let _ = std::fs::remove_file(&db);
-    let _ = std::fs::remove_file(db.with_extension("db-wal"));
-    let _ = std::fs::remove_file(db.with_extension("db-shm"));
     Ok(ScenarioRun {
         result: EvalResult {
             incident_id: id,
@@ -468,4 +490,27 @@ pub fn gate(s: &EvalSummary, args: &EvalArgs) -> Vec<String> {
         out.push(format!("harmful {} > --max-harmful {max}", s.harmful));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_scenario_database_is_removed_with_its_wal_and_shm() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("s1-abc.db");
+        for ext in ["db", "db-wal", "db-shm"] {
+            std::fs::write(db.with_extension(ext), b"x").unwrap();
+        }
+        let other = dir.path().join("s2-def.db");
+        std::fs::write(&other, b"x").unwrap();
+        drop(WorkDb(db.clone()));
+        for ext in ["db", "db-wal", "db-shm"] {
+            assert!(!db.with_extension(ext).exists(), "{ext} left behind");
+        }
+        assert!(other.exists(), "another run's database was removed");
+        // Nothing to remove (the run never created its file) is not an error.
+        drop(WorkDb(dir.path().join("never.db")));
+    }
 }
