@@ -130,11 +130,7 @@ struct WorkDb(PathBuf);
 
 impl Drop for WorkDb {
     fn drop(&mut self) {
-        for f in [
-            self.0.clone(),
-            self.0.with_extension("db-wal"),
-            self.0.with_extension("db-shm"),
-        ] {
+        for f in crate::store::sqlite_files(&self.0) {
             match std::fs::remove_file(&f) {
                 Ok(()) => {}
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}

@@ -351,9 +351,20 @@ fn check_url(url: &str) -> Result<()> {
 
 /// SQLite's WAL file for the database at `db`.
 fn wal_path(db: &Path) -> PathBuf {
-    let mut wal = db.as_os_str().to_owned();
-    wal.push("-wal");
-    PathBuf::from(wal)
+    beside(db, "-wal")
+}
+
+/// Every file SQLite keeps for the database at `db`: the database, its WAL and its
+/// shared-memory index (what to delete to remove a database for good).
+pub fn sqlite_files(db: &Path) -> [PathBuf; 3] {
+    [db.to_path_buf(), wal_path(db), beside(db, "-shm")]
+}
+
+/// `db` with `suffix` appended to its file name, as SQLite names its side files.
+fn beside(db: &Path, suffix: &str) -> PathBuf {
+    let mut name = db.as_os_str().to_owned();
+    name.push(suffix);
+    PathBuf::from(name)
 }
 
 pub(crate) fn to_json<T: serde::Serialize>(v: &T) -> String {
