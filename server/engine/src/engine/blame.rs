@@ -45,6 +45,23 @@ impl ServiceProfile {
         own >= 1.0
     }
 
+    /// A failure a datastore has of its own (its machine, its process), not one its callers
+    /// give it: slow queries, full pools and a disk filled by their writes are theirs.
+    pub fn has_own_datastore_failure(&self) -> bool {
+        let own: f64 = [
+            Family::CodeError,
+            Family::Memory,
+            Family::CrashLoop,
+            Family::Certificate,
+            Family::Dns,
+            Family::Platform,
+        ]
+        .iter()
+        .map(|f| self.signals.score(*f))
+        .sum();
+        own >= 1.0
+    }
+
     pub fn significant(&self) -> bool {
         self.errors >= 2 || (self.warnings >= 3 && self.has_own_failure())
     }
@@ -119,11 +136,19 @@ pub fn find_origin(
     let alert_first = alert_p.and_then(|p| p.first_error.or(p.first_problem));
 
     let mut best: Option<(f64, &Upstream, String)> = None;
-    for up in upstream.iter().filter(|u| !u.external && u.in_catalogue) {
+    for up in upstream.iter().filter(|u| !u.external) {
         let Some(p) = profiles.get(&up.service) else {
             continue;
         };
         if !p.significant() || !p.has_own_failure() {
+            continue;
+        }
+        // A datastore's slow queries and full pools are what its callers' load does to it; it is
+        // the origin only for a failure of its own (disk, crash, platform …) that began first.
+        if !up.in_catalogue
+            && (!p.has_own_datastore_failure()
+                || !matches!((alert_first, p.first_problem), (Some(a), Some(b)) if b <= a))
+        {
             continue;
         }
         // A failure that began well after the alerting service's is a consequence, not a cause.

@@ -61,6 +61,9 @@ pub struct Scored {
     /// Exact identifiers it names that the failing lines carry.
     #[serde(default)]
     pub shared_ids: Vec<String>,
+    /// The version split says the errors follow what it shipped (errors where it runs).
+    #[serde(default)]
+    pub follows_version: bool,
 }
 
 /// Why a change's service is a place to look for the cause.
@@ -382,6 +385,7 @@ pub fn score_all(cands: &[Candidate], ctx: &Context<'_>) -> Vec<Scored> {
                 None => 1.0,
             };
             let cleared = matches!(split, Some(super::versions::Split::AlsoOld { .. }));
+            let follows_version = matches!(split, Some(super::versions::Split::OnlyNew { .. }));
             // Several unrelated dependencies fail together and this change touched one of
             // them: it cannot explain the others.
             let one_party = (common_factor && !common_platform)
@@ -556,10 +560,12 @@ pub fn score_all(cands: &[Candidate], ctx: &Context<'_>) -> Vec<Scored> {
                 evidence_against,
                 aligned_after: aligned,
                 shared_ids,
+                follows_version,
             })
         })
         .collect();
     supersede(&mut out, ctx);
+    below_the_version(&mut out);
     // The failure's own identifier points at one change: the others, linked by words alone,
     // are less likely.
     if out.iter().any(|s| !s.shared_ids.is_empty()) {
@@ -601,7 +607,10 @@ fn supersede(out: &mut [Scored], ctx: &Context<'_>) {
     };
     for s in out.iter_mut() {
         let quiet = (onset - s.candidate.ts).num_seconds() as f64 / 60.0;
+        // Errors only where it runs say more than the moment the symptoms turned (a canary
+        // fails as its share of traffic grows, not at the minute it shipped).
         if s.aligned_after.is_none()
+            && !s.follows_version
             && s.candidate.ts < latest.1
             && quiet > P.onset_alignment_minutes
             && matches!(
@@ -615,6 +624,31 @@ fn supersede(out: &mut [Scored], ctx: &Context<'_>) {
                 latest.0
             ));
         }
+    }
+}
+
+/// The errors follow one version of a service: a change under every instance of it (a
+/// setting, the nodes, the network) would have failed the old version's instances as well,
+/// so it does not explain them.
+fn below_the_version(out: &mut [Scored]) {
+    let confirmed: Vec<(String, String)> = out
+        .iter()
+        .filter(|s| s.follows_version)
+        .map(|s| (s.candidate.service.to_lowercase(), s.candidate.id.clone()))
+        .collect();
+    for s in out.iter_mut().filter(|s| !s.follows_version) {
+        let svc = s.candidate.service.to_lowercase();
+        let Some((_, by)) = confirmed.iter().find(|(c, _)| *c == svc) else {
+            continue;
+        };
+        if s.candidate.kind == ChangeKind::Deploy {
+            continue;
+        }
+        s.score *= P.version_clears_factor;
+        s.cleared = true;
+        s.evidence_against.push(format!(
+            "the errors follow the version {by} shipped; a change under every instance of {svc} would have failed the others too"
+        ));
     }
 }
 

@@ -249,6 +249,16 @@ pub const FAMILY_PHRASES: &[(Family, &[&str])] = &[
             "zone outage",
             "stopped posting node status",
             "failed to update node lease",
+            // The machine itself: storage and hardware faults under a datastore or a node.
+            "input/output error",
+            "i/o error",
+            "fw in fault state",
+            "hardware error",
+            "machine check",
+            "aborted journal",
+            "read-only file system",
+            "remounting filesystem read-only",
+            "unclean (offline)",
         ],
     ),
 ];

@@ -98,6 +98,10 @@ pub struct Params {
     /// A version-split error series is bad when its peak after the change reaches this and
     /// three times its baseline.
     pub version_bad_floor: f64,
+    /// The share of error lines old-version instances may log, all after the new version's
+    /// first error (peers of a crashing instance fail their calls to it), while the split still
+    /// points at the new version.
+    pub version_old_share_follows: f64,
     /// Score factor for a change cleared by the split (instances without it fail too).
     pub version_clears_factor: f64,
     /// Score factor for a change the split confirms (errors only where it runs).
@@ -185,6 +189,7 @@ impl Params {
         version_min_lines: 2,
         version_old_share_clears: 0.25,
         version_bad_floor: 0.02,
+        version_old_share_follows: 0.2,
         version_clears_factor: 0.1,
         version_confirms_factor: 1.5,
         precursor_min_terms: 2,

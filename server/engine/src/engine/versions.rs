@@ -25,6 +25,9 @@ pub struct VersionStat {
     pub errors: Vec<DateTime<Utc>>,
     /// Timestamps of all lines (capped).
     pub seen: Vec<DateTime<Utc>>,
+    /// The failure families its error lines belong to.
+    #[serde(default)]
+    pub error_families: BTreeSet<super::signals::Family>,
 }
 
 /// What the version split says of one change.
@@ -49,7 +52,7 @@ const KEEP_PER_VERSION: usize = 2000;
 
 static KEYED: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
-        r#"(?i)(?:^|[\s{,;(\["'])(?:app_?version|service_?version|svc_?version|version|ver|build_?id|build|release|revision|git_?sha|image_?tag)["']?\s*[=:]\s*["']?([A-Za-z0-9][A-Za-z0-9._+\-]*)"#,
+        r#"(?i)(?:^|[\s{,;(\["'/])(?:app_?version|service_?version|svc_?version|version|ver|build_?id|build|release|revision|git_?sha|image_?tag)["']?\s*[=:]\s*["']?([A-Za-z0-9][A-Za-z0-9._+\-]*)"#,
     )
     .expect("static regex")
 });
@@ -112,6 +115,7 @@ pub fn stats(lines: &[LogEntry]) -> Vec<VersionStat> {
                 first_seen: l.ts,
                 errors: Vec::new(),
                 seen: Vec::new(),
+                error_families: BTreeSet::new(),
             });
         s.first_seen = s.first_seen.min(l.ts);
         if s.seen.len() < KEEP_PER_VERSION {
@@ -119,6 +123,8 @@ pub fn stats(lines: &[LogEntry]) -> Vec<VersionStat> {
         }
         if l.level.is_error() && s.errors.len() < KEEP_PER_VERSION {
             s.errors.push(l.ts);
+            s.error_families
+                .extend(super::signals::families_of(&l.message));
         }
     }
     by.into_values().collect()
@@ -211,13 +217,21 @@ pub fn judge_logs(
     let after = |v: &[DateTime<Utc>]| v.iter().filter(|t| **t >= ts).count();
     let (mut new_err, mut old_err, mut old_alive) = (0usize, 0usize, 0usize);
     let mut old_failing: Vec<String> = Vec::new();
+    let (mut new_first, mut old_first): (Option<DateTime<Utc>>, Option<DateTime<Utc>>) =
+        (None, None);
+    let earliest = |v: &[DateTime<Utc>]| v.iter().filter(|t| **t >= ts).min().copied();
+    let (mut new_kinds, mut old_kinds) = (BTreeSet::new(), BTreeSet::new());
     for s in &mine {
         if new.contains(&s.version) {
             new_err += after(&s.errors);
+            new_first = new_first.into_iter().chain(earliest(&s.errors)).min();
+            new_kinds.extend(s.error_families.iter().copied());
         } else {
             let e = after(&s.errors);
             old_err += e;
             old_alive += after(&s.seen);
+            old_first = old_first.into_iter().chain(earliest(&s.errors)).min();
+            old_kinds.extend(s.error_families.iter().copied());
             if e > 0 {
                 old_failing.push(s.version.clone());
             }
@@ -238,6 +252,19 @@ pub fn judge_logs(
         return Some(Split::OnlyNew {
             reason: format!(
                 "errors only on instances running {new_list} ({new_err} error lines); instances on the previous version kept running without errors"
+            ),
+        });
+    }
+    // A few errors of another kind on the old version, all after the new one's began: its
+    // peers' failed calls to the failing instances, not the same failure.
+    if new_err >= P.version_min_lines
+        && old_err as f64 <= P.version_old_share_follows * total as f64
+        && matches!((new_first, old_first), (Some(n), Some(o)) if o > n)
+        && new_kinds.is_disjoint(&old_kinds)
+    {
+        return Some(Split::OnlyNew {
+            reason: format!(
+                "errors began on instances running {new_list} ({new_err} error lines); the previous version's {old_err} came after, as its peers of the failing instances"
             ),
         });
     }

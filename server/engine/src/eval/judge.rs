@@ -3,6 +3,7 @@
 
 use crate::agents::state::RunState;
 use crate::engine::text;
+use crate::memory::semantic::Catalogue;
 use crate::scenario::Scenario;
 use sentinel_model::*;
 
@@ -16,16 +17,51 @@ fn dim(name: &str, score: f64, reasoning: String) -> DimensionScore {
 }
 
 pub fn score(s: &Scenario, report: &RunReport, state: &RunState) -> Vec<DimensionScore> {
+    score_in(s, report, state, None)
+}
+
+/// [`score`] with the catalogue the run used (see [`same_origin`]).
+pub fn score_in(
+    s: &Scenario,
+    report: &RunReport,
+    state: &RunState,
+    cat: Option<&Catalogue>,
+) -> Vec<DimensionScore> {
     let mut dims = vec![
-        triage_accuracy(s, report),
+        triage_accuracy(s, report, cat),
         root_cause(s, report),
         tool_efficiency(report),
         mttr(report, state),
         remediation_safety(s, report),
         comms_quality(report),
     ];
-    cap(&mut dims, &verdict(s, report));
+    cap(&mut dims, &verdict_in(s, report, cat));
     dims
+}
+
+/// Whether a diagnosed origin is the ground truth's affected service: the same name, or a
+/// datastore that only that service uses (`orders-db` for `order-service`), either way round.
+/// Scenario authors name either for a failure of a service's own database; a datastore that
+/// several services share (a message bus) is a place of its own.
+pub fn same_origin(origin: &str, affected: &str, cat: Option<&Catalogue>) -> bool {
+    if origin.eq_ignore_ascii_case(affected) {
+        return true;
+    }
+    let Some(cat) = cat else {
+        return false;
+    };
+    let private_to = |store: &str, owner: &str| {
+        let callers: std::collections::BTreeSet<String> = cat
+            .dependents_of(store)
+            .iter()
+            .map(|e| e.from.to_lowercase())
+            .collect();
+        cat.service(store).is_none()
+            && !cat.is_external(store)
+            && callers.len() == 1
+            && callers.contains(&owner.to_lowercase())
+    };
+    !origin.is_empty() && (private_to(origin, affected) || private_to(affected, origin))
 }
 
 /// The highest root-cause score a run that names the wrong culprit can get.
@@ -55,6 +91,11 @@ fn culprits(s: &Scenario) -> Vec<&str> {
 }
 
 pub fn verdict(s: &Scenario, r: &RunReport) -> Verdict {
+    verdict_in(s, r, None)
+}
+
+/// [`verdict`] with the catalogue the run used (see [`same_origin`]).
+pub fn verdict_in(s: &Scenario, r: &RunReport, cat: Option<&Catalogue>) -> Verdict {
     let gt = &s.ground_truth;
     let culprits = culprits(s);
     let is_culprit = |id: &str| culprits.iter().any(|c| c.eq_ignore_ascii_case(id));
@@ -84,7 +125,7 @@ pub fn verdict(s: &Scenario, r: &RunReport) -> Verdict {
         .unwrap_or_default();
     let wrong_culprit = named.iter().any(|n| !is_culprit(n));
     let mut why = Vec::new();
-    let origin_ok = origin.eq_ignore_ascii_case(&gt.affected_service);
+    let origin_ok = same_origin(&origin, &gt.affected_service, cat);
     if !origin_ok {
         why.push(format!(
             "origin {} (want {})",
@@ -168,7 +209,7 @@ pub fn cap(dims: &mut [DimensionScore], v: &Verdict) {
     }
 }
 
-fn triage_accuracy(s: &Scenario, r: &RunReport) -> DimensionScore {
+fn triage_accuracy(s: &Scenario, r: &RunReport, cat: Option<&Catalogue>) -> DimensionScore {
     let gt = &s.ground_truth;
     let Some(t) = &r.triage else {
         return dim("triage_accuracy", 0.0, "no triage".into());
@@ -189,7 +230,7 @@ fn triage_accuracy(s: &Scenario, r: &RunReport) -> DimensionScore {
         .as_ref()
         .and_then(|d| d.origin_service.clone())
         .unwrap_or_default();
-    let origin_ok = origin.eq_ignore_ascii_case(&gt.affected_service);
+    let origin_ok = same_origin(&origin, &gt.affected_service, cat);
     let total = sev + if svc_ok { 1.0 } else { 0.0 } + if origin_ok { 1.5 } else { 0.0 };
     dim(
         "triage_accuracy",

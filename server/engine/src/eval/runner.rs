@@ -187,8 +187,9 @@ pub async fn run_scenario_judged(
         .await
         .map_err(|e| e.to_string())?;
     let condensed = condense(&rec.report);
-    let mut dims = judge::score(s, &rec.report, &state);
-    let verdict = judge::verdict(s, &rec.report);
+    let cat = sentinel.catalogue();
+    let mut dims = judge::score_in(s, &rec.report, &state, Some(&cat));
+    let verdict = judge::verdict_in(s, &rec.report, Some(&cat));
     if let Some(j) = judge {
         dims = j.refine(s, &condensed, dims).await;
         judge::cap(&mut dims, &verdict);

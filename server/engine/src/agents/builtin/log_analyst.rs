@@ -105,8 +105,14 @@ pub fn analyse(
                 && signals::families_of(&l.message).contains(&signals::Family::Platform)
         })
         .collect();
-    let platform = platform_lines.len() >= 2;
     let mut origin = blame::find_origin(alert_service, &upstream, &profiles, lines);
+    // A dependency whose own machine fails (its disk controller, its node) is the origin, not
+    // a platform under everyone.
+    let only_the_origins = !origin.service.eq_ignore_ascii_case(alert_service)
+        && platform_lines
+            .iter()
+            .all(|l| l.service.eq_ignore_ascii_case(&origin.service));
+    let platform = platform_lines.len() >= 2 && !only_the_origins;
     if platform {
         origin.service = alert_service.to_string();
         origin.reason = format!(

@@ -193,5 +193,6 @@ fn culprit_of(c: &crate::agents::conclusions::CorrelationFindings) -> Option<Sco
         evidence_against: vec![],
         aligned_after: None,
         shared_ids: vec![],
+        follows_version: false,
     })
 }
