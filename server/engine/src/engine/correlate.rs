@@ -82,6 +82,9 @@ pub enum Scope {
     Named,
     /// A service that began failing on its own right after its change.
     BrokeAfter,
+    /// A dependency of the origin whose change, just before, altered what it answers: the
+    /// origin fails to read it (a type error on a field the change names).
+    Contract,
     /// A service on the dependency path.
     Related,
     /// Anywhere else.
@@ -94,7 +97,7 @@ impl Scope {
     pub fn moves_origin(self) -> bool {
         matches!(
             self,
-            Scope::Datastore | Scope::Targets | Scope::Named | Scope::BrokeAfter
+            Scope::Datastore | Scope::Targets | Scope::Named | Scope::BrokeAfter | Scope::Contract
         )
     }
 }
@@ -136,6 +139,8 @@ pub struct Context<'a> {
     pub error_ids: &'a [String],
     /// A direct dependency that failed over on its own before the origin's first error.
     pub failed_over: Option<&'a (String, DateTime<Utc>)>,
+    /// The origin's errors say it cannot read what it was given (a type or decoding error).
+    pub shape_error: bool,
 }
 
 /// Leaks, saturation and filling disks build up over hours; code errors show within minutes.
@@ -167,9 +172,12 @@ pub fn content_factor(shared_terms: usize, family_hit: bool) -> f64 {
 pub fn scope_weight(scope: Scope) -> f64 {
     match scope {
         Scope::Origin => P.scope_origin,
-        Scope::Alert | Scope::Datastore | Scope::Targets | Scope::Named | Scope::BrokeAfter => {
-            P.scope_tied
-        }
+        Scope::Alert
+        | Scope::Datastore
+        | Scope::Targets
+        | Scope::Named
+        | Scope::BrokeAfter
+        | Scope::Contract => P.scope_tied,
         Scope::Related => P.scope_related,
         Scope::Other => P.scope_other,
     }
@@ -254,7 +262,6 @@ pub fn score_all(cands: &[Candidate], ctx: &Context<'_>) -> Vec<Scored> {
             } else {
                 Scope::Other
             };
-            let service = scope_weight(scope);
             let described: BTreeSet<String> = text::keywords(&c.description);
             // "v3.8.1", "misc fixes", "ramp to 100%": a description too terse to share words
             // with anything says nothing against the change.
@@ -280,6 +287,17 @@ pub fn score_all(cands: &[Candidate], ctx: &Context<'_>) -> Vec<Scored> {
                     }
                 }
             }
+            // The origin cannot read what a dependency answers (`prefs.locale.toLowerCase is not
+            // a function`) right after that dependency changed, and the change names what the
+            // errors are about: it changed the contract.
+            let contract = ctx.shape_error
+                && matches!(scope, Scope::Related | Scope::Named)
+                && ctx.related.contains(&c.service)
+                && !c.service.eq_ignore_ascii_case(ctx.origin)
+                && (-P.landed_after_tolerance_minutes..=P.broke_after_window_minutes).contains(&gap)
+                && !shared.is_empty();
+            let scope = if contract { Scope::Contract } else { scope };
+            let service = scope_weight(scope);
             let desc = c.description.to_lowercase();
             let family_hit = ctx
                 .family
@@ -338,7 +356,10 @@ pub fn score_all(cands: &[Candidate], ctx: &Context<'_>) -> Vec<Scored> {
             // Three reasons are evidence in themselves: the changed service broke right after
             // it, it loads the datastore the origin starves on, it reconfigures calls to the
             // origin.
-            if matches!(scope, Scope::BrokeAfter | Scope::Datastore | Scope::Targets) {
+            if matches!(
+                scope,
+                Scope::BrokeAfter | Scope::Datastore | Scope::Targets | Scope::Contract
+            ) {
                 content = content.max(P.reasoned_content);
                 explains = true;
             }
@@ -415,6 +436,11 @@ pub fn score_all(cands: &[Candidate], ctx: &Context<'_>) -> Vec<Scored> {
             });
             let split_factor = if inherited.is_some() {
                 split_factor * P.inherited_factor
+            } else {
+                split_factor
+            };
+            let split_factor = if scope == Scope::Contract {
+                split_factor * P.contract_factor
             } else {
                 split_factor
             };
@@ -540,6 +566,10 @@ pub fn score_all(cands: &[Candidate], ctx: &Context<'_>) -> Vec<Scored> {
                 Scope::Targets => {
                     format!("{why}; it changes how {} calls {}", c.service, ctx.origin)
                 }
+                Scope::Contract => format!(
+                    "{why}; it changed what {} answers just before {} failed to read it",
+                    c.service, ctx.origin
+                ),
                 Scope::Datastore => format!(
                     "{why}; it loads {}, the datastore {} is starving on",
                     loads_store.map(String::as_str).unwrap_or_default(),
@@ -815,6 +845,7 @@ mod tests {
             failing_parties: &[],
             error_ids: &[],
             failed_over: None,
+            shape_error: false,
         };
         let s = score_all(&cands, &ctx);
         assert_eq!(s[0].candidate.id, "d-bad");
@@ -867,6 +898,7 @@ mod tests {
             failing_parties: if several { &parties } else { &parties[..1] },
             error_ids: &[],
             failed_over: None,
+            shape_error: false,
         };
         let s = score_all(&cands, &ctx(true));
         assert_eq!(s[0].candidate.id, "upgrade", "{s:?}");
@@ -910,6 +942,7 @@ mod tests {
             failing_parties: &[],
             error_ids: &[],
             failed_over: None,
+            shape_error: false,
         }
     }
 
@@ -1015,6 +1048,7 @@ mod tests {
             &Context {
                 error_ids: &[],
                 failed_over: None,
+                shape_error: false,
                 ..ctx
             },
         );
@@ -1124,6 +1158,7 @@ mod tests {
             failing_parties: &[],
             error_ids: &[],
             failed_over: None,
+            shape_error: false,
         };
         let s = score_all(&cands, &ctx);
         let scope = |id: &str| s.iter().find(|x| x.candidate.id == id).unwrap().scope;
@@ -1188,6 +1223,7 @@ mod tests {
             failing_parties: &[],
             error_ids: &[],
             failed_over: None,
+            shape_error: false,
         };
         assert!(score_all(&cands, &ctx)[0].score > 0.5);
         // Not when the story is a certificate: the change has nothing to say about it.
@@ -1264,6 +1300,7 @@ mod tests {
             failing_parties: &[],
             error_ids: &[],
             failed_over: None,
+            shape_error: false,
         };
         let after: &'static [LineOnset] = Box::leak(onsets(-24).into_boxed_slice());
         let s = score_all(&cands, &ctx_with(after));
@@ -1326,6 +1363,7 @@ mod tests {
             failing_parties: &[],
             error_ids: &[],
             failed_over: None,
+            shape_error: false,
         };
         let s = score_all(&cands, &ctx);
         let scope = |id: &str| s.iter().find(|x| x.candidate.id == id).unwrap().scope;

@@ -263,6 +263,28 @@ pub const FAMILY_PHRASES: &[(Family, &[&str])] = &[
     ),
 ];
 
+/// Errors of a reader given data of another shape than it expects: a field's type changed, a
+/// method or attribute is gone, a payload no longer decodes.
+pub const SHAPE_ERRORS: &[&str] = &[
+    "is not a function",
+    "cannot read propert",
+    "undefined method",
+    "nomethoderror",
+    "nosuchmethoderror",
+    "nosuchfielderror",
+    "classcastexception",
+    "has no attribute",
+    "object is not subscriptable",
+    "unexpected token",
+    "cannot unmarshal",
+    "cannot deserialize",
+    "failed to deserialize",
+    "mismatchedinputexception",
+    "unknown field",
+    "missing field",
+    "invalid type:",
+];
+
 /// Exception words that, next to a timeout, describe a failed call rather than a defect.
 pub const WEAK_CODE: &[&str] = &["exception", "stack trace", "traceback", "unhandled"];
 

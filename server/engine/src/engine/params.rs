@@ -102,6 +102,8 @@ pub struct Params {
     /// first error (peers of a crashing instance fail their calls to it), while the split still
     /// points at the new version.
     pub version_old_share_follows: f64,
+    /// Score factor for a dependency's change that altered what the origin cannot read.
+    pub contract_factor: f64,
     /// Score factor for a change cleared by the split (instances without it fail too).
     pub version_clears_factor: f64,
     /// Score factor for a change the split confirms (errors only where it runs).
@@ -190,6 +192,7 @@ impl Params {
         version_old_share_clears: 0.25,
         version_bad_floor: 0.02,
         version_old_share_follows: 0.2,
+        contract_factor: 1.5,
         version_clears_factor: 0.1,
         version_confirms_factor: 1.5,
         precursor_min_terms: 2,

@@ -262,6 +262,16 @@ pub fn correlate_findings(
         failing_parties: &f.failing_parties,
         error_ids: &f.error_ids,
         failed_over: f.failed_over.as_ref(),
+        shape_error: f.signatures.iter().any(|s| {
+            s.level.is_error()
+                && s.services
+                    .iter()
+                    .any(|x| x.eq_ignore_ascii_case(&f.origin_service))
+                && crate::engine::text::contains_any(
+                    &s.example.to_lowercase(),
+                    crate::engine::lexicon::SHAPE_ERRORS,
+                )
+        }),
     };
     let scored = if f.logs_available {
         correlate::score_all(cands, &ctx)
