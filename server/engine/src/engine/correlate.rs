@@ -371,7 +371,11 @@ pub fn score_all(cands: &[Candidate], ctx: &Context<'_>) -> Vec<Scored> {
                     (c.kind != ChangeKind::Deploy
                         && matches!(
                             scope,
-                            Scope::Origin | Scope::Alert | Scope::Related | Scope::Other
+                            Scope::Origin
+                                | Scope::Alert
+                                | Scope::Related
+                                | Scope::Other
+                                | Scope::Targets
                         ))
                     .then(|| m.healthy_after(c.ts, ctx.family))
                     .flatten()
