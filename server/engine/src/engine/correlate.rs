@@ -141,6 +141,8 @@ pub struct Context<'a> {
     pub failed_over: Option<&'a (String, DateTime<Utc>)>,
     /// The origin's errors say it cannot read what it was given (a type or decoding error).
     pub shape_error: bool,
+    /// The share of requests failing, when the alert measures one ([`failing_share`]).
+    pub failing_share: Option<f64>,
 }
 
 /// Leaks, saturation and filling disks build up over hours; code errors show within minutes.
@@ -409,7 +411,17 @@ pub fn score_all(cands: &[Candidate], ctx: &Context<'_>) -> Vec<Scored> {
                 Some(super::versions::Split::AlsoOld { .. }) => P.version_clears_factor,
                 None => 1.0,
             };
-            let cleared = matches!(split, Some(super::versions::Split::AlsoOld { .. }));
+            // A partial rollout cannot fail more of the traffic than it reaches.
+            let short_reach = rollout_reach(c)
+                .zip(ctx.failing_share)
+                .filter(|(reach, share)| *share > P.reach_excess_factor * reach + P.reach_slack);
+            let split_factor = if short_reach.is_some() {
+                split_factor * P.version_clears_factor
+            } else {
+                split_factor
+            };
+            let cleared = matches!(split, Some(super::versions::Split::AlsoOld { .. }))
+                || short_reach.is_some();
             let follows_version = matches!(split, Some(super::versions::Split::OnlyNew { .. }));
             // Several unrelated dependencies fail together and this change touched one of
             // them: it cannot explain the others.
@@ -510,6 +522,13 @@ pub fn score_all(cands: &[Candidate], ctx: &Context<'_>) -> Vec<Scored> {
                 evidence_against.push(format!(
                     "{dep} failed over on its own at {}, before the first error: the failure is inherited",
                     at.format("%H:%M:%S")
+                ));
+            }
+            if let Some((reach, share)) = short_reach {
+                evidence_against.push(format!(
+                    "it reaches at most {:.0}% of the traffic, but {:.0}% of requests fail",
+                    reach * 100.0,
+                    share * 100.0
                 ));
             }
             if let Some(p) = &one_party {
@@ -712,6 +731,43 @@ fn precursor(
         .max_by_key(|(w, _)| w.len())
 }
 
+/// The share of requests failing that an alert measures: a ratio of bad requests (`5xx_ratio`
+/// 0.19, `http_401_ratio` 0.41, `error_percent` 12), not a count or a rate per second.
+pub fn failing_share(metric: &str, value: f64) -> Option<f64> {
+    let m = metric.to_lowercase();
+    let bad = [
+        "error", "5xx", "4xx", "401", "403", "fail", "reject", "declin",
+    ]
+    .iter()
+    .any(|w| m.contains(w));
+    if !bad || !value.is_finite() || value <= 0.0 {
+        return None;
+    }
+    if ["percent", "pct"].iter().any(|w| m.contains(w)) {
+        return (value <= 100.0).then_some(value / 100.0);
+    }
+    (["ratio", "share", "fraction"].iter().any(|w| m.contains(w)) && value <= 1.0).then_some(value)
+}
+
+static PERCENT: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+    regex::Regex::new(r"(\d{1,3}(?:\.\d+)?)\s*%").expect("static regex")
+});
+
+/// How much of the traffic a partial rollout reaches: the last percentage a flag change or a
+/// rollout names (`rollout 0% -> 10% of upstream routes` → 0.10). None for anything else.
+pub fn rollout_reach(c: &Candidate) -> Option<f64> {
+    let d = c.description.to_lowercase();
+    let rollout = c.kind == ChangeKind::FeatureFlag
+        || ["rollout", "roll out", "canary", "ramp"]
+            .iter()
+            .any(|w| d.contains(w));
+    if !rollout {
+        return None;
+    }
+    let last: f64 = PERCENT.captures_iter(&d).last()?[1].parse().ok()?;
+    (last > 0.0 && last < 100.0).then_some(last / 100.0)
+}
+
 /// Phrases in a deploy description that make a plain rollback unsafe.
 pub fn rollback_unsafe(description: &str) -> bool {
     text::contains_any(&description.to_lowercase(), lexicon::ROLLBACK_UNSAFE)
@@ -850,6 +906,7 @@ mod tests {
             error_ids: &[],
             failed_over: None,
             shape_error: false,
+            failing_share: None,
         };
         let s = score_all(&cands, &ctx);
         assert_eq!(s[0].candidate.id, "d-bad");

@@ -104,6 +104,10 @@ pub struct Params {
     pub version_old_share_follows: f64,
     /// Score factor for a dependency's change that altered what the origin cannot read.
     pub contract_factor: f64,
+    /// A partial rollout reaching `r` of the traffic cannot explain a failing share above
+    /// `reach_excess_factor * r + reach_slack`.
+    pub reach_excess_factor: f64,
+    pub reach_slack: f64,
     /// Score factor for a change cleared by the split (instances without it fail too).
     pub version_clears_factor: f64,
     /// Score factor for a change the split confirms (errors only where it runs).
@@ -193,6 +197,8 @@ impl Params {
         version_bad_floor: 0.02,
         version_old_share_follows: 0.2,
         contract_factor: 1.5,
+        reach_excess_factor: 2.0,
+        reach_slack: 0.05,
         version_clears_factor: 0.1,
         version_confirms_factor: 1.5,
         precursor_min_terms: 2,

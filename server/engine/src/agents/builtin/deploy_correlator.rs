@@ -262,6 +262,7 @@ pub fn correlate_findings(
         failing_parties: &f.failing_parties,
         error_ids: &f.error_ids,
         failed_over: f.failed_over.as_ref(),
+        failing_share: correlate::failing_share(&alert.metric, alert.current_value),
         shape_error: f.signatures.iter().any(|s| {
             s.level.is_error()
                 && s.services
