@@ -74,6 +74,9 @@ pub struct Params {
     pub confidence_strength_cap: f64,
     /// Confidence is kept within [floor, ceiling].
     pub confidence_floor: f64,
+    /// With no culprit, the least confidence when the offered load rose by the surge factor
+    /// at the onset: the surge is evidence in itself, however weak the log family.
+    pub confidence_surge: f64,
     pub confidence_ceiling: f64,
 
     // ---- metrics and action ----
@@ -185,6 +188,7 @@ impl Params {
         confidence_per_strength: 0.08,
         confidence_strength_cap: 6.0,
         confidence_floor: 0.05,
+        confidence_surge: 0.6,
         confidence_ceiling: 0.97,
         surge_factor: 1.8,
         verdict_already_under_way: 0.3,

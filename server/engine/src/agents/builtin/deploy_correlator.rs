@@ -312,6 +312,11 @@ pub fn correlate_findings(
         f.family_strength,
         f.logs_available && !telemetry_missing,
     );
+    let confidence = if culprit.is_none() && surge.is_some() && f.logs_available {
+        confidence.max(P.confidence_surge)
+    } else {
+        confidence
+    };
     let mut evidence = f.evidence.clone();
     if let Some(c) = culprit {
         evidence.push(c.why.clone());
