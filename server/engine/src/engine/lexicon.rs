@@ -124,6 +124,12 @@ pub const FAMILY_PHRASES: &[(Family, &[&str])] = &[
             "cert expired",
             "unknown authority",
             "self signed certificate",
+            // Our own credential expired where it is checked (a database user's password).
+            "has an expired password",
+            "password has expired",
+            "password expired",
+            "credentials have expired",
+            "expired credentials",
         ],
     ),
     (
@@ -441,6 +447,10 @@ pub const SERVED_CERTIFICATE_REJECTED: &[&str] = &[
     "peer rejected certificate",
     "alert certificate expired received",
     "sslv3 alert certificate expired",
+    // The credential this service presents is the expired one.
+    "has an expired password",
+    "password has expired",
+    "credentials have expired",
 ];
 
 /// Phrases of an infrastructure *operation* (nothing was reconfigured: a restart, a failover,
