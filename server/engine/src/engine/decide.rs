@@ -174,6 +174,8 @@ pub struct ActionInput<'a> {
     pub serves_failing_certificate: bool,
     /// The unrelated parties whose calls fail the same way (engine/fanout.rs).
     pub failing_parties: &'a [String],
+    /// The failing lines say a size or count limit was hit (`lexicon::LIMIT_EXCEEDED`).
+    pub limit_exceeded: bool,
 }
 
 pub fn choose_action(i: &ActionInput<'_>) -> ActionChoice {
@@ -201,6 +203,17 @@ pub fn choose_action(i: &ActionInput<'_>) -> ActionChoice {
                 ),
                 risk: "low: returns the flag to its previous state; users lose the new behaviour"
                     .into(),
+            },
+            // The operation only surfaced a limit the data had outgrown (a controller
+            // re-reading an oversized node after a restart): restarting again hits it again.
+            _ if correlate::operation_event(cand) && i.limit_exceeded => ActionChoice {
+                action: RemediationAction::Hotfix,
+                target: Some(i.origin.to_string()),
+                rationale: format!(
+                    "{} (\"{}\") is an operation that only surfaced it: {} hits a size limit its data has outgrown; raise the limit or shrink the data, forward",
+                    cand.id, cand.description, i.origin
+                ),
+                risk: "medium: a configuration change of the limit, or a clean-up of the data, under pressure".into(),
             },
             _ if correlate::operation_event(cand) => ActionChoice {
                 action: RemediationAction::Restart,
@@ -254,6 +267,15 @@ pub fn choose_action(i: &ActionInput<'_>) -> ActionChoice {
                 }
             ),
             risk: "low: more replicas/connections; check database connection headroom".into(),
+        },
+        _ if i.limit_exceeded => ActionChoice {
+            action: RemediationAction::Hotfix,
+            target: Some(i.origin.to_string()),
+            rationale: format!(
+                "no change correlates; {} hits a size limit its data has outgrown: raise the limit or shrink the data, forward",
+                i.origin
+            ),
+            risk: "medium: a configuration change of the limit, or a clean-up of the data, under pressure".into(),
         },
         FailureClass::MemoryLeak | FailureClass::CrashLoop => ActionChoice {
             action: RemediationAction::Restart,
@@ -348,6 +370,7 @@ mod tests {
             traffic_growth: None,
             external_suspects: &[],
             serves_failing_certificate: false,
+            limit_exceeded: false,
             failing_parties: &[],
         });
         assert_eq!(a.action, RemediationAction::Escalate);
@@ -364,6 +387,7 @@ mod tests {
             traffic_growth: Some(4.0),
             external_suspects: &[],
             serves_failing_certificate: false,
+            limit_exceeded: false,
             failing_parties: &[],
         });
         assert_eq!(a.action, RemediationAction::Escalate);
@@ -375,6 +399,7 @@ mod tests {
             traffic_growth: Some(4.0),
             external_suspects: &[],
             serves_failing_certificate: false,
+            limit_exceeded: false,
             failing_parties: &[],
         });
         assert_eq!(b.action, RemediationAction::Scale);
@@ -412,6 +437,7 @@ mod tests {
                 traffic_growth: None,
                 external_suspects: &[],
                 serves_failing_certificate: false,
+                limit_exceeded: false,
                 failing_parties: parties,
             }
         }

@@ -291,6 +291,24 @@ pub const SHAPE_ERRORS: &[&str] = &[
     "invalid type:",
 ];
 
+/// A hard size or count limit was hit (a packet, a message, a node's children): restarting
+/// or reverting changes nothing; the limit must be raised or the data shrunk.
+pub const LIMIT_EXCEEDED: &[&str] = &[
+    "is out of range",
+    "above soft limit",
+    "above hard limit",
+    "exceeds the maximum",
+    "exceeded the maximum",
+    "exceeds maximum",
+    "too large to",
+    "payload too large",
+    "request entity too large",
+    "max_allowed_packet",
+    "maxbuffer",
+    "message size too large",
+    "recordtoolargeexception",
+];
+
 /// Exception words that, next to a timeout, describe a failed call rather than a defect.
 pub const WEAK_CODE: &[&str] = &["exception", "stack trace", "traceback", "unhandled"];
 

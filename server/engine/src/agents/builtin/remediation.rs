@@ -80,6 +80,14 @@ impl Policy for Remediation {
                     .as_ref()
                     .map(|f| f.external_suspects.clone())
                     .unwrap_or_default(),
+                limit_exceeded: b.findings.as_ref().is_some_and(|f| {
+                    f.signatures.iter().any(|s| {
+                        crate::engine::text::contains_any(
+                            &s.example.to_lowercase(),
+                            lexicon::LIMIT_EXCEEDED,
+                        )
+                    })
+                }),
                 serves_failing_certificate: b.findings.as_ref().is_some_and(|f| {
                     f.signatures.iter().any(|s| {
                         crate::engine::text::contains_any(
