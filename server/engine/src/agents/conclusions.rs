@@ -102,6 +102,10 @@ pub struct LogFindings {
     #[serde(default)]
     #[schemars(skip)]
     pub failed_over: Option<(String, chrono::DateTime<chrono::Utc>)>,
+    /// The services that call the alerting service (from the dependency graph).
+    #[serde(default)]
+    #[schemars(skip)]
+    pub callers: Vec<String>,
 }
 
 impl LogFindings {

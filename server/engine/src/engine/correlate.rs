@@ -85,6 +85,9 @@ pub enum Scope {
     /// A dependency of the origin whose change, just before, altered what it answers: the
     /// origin fails to read it (a type error on a field the change names).
     Contract,
+    /// A caller whose change multiplied its calls: the origin's offered load stepped up right
+    /// after it (retries, a lookup per request, a lost cache) and the origin drowned.
+    Amplifies,
     /// A service on the dependency path.
     Related,
     /// Anywhere else.
@@ -97,7 +100,12 @@ impl Scope {
     pub fn moves_origin(self) -> bool {
         matches!(
             self,
-            Scope::Datastore | Scope::Targets | Scope::Named | Scope::BrokeAfter | Scope::Contract
+            Scope::Datastore
+                | Scope::Targets
+                | Scope::Named
+                | Scope::BrokeAfter
+                | Scope::Contract
+                | Scope::Amplifies
         )
     }
 }
@@ -143,6 +151,8 @@ pub struct Context<'a> {
     pub shape_error: bool,
     /// The share of requests failing, when the alert measures one ([`failing_share`]).
     pub failing_share: Option<f64>,
+    /// The services that call the alerting service.
+    pub callers: &'a BTreeSet<String>,
 }
 
 /// Leaks, saturation and filling disks build up over hours; code errors show within minutes.
@@ -179,7 +189,8 @@ pub fn scope_weight(scope: Scope) -> f64 {
         | Scope::Targets
         | Scope::Named
         | Scope::BrokeAfter
-        | Scope::Contract => P.scope_tied,
+        | Scope::Contract
+        | Scope::Amplifies => P.scope_tied,
         Scope::Related => P.scope_related,
         Scope::Other => P.scope_other,
     }
@@ -298,7 +309,34 @@ pub fn score_all(cands: &[Candidate], ctx: &Context<'_>) -> Vec<Scored> {
                 && !c.service.eq_ignore_ascii_case(ctx.origin)
                 && (-P.landed_after_tolerance_minutes..=P.broke_after_window_minutes).contains(&gap)
                 && !shared.is_empty();
-            let scope = if contract { Scope::Contract } else { scope };
+            // The origin's offered load stepped up within minutes of a caller's change, and the
+            // change shares words with the failing calls: the caller multiplied them.
+            let step_after = ctx
+                .metrics
+                .and_then(|m| m.surge.as_ref())
+                .filter(|s| s.growth >= P.surge_factor)
+                .map(|s| (s.onset - c.ts).num_seconds() as f64 / 60.0)
+                .filter(|after| {
+                    (-P.landed_after_tolerance_minutes..=P.onset_alignment_minutes).contains(after)
+                });
+            let amplifies = c.kind == ChangeKind::Deploy
+                && ctx.callers.contains(&svc)
+                && !shared.is_empty()
+                && step_after.is_some()
+                && scope == Scope::Other;
+            // Its effect began with the load step, not with the first error the load caused
+            // later: time counts from there.
+            let time = match step_after {
+                Some(after) if amplifies => time_factor(after.max(0.0), tau),
+                _ => time,
+            };
+            let scope = if contract {
+                Scope::Contract
+            } else if amplifies {
+                Scope::Amplifies
+            } else {
+                scope
+            };
             let service = scope_weight(scope);
             let desc = c.description.to_lowercase();
             let family_hit = ctx
@@ -360,7 +398,11 @@ pub fn score_all(cands: &[Candidate], ctx: &Context<'_>) -> Vec<Scored> {
             // origin.
             if matches!(
                 scope,
-                Scope::BrokeAfter | Scope::Datastore | Scope::Targets | Scope::Contract
+                Scope::BrokeAfter
+                    | Scope::Datastore
+                    | Scope::Targets
+                    | Scope::Contract
+                    | Scope::Amplifies
             ) {
                 content = content.max(P.reasoned_content);
                 explains = true;
@@ -589,6 +631,10 @@ pub fn score_all(cands: &[Candidate], ctx: &Context<'_>) -> Vec<Scored> {
                 Scope::Targets => {
                     format!("{why}; it changes how {} calls {}", c.service, ctx.origin)
                 }
+                Scope::Amplifies => format!(
+                    "{why}; {}'s offered load stepped up right after it: {} multiplied its calls",
+                    ctx.origin, c.service
+                ),
                 Scope::Contract => format!(
                     "{why}; it changed what {} answers just before {} failed to read it",
                     c.service, ctx.origin
@@ -907,6 +953,7 @@ mod tests {
             failed_over: None,
             shape_error: false,
             failing_share: None,
+            callers: &BTreeSet::new(),
         };
         let s = score_all(&cands, &ctx);
         assert_eq!(s[0].candidate.id, "d-bad");

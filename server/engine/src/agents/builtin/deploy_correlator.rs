@@ -243,7 +243,9 @@ pub fn correlate_findings(
         .filter(|u| !u.external && !u.in_catalogue)
         .map(|u| u.service.to_lowercase())
         .collect();
+    let callers: BTreeSet<String> = f.callers.iter().map(|s| s.to_lowercase()).collect();
     let ctx = correlate::Context {
+        callers: &callers,
         origin: &f.origin_service,
         alert_service: alert.service.as_str(),
         related: &related,

@@ -43,8 +43,11 @@ pub fn findings_from(service: &str, h: &[Exchange]) -> LogFindings {
         .map(|r| r.lines.as_slice())
         .unwrap_or_default();
     let logs_available = succeeded::<FetchLogs>(h);
-    let upstream = upstream_of(output_of::<GetDependencies>(h));
-    analyse(service, lines, upstream, logs_available)
+    let deps = output_of::<GetDependencies>(h);
+    let upstream = upstream_of(deps);
+    let mut f = analyse(service, lines, upstream, logs_available);
+    f.callers = deps.map(|d| d.dependents.clone()).unwrap_or_default();
+    f
 }
 
 /// The dependencies a `get_dependencies` answer lists, as the blame needs them.
@@ -91,6 +94,7 @@ pub fn analyse(
             failing_parties: vec![],
             error_ids: vec![],
             failed_over: None,
+            callers: vec![],
             error_fields: vec![],
             onsets: vec![],
         };
@@ -190,6 +194,7 @@ pub fn analyse(
     let failed_over = failed_over(lines, &upstream, &origin.service, first_error_at);
     LogFindings {
         failed_over,
+        callers: vec![],
         origin_service: origin.service.clone(),
         origin_reason: origin.reason,
         family,
