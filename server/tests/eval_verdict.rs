@@ -229,3 +229,34 @@ fn suite_arguments_are_checked() {
     assert!(runner::parse_suite("a b=x").unwrap_err().contains("name"));
     assert!(runner::parse_suite("a=").unwrap_err().contains("empty"));
 }
+
+#[test]
+fn a_datastore_only_the_affected_service_uses_counts_as_that_service() {
+    use sentinel::memory::semantic::{Catalogue, DependencyEdge};
+    let edge = |from: &str, to: &str| DependencyEdge {
+        from: from.into(),
+        to: to.into(),
+        protocol: "postgres".into(),
+        criticality: "hard".into(),
+        external: false,
+    };
+    let cat = Catalogue {
+        services: vec![],
+        dependencies: vec![
+            edge("checkout", "checkout-db"),
+            edge("checkout", "bus"),
+            edge("billing", "bus"),
+        ],
+        runbooks: vec![],
+    };
+    let s = scenario("");
+    let r = run("checkout-db", Some("d-bad"), "rollback", Some("d-bad"));
+    // Without the catalogue, names must match.
+    assert!(!judge::verdict(&s, &r).solved);
+    let v = judge::verdict_in(&s, &r, Some(&cat));
+    assert!(v.solved, "{v:?}");
+    assert!(judge::same_origin("checkout", "checkout-db", Some(&cat)));
+    // A datastore several services share is a place of its own.
+    assert!(!judge::same_origin("bus", "checkout", Some(&cat)));
+    assert!(!judge::same_origin("", "checkout", Some(&cat)));
+}

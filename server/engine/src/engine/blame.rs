@@ -264,4 +264,91 @@ mod tests {
         let o = find_origin("payment-service", &up, &profiles(&lines), &lines);
         assert!(o.external_suspects.is_empty(), "{:?}", o.external_suspects);
     }
+
+    fn on(service: &str, min: i64, level: LogLevel, m: &str) -> LogEntry {
+        LogEntry {
+            ts: chrono::DateTime::parse_from_rfc3339("2026-03-01T12:00:00Z")
+                .unwrap()
+                .with_timezone(&chrono::Utc)
+                + chrono::Duration::minutes(min),
+            level,
+            service: service.into(),
+            message: m.into(),
+            trace_id: None,
+        }
+    }
+
+    fn datastore(name: &str) -> Vec<Upstream> {
+        vec![Upstream {
+            service: name.into(),
+            hops: 1,
+            external: false,
+            in_catalogue: false,
+        }]
+    }
+
+    #[test]
+    fn a_datastore_whose_machine_failed_first_is_the_origin() {
+        let lines = vec![
+            on(
+                "orders-db",
+                0,
+                LogLevel::ERROR,
+                "kernel: blk_update_request: I/O error, dev sda",
+            ),
+            on(
+                "orders-db",
+                0,
+                LogLevel::CRITICAL,
+                "PANIC: could not write to file \"pg_wal/0001\": Input/output error",
+            ),
+            on(
+                "orders",
+                1,
+                LogLevel::ERROR,
+                "Traceback: sqlalchemy OperationalError server closed the connection",
+            ),
+            on(
+                "orders",
+                2,
+                LogLevel::ERROR,
+                "Traceback: sqlalchemy OperationalError server closed the connection",
+            ),
+        ];
+        let o = find_origin("orders", &datastore("orders-db"), &profiles(&lines), &lines);
+        assert_eq!(o.service, "orders-db", "{o:?}");
+    }
+
+    #[test]
+    fn a_datastore_with_only_slow_queries_is_not_the_origin() {
+        // Slow statements are what its callers' load does to it.
+        let lines = vec![
+            on(
+                "orders-db",
+                0,
+                LogLevel::ERROR,
+                "duration: 9000 ms statement: SELECT * FROM orders slow query",
+            ),
+            on(
+                "orders-db",
+                0,
+                LogLevel::ERROR,
+                "duration: 9100 ms statement: SELECT * FROM orders slow query",
+            ),
+            on(
+                "orders",
+                1,
+                LogLevel::ERROR,
+                "NullPointerException in OrderController",
+            ),
+            on(
+                "orders",
+                2,
+                LogLevel::ERROR,
+                "NullPointerException in OrderController",
+            ),
+        ];
+        let o = find_origin("orders", &datastore("orders-db"), &profiles(&lines), &lines);
+        assert_eq!(o.service, "orders", "{o:?}");
+    }
 }

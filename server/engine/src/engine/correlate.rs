@@ -953,7 +953,7 @@ mod tests {
             failed_over: None,
             shape_error: false,
             failing_share: None,
-            callers: &BTreeSet::new(),
+            callers: &NO_CALLERS,
         };
         let s = score_all(&cands, &ctx);
         assert_eq!(s[0].candidate.id, "d-bad");
@@ -1007,6 +1007,8 @@ mod tests {
             error_ids: &[],
             failed_over: None,
             shape_error: false,
+            failing_share: None,
+            callers: &NO_CALLERS,
         };
         let s = score_all(&cands, &ctx(true));
         assert_eq!(s[0].candidate.id, "upgrade", "{s:?}");
@@ -1051,6 +1053,8 @@ mod tests {
             error_ids: &[],
             failed_over: None,
             shape_error: false,
+            failing_share: None,
+            callers: &NO_CALLERS,
         }
     }
 
@@ -1157,6 +1161,8 @@ mod tests {
                 error_ids: &[],
                 failed_over: None,
                 shape_error: false,
+                failing_share: None,
+                callers: &NO_CALLERS,
                 ..ctx
             },
         );
@@ -1267,6 +1273,8 @@ mod tests {
             error_ids: &[],
             failed_over: None,
             shape_error: false,
+            failing_share: None,
+            callers: &NO_CALLERS,
         };
         let s = score_all(&cands, &ctx);
         let scope = |id: &str| s.iter().find(|x| x.candidate.id == id).unwrap().scope;
@@ -1332,6 +1340,8 @@ mod tests {
             error_ids: &[],
             failed_over: None,
             shape_error: false,
+            failing_share: None,
+            callers: &NO_CALLERS,
         };
         assert!(score_all(&cands, &ctx)[0].score > 0.5);
         // Not when the story is a certificate: the change has nothing to say about it.
@@ -1409,6 +1419,8 @@ mod tests {
             error_ids: &[],
             failed_over: None,
             shape_error: false,
+            failing_share: None,
+            callers: &NO_CALLERS,
         };
         let after: &'static [LineOnset] = Box::leak(onsets(-24).into_boxed_slice());
         let s = score_all(&cands, &ctx_with(after));
@@ -1472,6 +1484,8 @@ mod tests {
             error_ids: &[],
             failed_over: None,
             shape_error: false,
+            failing_share: None,
+            callers: &NO_CALLERS,
         };
         let s = score_all(&cands, &ctx);
         let scope = |id: &str| s.iter().find(|x| x.candidate.id == id).unwrap().scope;
@@ -1482,5 +1496,237 @@ mod tests {
             "payments failed after the resolver did"
         );
         assert_eq!(s[0].candidate.id, "corefile");
+    }
+
+    fn ctx_for<'a>(
+        related: &'a BTreeSet<String>,
+        callers: &'a BTreeSet<String>,
+        terms: &'a BTreeSet<String>,
+        empty: &'a BTreeSet<String>,
+    ) -> Context<'a> {
+        Context {
+            origin: "orders",
+            alert_service: "orders",
+            related,
+            first_error: at(0),
+            error_terms: terms,
+            family: Some(Family::CodeError),
+            metrics: None,
+            named: empty,
+            failing_since: &EMPTY_SINCE,
+            datastores: empty,
+            versions: &[],
+            series: &[],
+            spreads: &[],
+            onsets: &[],
+            metric_onset: None,
+            failing_parties: &[],
+            error_ids: &[],
+            failed_over: None,
+            shape_error: false,
+            failing_share: None,
+            callers,
+        }
+    }
+
+    static NO_CALLERS: std::sync::LazyLock<BTreeSet<String>> =
+        std::sync::LazyLock::new(BTreeSet::new);
+
+    static EMPTY_SINCE: std::sync::LazyLock<std::collections::BTreeMap<String, DateTime<Utc>>> =
+        std::sync::LazyLock::new(Default::default);
+
+    fn change(id: &str, kind: ChangeKind, service: &str, min: i64, description: &str) -> Candidate {
+        Candidate {
+            id: id.into(),
+            kind,
+            service: service.into(),
+            ts: at(min),
+            description: description.into(),
+            files: vec![],
+        }
+    }
+
+    #[test]
+    fn the_failing_share_is_read_from_ratios_and_percentages_only() {
+        assert_eq!(failing_share("http_401_ratio", 0.41), Some(0.41));
+        assert_eq!(failing_share("error_percent", 12.0), Some(0.12));
+        assert_eq!(failing_share("request_rate", 300.0), None);
+        assert_eq!(failing_share("error_rate", 12.0), None, "a rate per second");
+        assert_eq!(
+            failing_share("availability", 0.03),
+            None,
+            "not a bad-request share"
+        );
+    }
+
+    #[test]
+    fn a_rollout_reaches_the_last_share_it_names() {
+        let c = |kind, d: &str| change("c", kind, "orders", -10, d);
+        assert_eq!(
+            rollout_reach(&c(
+                ChangeKind::FeatureFlag,
+                "checkout.v2 rollout 0% -> 10% of routes"
+            )),
+            Some(0.10)
+        );
+        assert_eq!(
+            rollout_reach(&c(ChangeKind::FeatureFlag, "enable for everyone")),
+            None
+        );
+        assert_eq!(
+            rollout_reach(&c(ChangeKind::Config, "pool size 10% larger")),
+            None,
+            "not a rollout"
+        );
+        assert_eq!(
+            rollout_reach(&c(ChangeKind::FeatureFlag, "ramp 50% -> 100%")),
+            None
+        );
+    }
+
+    #[test]
+    fn a_partial_rollout_is_cleared_when_more_requests_fail_than_it_reaches() {
+        let (related, callers, empty) = (BTreeSet::new(), BTreeSet::new(), BTreeSet::new());
+        let terms = text::keywords("checkout http3 upstream handshake timeout");
+        let cands = vec![change(
+            "flag-h3",
+            ChangeKind::FeatureFlag,
+            "orders",
+            -5,
+            "checkout http3 upstream rollout 0% -> 10%",
+        )];
+        let mut ctx = ctx_for(&related, &callers, &terms, &empty);
+        ctx.failing_share = Some(0.41);
+        let s = &score_all(&cands, &ctx)[0];
+        assert!(s.cleared, "{s:?}");
+        assert!(
+            s.evidence_against.iter().any(|e| e.contains("at most 10%")),
+            "{s:?}"
+        );
+        ctx.failing_share = Some(0.08);
+        let s = &score_all(&cands, &ctx)[0];
+        assert!(!s.cleared, "a share it can reach: {s:?}");
+    }
+
+    #[test]
+    fn a_dependencys_change_before_a_type_error_on_what_it_names_is_a_contract_change() {
+        let related = BTreeSet::from(["users".to_string()]);
+        let (callers, empty) = (BTreeSet::new(), BTreeSet::new());
+        let terms = text::keywords(
+            "TypeError: prefs.locale.toLowerCase is not a function; kafkajs consumer crashed",
+        );
+        let cands = vec![
+            change(
+                "d-own",
+                ChangeKind::Deploy,
+                "orders",
+                -26,
+                "kafkajs 2.2.4; consumer session timeout 45s",
+            ),
+            change(
+                "d-users",
+                ChangeKind::Deploy,
+                "users",
+                -4,
+                "preferences API returns structured locale",
+            ),
+        ];
+        let mut ctx = ctx_for(&related, &callers, &terms, &empty);
+        ctx.shape_error = true;
+        let s = score_all(&cands, &ctx);
+        assert_eq!(s[0].candidate.id, "d-users", "{s:?}");
+        assert_eq!(s[0].scope, Scope::Contract);
+        assert!(s[0].scope.moves_origin());
+        // Without a reader's type error the dependency's change is only related.
+        ctx.shape_error = false;
+        let s = score_all(&cands, &ctx);
+        let users = s.iter().find(|x| x.candidate.id == "d-users").unwrap();
+        assert_ne!(users.scope, Scope::Contract);
+    }
+
+    #[test]
+    fn a_callers_deploy_followed_by_a_load_step_on_the_origin_amplifies_it() {
+        let (related, empty) = (BTreeSet::new(), BTreeSet::new());
+        let callers = BTreeSet::from(["gateway".to_string()]);
+        let terms = text::keywords("GET /internal/entitlements 503 caller=gateway rt=5.0");
+        let points = |f: &dyn Fn(i64) -> f64| -> Vec<(DateTime<Utc>, f64)> {
+            (-150..=0).step_by(2).map(|m| (at(m), f(m))).collect()
+        };
+        let series = vec![
+            super::super::trend::Series {
+                service: "orders".into(),
+                metric: "request_rate".into(),
+                points: points(&|m| if m < -76 { 400.0 } else { 1300.0 }),
+            },
+            super::super::trend::Series {
+                service: "orders".into(),
+                metric: "error_rate".into(),
+                points: points(&|m| if m < -2 { 0.01 } else { 0.3 }),
+            },
+        ];
+        let picture = super::super::trend::Picture::new(series);
+        let cands = vec![change(
+            "d-gw",
+            ChangeKind::Deploy,
+            "gateway",
+            -78,
+            "resolve account entitlements at the edge; retry on entitlement fetch",
+        )];
+        let mut ctx = ctx_for(&related, &callers, &terms, &empty);
+        ctx.metrics = Some(&picture);
+        let s = &score_all(&cands, &ctx)[0];
+        assert_eq!(s.scope, Scope::Amplifies, "{s:?}");
+        assert!(s.explains);
+        // A service that does not call the origin did not multiply its calls.
+        let nobody = BTreeSet::new();
+        ctx.callers = &nobody;
+        assert_ne!(score_all(&cands, &ctx)[0].scope, Scope::Amplifies);
+    }
+
+    #[test]
+    fn a_confirmed_version_split_clears_changes_under_every_instance() {
+        let (related, callers, empty) = (BTreeSet::new(), BTreeSet::new(), BTreeSet::new());
+        let terms = text::keywords("fatal error: concurrent map writes shard table");
+        let stat = |version: &str, errors: Vec<DateTime<Utc>>, seen: Vec<DateTime<Utc>>| {
+            super::super::versions::VersionStat {
+                service: "orders".into(),
+                version: version.into(),
+                first_seen: seen[0],
+                errors,
+                seen,
+                error_families: Default::default(),
+            }
+        };
+        let versions = vec![
+            stat("1.0.0", vec![], vec![at(-60), at(1), at(3)]),
+            stat(
+                "1.1.0",
+                vec![at(0), at(1), at(2)],
+                vec![at(-20), at(0), at(1), at(2)],
+            ),
+        ];
+        let cands = vec![
+            change(
+                "d-110",
+                ChangeKind::Deploy,
+                "orders",
+                -21,
+                "Release 1.1.0: shard table sync",
+            ),
+            change(
+                "c-node",
+                ChangeKind::Infra,
+                "orders",
+                0,
+                "node scale-down; pods rescheduled",
+            ),
+        ];
+        let mut ctx = ctx_for(&related, &callers, &terms, &empty);
+        ctx.versions = &versions;
+        let s = score_all(&cands, &ctx);
+        assert_eq!(s[0].candidate.id, "d-110", "{s:?}");
+        assert!(s[0].follows_version);
+        let node = s.iter().find(|x| x.candidate.id == "c-node").unwrap();
+        assert!(node.cleared, "{node:?}");
     }
 }

@@ -415,6 +415,7 @@ mod tests {
             traffic_growth: None,
             external_suspects: &[],
             serves_failing_certificate: serves,
+            limit_exceeded: false,
             failing_parties: &[],
         };
         let a = choose_action(&input(true));
@@ -453,6 +454,61 @@ mod tests {
         let one = ["fabrikam.example".to_string()];
         assert_eq!(
             choose_action(&input(&one)).action,
+            RemediationAction::Escalate
+        );
+    }
+
+    #[test]
+    fn a_size_limit_hit_is_fixed_forward_even_after_an_operation() {
+        let op = Scored {
+            candidate: correlate::Candidate {
+                id: "ops-1".into(),
+                kind: ChangeKind::Infra,
+                service: "kafka".into(),
+                ts: chrono::Utc::now(),
+                description: "scheduled maintenance: rolling restart of brokers".into(),
+                files: vec![],
+            },
+            score: 0.9,
+            minutes_before_first_error: 8.0,
+            shared_terms: vec![],
+            why: String::new(),
+            scope: Default::default(),
+            explains: true,
+            cleared: false,
+            evidence_for: vec![],
+            evidence_against: vec![],
+            aligned_after: None,
+            shared_ids: vec![],
+            follows_version: false,
+        };
+        fn input(limit: bool, culprit: Option<&Scored>) -> ActionInput<'_> {
+            ActionInput {
+                failure_class: &FailureClass::DownstreamOutage,
+                origin: "kafka",
+                confidence: 0.9,
+                culprit,
+                traffic_growth: None,
+                external_suspects: &[],
+                serves_failing_certificate: false,
+                failing_parties: &[],
+                limit_exceeded: limit,
+            }
+        }
+        assert_eq!(
+            choose_action(&input(false, Some(&op))).action,
+            RemediationAction::Restart
+        );
+        assert_eq!(
+            choose_action(&input(true, Some(&op))).action,
+            RemediationAction::Hotfix
+        );
+        assert_eq!(
+            choose_action(&input(true, None)).action,
+            RemediationAction::Hotfix
+        );
+        assert_eq!(
+            choose_action(&input(false, None)).action,
             RemediationAction::Escalate
         );
     }

@@ -150,6 +150,9 @@ pub const FAMILY_PHRASES: &[(Family, &[&str])] = &[
         &[
             "exception",
             "nullpointer",
+            // The Go runtime's own crashes.
+            "fatal error: concurrent map",
+            "goroutine stack exceeds",
             "attributeerror",
             "typeerror",
             "keyerror",

@@ -255,4 +255,20 @@ mod tests {
             families_of("upstream user-service timed out after 2000ms").contains(&Family::Upstream)
         );
     }
+
+    #[test]
+    fn storage_faults_are_the_platforms_and_an_expired_password_is_an_expiry() {
+        assert!(
+            families_of("blk_update_request: I/O error, dev sda, sector 1881621504")
+                .contains(&Family::Platform)
+        );
+        assert!(
+            families_of("PANIC: could not write to file: Input/output error")
+                .contains(&Family::Platform)
+        );
+        assert!(
+            families_of("FATAL: password authentication failed for user \"app\" DETAIL: User \"app\" has an expired password.")
+                .contains(&Family::Certificate)
+        );
+    }
 }

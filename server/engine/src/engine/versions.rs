@@ -260,6 +260,7 @@ pub fn judge_logs(
     if new_err >= P.version_min_lines
         && old_err as f64 <= P.version_old_share_follows * total as f64
         && matches!((new_first, old_first), (Some(n), Some(o)) if o > n)
+        && !new_kinds.is_empty()
         && new_kinds.is_disjoint(&old_kinds)
     {
         return Some(Split::OnlyNew {
@@ -650,5 +651,50 @@ mod tests {
         assert!(matches!(v, Split::AlsoOld { .. }), "{v:?}");
         let v = judge_metrics(&[old_ok, new_bad], "checkout", at(0), &["deploy v2.4.1"]).unwrap();
         assert!(matches!(v, Split::OnlyNew { .. }), "{v:?}");
+    }
+
+    #[test]
+    fn a_kubernetes_version_label_names_the_version() {
+        assert_eq!(
+            version_in("[k8s pod=edge/p-1 app.kubernetes.io/version=4.18.0] fatal error: concurrent map writes")
+                .as_deref(),
+            Some("4.18.0")
+        );
+    }
+
+    #[test]
+    fn peers_later_errors_of_another_kind_do_not_hide_a_bad_version() {
+        let mut lines = vec![
+            line(-60, LogLevel::INFO, "serving version=2.0.0"),
+            line(-50, LogLevel::INFO, "serving version=2.0.0"),
+        ];
+        for m in 1..6 {
+            lines.push(line(
+                m,
+                LogLevel::CRITICAL,
+                "NullPointerException in ShardTable.apply version=2.1.0",
+            ));
+        }
+        // The old version's instances fail their calls to the crashing ones, afterwards.
+        lines.push(line(
+            8,
+            LogLevel::ERROR,
+            "peer fetch failed: connection reset by peer version=2.0.0",
+        ));
+        let st = stats(&lines);
+        let split = judge_logs(&st, "checkout", at(-30), &["d-2", "release 2.1.0"]);
+        assert!(matches!(split, Some(Split::OnlyNew { .. })), "{split:?}");
+
+        // The same failure on the old version (a certificate, a vendor) clears the release.
+        let mut same = lines.clone();
+        same.pop();
+        same.push(line(
+            8,
+            LogLevel::CRITICAL,
+            "NullPointerException in ShardTable.apply version=2.0.0",
+        ));
+        let st = stats(&same);
+        let split = judge_logs(&st, "checkout", at(-30), &["d-2", "release 2.1.0"]);
+        assert!(!matches!(split, Some(Split::OnlyNew { .. })), "{split:?}");
     }
 }
