@@ -445,6 +445,10 @@ pub async fn run_cli(config: Config, args: EvalArgs) -> Result<ExitCode, String>
     );
     let failures = gate(&rep.summary, &args);
     if !failures.is_empty() {
+        // The scenarios behind the figure, last, where a CI log's tail shows them.
+        for r in rep.results.iter().filter(|r| !r.solved) {
+            eprintln!("  unsolved {:<28} {}", r.scenario_id, r.verdict);
+        }
         eprintln!("below thresholds: {}", failures.join("; "));
         return Ok(ExitCode::from(2));
     }
