@@ -312,6 +312,26 @@ pub const LIMIT_EXCEEDED: &[&str] = &[
     "recordtoolargeexception",
 ];
 
+/// A server answering with an error of its own (not a timeout or a refusal on our side).
+pub const SERVER_ERROR_MARKS: &[&str] = &[
+    "responded 500",
+    "responded 502",
+    "responded 503",
+    "responded 504",
+    "returned 500",
+    "returned 502",
+    "returned 503",
+    "returned 504",
+    "\" 500 ",
+    "\" 502 ",
+    "\" 503 ",
+    "\" 504 ",
+    "service unavailable",
+    "service_unavailable",
+    "internal server error",
+    "bad gateway",
+];
+
 /// Exception words that, next to a timeout, describe a failed call rather than a defect.
 pub const WEAK_CODE: &[&str] = &["exception", "stack trace", "traceback", "unhandled"];
 

@@ -285,8 +285,17 @@ pub fn correlate_findings(
     // A change must also beat the explanations without one: a weak suspect next to errors that
     // are plainly a dependency's, the platform's or an expiry is not rolled back.
     let rival = no_change_score(f);
-    let outscored =
-        culprit.filter(|c| rival.is_some_and(|(_, r)| r >= c.score + P.hypothesis_margin));
+    // A third party that the errors name, failing more plainly than any change explains it,
+    // is the top hypothesis: the change does not act unless it beats it by the margin.
+    let vendor_failing = vendor_answers_5xx(f);
+    let outscored = culprit.filter(|c| {
+        rival.is_some_and(|(kind, r)| {
+            r >= c.score + P.hypothesis_margin
+                || (kind == "third_party_outage"
+                    && vendor_failing
+                    && r > c.score - P.hypothesis_margin)
+        })
+    });
     let culprit = if outscored.is_some() { None } else { culprit };
     // A culprit on a service the errors name, or one that broke right after it, moves the
     // origin there: that is where the failure starts and where the fix goes.
@@ -436,6 +445,32 @@ fn no_change_score(f: &LogFindings) -> Option<(&'static str, f64)> {
         Some(Family::Certificate) => Some(("expiry", score)),
         _ => None,
     }
+}
+
+/// The vendor the errors name answers with server errors of its own (`cardproc responded 503`,
+/// `"api.vendor.example" 502`): a change on our side cannot make a third party fail that way.
+fn vendor_answers_5xx(f: &LogFindings) -> bool {
+    let names: Vec<String> = f
+        .external_suspects
+        .iter()
+        .filter_map(|v| {
+            v.to_lowercase()
+                .split(['-', '_', '.'])
+                .find(|p| p.len() >= 4)
+                .map(str::to_string)
+        })
+        .collect();
+    let failing = f
+        .signatures
+        .iter()
+        .filter(|s| s.level.is_error())
+        .filter(|s| {
+            let m = s.example.to_lowercase();
+            names.iter().any(|n| m.contains(n.as_str()))
+                && crate::engine::text::contains_any(&m, crate::engine::lexicon::SERVER_ERROR_MARKS)
+        })
+        .count();
+    failing >= 2
 }
 
 /// The log family's strength, 0..1 (its score over the confidence cap).
