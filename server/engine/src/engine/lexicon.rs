@@ -117,6 +117,7 @@ pub const FAMILY_PHRASES: &[(Family, &[&str])] = &[
         &[
             "certificate has expired",
             "certificate expired",
+            "certificate_expired",
             "x509",
             "ssl handshake",
             "tls handshake",
@@ -488,6 +489,7 @@ pub const SERVED_CERTIFICATE_REJECTED: &[&str] = &[
     "peer rejected certificate",
     "alert certificate expired received",
     "sslv3 alert certificate expired",
+    "alert_certificate_expired",
     // The credential this service presents is the expired one.
     "has an expired password",
     "password has expired",
