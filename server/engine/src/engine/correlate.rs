@@ -497,6 +497,26 @@ pub fn score_all(cands: &[Candidate], ctx: &Context<'_>) -> Vec<Scored> {
             } else {
                 split_factor
             };
+            // A leak the change shipped: memory began its climb to the failure right after it.
+            let leak_start = (scope == Scope::Origin && ctx.family == Some(Family::Memory))
+                .then(|| {
+                    ctx.metrics.and_then(|m| {
+                        m.leak_began_after(
+                            c.ts,
+                            chrono::Duration::minutes(P.leak_start_window_minutes as i64),
+                        )
+                    })
+                })
+                .flatten();
+            if leak_start.is_some() {
+                explains = true;
+                content = content.max(P.reasoned_content);
+            }
+            let split_factor = if leak_start.is_some() {
+                split_factor * P.leak_start_factor
+            } else {
+                split_factor
+            };
             let split_factor = if scope == Scope::Contract {
                 split_factor * P.contract_factor
             } else {
@@ -565,6 +585,9 @@ pub fn score_all(cands: &[Candidate], ctx: &Context<'_>) -> Vec<Scored> {
                     "{dep} failed over on its own at {}, before the first error: the failure is inherited",
                     at.format("%H:%M:%S")
                 ));
+            }
+            if let Some(why) = &leak_start {
+                evidence_for.push(why.clone());
             }
             if let Some((reach, share)) = short_reach {
                 evidence_against.push(format!(

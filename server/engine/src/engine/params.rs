@@ -107,6 +107,10 @@ pub struct Params {
     pub version_old_share_follows: f64,
     /// Score factor for a dependency's change that altered what the origin cannot read.
     pub contract_factor: f64,
+    /// Score factor for a change on the origin after which its memory began a steady climb
+    /// to the failure (within `leak_start_window_minutes`).
+    pub leak_start_factor: f64,
+    pub leak_start_window_minutes: f64,
     /// A partial rollout reaching `r` of the traffic cannot explain a failing share above
     /// `reach_excess_factor * r + reach_slack`.
     pub reach_excess_factor: f64,
@@ -201,6 +205,8 @@ impl Params {
         version_bad_floor: 0.02,
         version_old_share_follows: 0.2,
         contract_factor: 1.5,
+        leak_start_factor: 2.0,
+        leak_start_window_minutes: 60.0,
         reach_excess_factor: 2.0,
         reach_slack: 0.05,
         version_clears_factor: 0.1,

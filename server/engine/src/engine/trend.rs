@@ -315,6 +315,43 @@ impl Picture {
     }
 
     /// A memory series that rose steadily over hours before `at`.
+    /// Memory that began a steady climb to its peak (at least doubling over an hour or more)
+    /// within `window` after `at`, flat before it: a leak the change shipped. The reason, if so.
+    pub fn leak_began_after(&self, at: DateTime<Utc>, window: Duration) -> Option<String> {
+        self.series
+            .iter()
+            .filter(|s| role(&s.metric) == Some(Role::Memory))
+            .find_map(|s| {
+                let peak_i = s
+                    .points
+                    .iter()
+                    .enumerate()
+                    .max_by(|a, b| a.1.1.total_cmp(&b.1.1))?
+                    .0;
+                let mut start = peak_i;
+                while start > 0 && s.points[start - 1].1 <= s.points[start].1 * 1.03 {
+                    start -= 1;
+                }
+                let (t0, v0) = s.points[start];
+                let (t1, v1) = s.points[peak_i];
+                let flat_before = s.points[..start].iter().all(|p| p.1 <= v0 * 1.3);
+                (v0 > 0.0
+                    && v1 >= 2.0 * v0
+                    && t1 - t0 >= Duration::hours(1)
+                    && t0 >= at - Duration::minutes(10)
+                    && t0 <= at + window
+                    && flat_before)
+                    .then(|| {
+                        format!(
+                            "{} began a steady climb {} min after it ({v0:.0} → {v1:.0} by {})",
+                            s.metric,
+                            (t0 - at).num_minutes().max(0),
+                            t1.format("%H:%M")
+                        )
+                    })
+            })
+    }
+
     fn memory_already_climbing(&self, at: DateTime<Utc>) -> Option<Verdict> {
         self.series
             .iter()
