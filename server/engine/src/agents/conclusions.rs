@@ -152,6 +152,10 @@ pub struct CorrelationFindings {
     /// Peak over baseline of the origin's offered load, when it surged.
     #[serde(default)]
     pub traffic_growth: Option<f64>,
+    /// The dependency the origin's failing calls name, itself healthy (its symptom metrics at
+    /// their baseline, no errors of its own): the origin's view of it is stale.
+    #[serde(default)]
+    pub healthy_dependency: Option<String>,
 }
 
 /// The remediation agent's plan (before the human decision).

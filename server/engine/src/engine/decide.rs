@@ -176,6 +176,8 @@ pub struct ActionInput<'a> {
     pub failing_parties: &'a [String],
     /// The failing lines say a size or count limit was hit (`lexicon::LIMIT_EXCEEDED`).
     pub limit_exceeded: bool,
+    /// The dependency the failing calls name is itself healthy.
+    pub healthy_dependency: Option<&'a str>,
 }
 
 pub fn choose_action(i: &ActionInput<'_>) -> ActionChoice {
@@ -318,6 +320,20 @@ pub fn choose_action(i: &ActionInput<'_>) -> ActionChoice {
             risk: "low: a new certificate for the same names; check the issuer's renewal failure too".into(),
             }
         }
+        FailureClass::DownstreamOutage
+            if i.external_suspects.is_empty() && i.healthy_dependency.is_some() =>
+        {
+            let dep = i.healthy_dependency.unwrap_or_default();
+            ActionChoice {
+                action: RemediationAction::Restart,
+                target: Some(i.origin.to_string()),
+                rationale: format!(
+                    "no change correlates; {}'s calls to {dep} fail while {dep} is healthy: {}'s view of it is stale (endpoints, pooled connections, a cached address); a rolling restart of {} rebuilds it",
+                    i.origin, i.origin, i.origin
+                ),
+                risk: "low: rolling restart of the caller; if the calls still fail, the network between them is next".into(),
+            }
+        }
         FailureClass::DownstreamOutage if !i.external_suspects.is_empty() => escalate(format!(
             "the failure is in an external dependency ({}); nothing internal to roll back: page the vendor and enable fallbacks",
             i.external_suspects.join(", ")
@@ -371,6 +387,7 @@ mod tests {
             external_suspects: &[],
             serves_failing_certificate: false,
             limit_exceeded: false,
+            healthy_dependency: None,
             failing_parties: &[],
         });
         assert_eq!(a.action, RemediationAction::Escalate);
@@ -388,6 +405,7 @@ mod tests {
             external_suspects: &[],
             serves_failing_certificate: false,
             limit_exceeded: false,
+            healthy_dependency: None,
             failing_parties: &[],
         });
         assert_eq!(a.action, RemediationAction::Escalate);
@@ -400,6 +418,7 @@ mod tests {
             external_suspects: &[],
             serves_failing_certificate: false,
             limit_exceeded: false,
+            healthy_dependency: None,
             failing_parties: &[],
         });
         assert_eq!(b.action, RemediationAction::Scale);
@@ -416,6 +435,7 @@ mod tests {
             external_suspects: &[],
             serves_failing_certificate: serves,
             limit_exceeded: false,
+            healthy_dependency: None,
             failing_parties: &[],
         };
         let a = choose_action(&input(true));
@@ -439,6 +459,7 @@ mod tests {
                 external_suspects: &[],
                 serves_failing_certificate: false,
                 limit_exceeded: false,
+                healthy_dependency: None,
                 failing_parties: parties,
             }
         }
@@ -493,6 +514,7 @@ mod tests {
                 serves_failing_certificate: false,
                 failing_parties: &[],
                 limit_exceeded: limit,
+                healthy_dependency: None,
             }
         }
         assert_eq!(

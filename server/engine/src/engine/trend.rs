@@ -218,6 +218,13 @@ impl Picture {
         }
     }
 
+    /// Whether any series is a health symptom (errors, latency, success ratio).
+    pub fn has_symptom_series(&self) -> bool {
+        self.series
+            .iter()
+            .any(|s| matches!(role(&s.metric), Some(Role::Symptom | Role::InverseSymptom)))
+    }
+
     /// The change point of the series named `metric` (the alert's own metric), if it has one.
     pub fn change_point_of(&self, metric: &str) -> Option<DateTime<Utc>> {
         self.series

@@ -127,6 +127,22 @@ impl Policy for DeployCorrelator {
                     telemetry_missing,
                 ))));
             }
+            // Calls to it fail, yet it is fine: its symptom metrics never left their baseline
+            // and it logs no errors of its own. What fails is the origin's view of it (stale
+            // endpoints, dead pooled connections, a cached address).
+            let measured = up_series
+                .iter()
+                .any(|s| s.service.eq_ignore_ascii_case(&up));
+            let quiet = !findings.failing_since.contains_key(&up.to_lowercase());
+            if measured && quiet && pic.symptom_onset.is_none() && pic.has_symptom_series() {
+                let mut out = out;
+                out.diagnosis.evidence.push(format!(
+                    "{}'s calls to {up} fail, but {up} itself is healthy: its symptom metrics stayed at their baseline and it logs no errors",
+                    findings.origin_service
+                ));
+                out.healthy_dependency = Some(up);
+                return Ok(Step::Conclude(Conclusion::Correlation(out)));
+            }
         }
         Ok(Step::Conclude(Conclusion::Correlation(out)))
     }
@@ -420,6 +436,7 @@ pub fn correlate_findings(
         culprit_minutes_before: culprit.map(|c| c.minutes_before_first_error),
         metrics_read: metrics.is_some(),
         traffic_growth: metrics.and_then(|m| m.surge.as_ref()).map(|s| s.growth),
+        healthy_dependency: None,
     }
 }
 

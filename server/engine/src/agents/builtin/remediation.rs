@@ -80,6 +80,7 @@ impl Policy for Remediation {
                     .as_ref()
                     .map(|f| f.external_suspects.clone())
                     .unwrap_or_default(),
+                healthy_dependency: corr.healthy_dependency.as_deref(),
                 limit_exceeded: b.findings.as_ref().is_some_and(|f| {
                     f.signatures.iter().any(|s| {
                         crate::engine::text::contains_any(
