@@ -534,4 +534,27 @@ mod tests {
             RemediationAction::Escalate
         );
     }
+
+    #[test]
+    fn calls_failing_to_a_healthy_dependency_restart_the_caller() {
+        let input = |dep: Option<&'static str>, vendors: &'static [String]| ActionInput {
+            failure_class: &FailureClass::DownstreamOutage,
+            origin: "edge",
+            confidence: 0.8,
+            culprit: None,
+            traffic_growth: None,
+            external_suspects: vendors,
+            serves_failing_certificate: false,
+            failing_parties: &[],
+            limit_exceeded: false,
+            healthy_dependency: dep,
+        };
+        let a = choose_action(&input(Some("gateway"), &[]));
+        assert_eq!(a.action, RemediationAction::Restart);
+        assert_eq!(a.target.as_deref(), Some("edge"));
+        assert_eq!(
+            choose_action(&input(None, &[])).action,
+            RemediationAction::Escalate
+        );
+    }
 }

@@ -612,4 +612,43 @@ mod tests {
         // A leak builds up over hours: not judged this way.
         assert!(p.healthy_after(t(-45), Some(Family::Memory)).is_none());
     }
+
+    #[test]
+    fn a_leak_that_began_after_a_change_is_seen_and_one_already_under_way_is_not() {
+        let heap = series(
+            "heap_used_mb",
+            &[
+                (5, 310.0),
+                (60, 360.0),
+                (120, 470.0),
+                (240, 650.0),
+                (360, 870.0),
+                (420, 1009.0),
+                (425, 330.0),
+            ],
+        );
+        let p = Picture::new(vec![heap]);
+        let why = p
+            .leak_began_after(t(0), Duration::minutes(60))
+            .expect("a leak from the change");
+        assert!(why.contains("heap_used_mb"), "{why}");
+        // A change made well into the climb did not start it.
+        assert!(p.leak_began_after(t(200), Duration::minutes(60)).is_none());
+        // Memory that was already climbing before the change: not its leak.
+        let older = series(
+            "heap_used_mb",
+            &[
+                (-300, 100.0),
+                (-200, 200.0),
+                (5, 310.0),
+                (120, 470.0),
+                (420, 1009.0),
+            ],
+        );
+        assert!(
+            Picture::new(vec![older])
+                .leak_began_after(t(0), Duration::minutes(60))
+                .is_none()
+        );
+    }
 }

@@ -619,3 +619,41 @@ fn hypotheses(
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_vendor_answering_with_its_own_server_errors_is_told_from_our_timeouts() {
+        let f = |messages: &[&str]| {
+            let mut f = super::super::log_analyst::analyse(
+                "payments",
+                &messages
+                    .iter()
+                    .enumerate()
+                    .map(|(i, m)| crate::telemetry::LogEntry {
+                        ts: chrono::Utc::now() + chrono::Duration::seconds(i as i64),
+                        level: crate::telemetry::LogLevel::ERROR,
+                        service: "payments".into(),
+                        message: m.to_string(),
+                        trace_id: None,
+                    })
+                    .collect::<Vec<_>>(),
+                vec![],
+                true,
+            );
+            f.external_suspects = vec!["cardproc-api".into()];
+            f
+        };
+        assert!(vendor_answers_5xx(&f(&[
+            "cardproc responded 503 to POST /v1/charges",
+            "POST https://api.cardproc.example/v1/charges returned 502",
+        ])));
+        // Our own timeouts calling it are not the vendor failing by itself.
+        assert!(!vendor_answers_5xx(&f(&[
+            "cardproc call timed out after 2000ms",
+            "cardproc circuit breaker open",
+        ])));
+    }
+}
