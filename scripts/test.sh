@@ -21,12 +21,13 @@ SENTINEL_DATA_DIR="$EVAL_DIR" ./target/debug/sentinel eval --suite public=data/s
   --out "$EVAL_DIR/public" --min-avg 4.0 --min-pass-rate 1.0 --min-solved-rate 1.0 --max-harmful 0
 
 # The sets already tuned on. None may be harmful; the solved floor is the figure measured
-# when holdout12 joined them and was tuned on (109/128; 100/116 before: the rate falls when a
-# harder set joins, the count of solved incidents only moves up).
-echo "== regression suites (none harmful, solved >= 109/128) ==" >&2
+# when holdout13 joined them and was tuned on (120/140; 109/128 before holdout13, 100/116
+# before holdout12: the rate falls when a harder set joins, the count of solved incidents only
+# moves up).
+echo "== regression suites (none harmful, solved >= 120/140) ==" >&2
 SENTINEL_DATA_DIR="$EVAL_DIR" ./target/debug/sentinel eval \
   --suite regression=server/tests/fixtures/regression \
-  --out "$EVAL_DIR/regression" --max-harmful 0 --min-solved-rate 0.85
+  --out "$EVAL_DIR/regression" --max-harmful 0 --min-solved-rate 0.857
 
 # A sealed holdout is measured and printed, never asserted (tuning on it would unseal it).
 if [ -d server/tests/fixtures/sealed ]; then
