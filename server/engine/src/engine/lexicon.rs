@@ -269,6 +269,9 @@ pub const FAMILY_PHRASES: &[(Family, &[&str])] = &[
             "read-only file system",
             "remounting filesystem read-only",
             "unclean (offline)",
+            // A stalled disk: the kernel aborts commands and tasks hang on I/O.
+            "timeout, aborting",
+            "blocked for more than",
         ],
     ),
 ];
