@@ -316,6 +316,25 @@ pub const LIMIT_EXCEEDED: &[&str] = &[
     "recordtoolargeexception",
 ];
 
+/// A provider's own word that its service is impaired (a cloud health event, a status page).
+pub const VENDOR_STATUS_EVENTS: &[&str] = &[
+    "operational_issue",
+    "aws health event",
+    "status page",
+    "statuspage",
+    "service disruption",
+    "degraded performance",
+    "major outage",
+    "partial outage",
+];
+
+/// An independent prober (a blackbox exporter, a synthetic check) failing.
+pub const PROBE_FAILED: &[&str] = &[
+    "probe_success=0",
+    "probe_success 0",
+    "synthetic check failed",
+];
+
 /// A server answering with an error of its own (not a timeout or a refusal on our side).
 pub const SERVER_ERROR_MARKS: &[&str] = &[
     "responded 500",

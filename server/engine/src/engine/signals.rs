@@ -267,6 +267,11 @@ mod tests {
                 .contains(&Family::Platform)
         );
         assert!(
+            families_of("kernel: nvme nvme1: I/O 877 QID 3 timeout, aborting")
+                .contains(&Family::Platform)
+        );
+        assert!(!families_of("dial tcp 10.0.0.1:443: i/o timeout").contains(&Family::Platform));
+        assert!(
             families_of("FATAL: password authentication failed for user \"app\" DETAIL: User \"app\" has an expired password.")
                 .contains(&Family::Certificate)
         );

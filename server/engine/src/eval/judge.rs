@@ -40,9 +40,10 @@ pub fn score_in(
 }
 
 /// Whether a diagnosed origin is the ground truth's affected service: the same name, or a
-/// datastore that only that service uses (`orders-db` for `order-service`), either way round.
-/// Scenario authors name either for a failure of a service's own database; a datastore that
-/// several services share (a message bus) is a place of its own.
+/// datastore or vendor that only that service uses (`orders-db` for `order-service`, an email
+/// provider for the notification service), either way round. Scenario authors name either for
+/// a failure of a service's own database or provider; a dependency several services share (a
+/// message bus) is a place of its own.
 pub fn same_origin(origin: &str, affected: &str, cat: Option<&Catalogue>) -> bool {
     if origin.eq_ignore_ascii_case(affected) {
         return true;
@@ -57,7 +58,6 @@ pub fn same_origin(origin: &str, affected: &str, cat: Option<&Catalogue>) -> boo
             .map(|e| e.from.to_lowercase())
             .collect();
         cat.service(store).is_none()
-            && !cat.is_external(store)
             && callers.len() == 1
             && callers.contains(&owner.to_lowercase())
     };

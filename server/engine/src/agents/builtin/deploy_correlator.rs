@@ -303,7 +303,7 @@ pub fn correlate_findings(
     let rival = no_change_score(f);
     // A third party that the errors name, failing more plainly than any change explains it,
     // is the top hypothesis: the change does not act unless it beats it by the margin.
-    let vendor_failing = vendor_answers_5xx(f);
+    let vendor_failing = vendor_answers_5xx(f) || vendor_seen_down(f);
     let outscored = culprit.filter(|c| {
         rival.is_some_and(|(kind, r)| {
             r >= c.score + P.hypothesis_margin
@@ -490,6 +490,32 @@ fn vendor_answers_5xx(f: &LogFindings) -> bool {
     failing >= 2
 }
 
+/// Someone other than us says the vendor is down: its provider's health or status event
+/// (`AWS_SES_OPERATIONAL_ISSUE`, a status page incident), or an independent prober that cannot
+/// reach it (`probe_success=0` against its host).
+fn vendor_seen_down(f: &LogFindings) -> bool {
+    if f.external_suspects.is_empty() {
+        return false;
+    }
+    let names: Vec<String> = f
+        .external_suspects
+        .iter()
+        .flat_map(|v| {
+            v.to_lowercase()
+                .split(['-', '_', '.'])
+                .filter(|p| p.len() >= 3)
+                .map(str::to_string)
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    f.signatures.iter().any(|s| {
+        let m = s.example.to_lowercase();
+        crate::engine::text::contains_any(&m, crate::engine::lexicon::VENDOR_STATUS_EVENTS)
+            || (crate::engine::text::contains_any(&m, crate::engine::lexicon::PROBE_FAILED)
+                && names.iter().any(|n| m.contains(n.as_str())))
+    })
+}
+
 /// The log family's strength, 0..1 (its score over the confidence cap).
 fn strength_of(f: &LogFindings) -> f64 {
     (f.family_strength / P.confidence_strength_cap).min(1.0)
@@ -654,6 +680,40 @@ mod tests {
         assert!(!vendor_answers_5xx(&f(&[
             "cardproc call timed out after 2000ms",
             "cardproc circuit breaker open",
+        ])));
+    }
+
+    #[test]
+    fn a_vendor_seen_down_by_its_provider_or_a_prober_is_confirmed() {
+        let f = |messages: &[&str]| {
+            let mut f = super::super::log_analyst::analyse(
+                "mailer",
+                &messages
+                    .iter()
+                    .enumerate()
+                    .map(|(i, m)| crate::telemetry::LogEntry {
+                        ts: chrono::Utc::now() + chrono::Duration::seconds(i as i64),
+                        level: crate::telemetry::LogLevel::WARNING,
+                        service: "mailer".into(),
+                        message: m.to_string(),
+                        trace_id: None,
+                    })
+                    .collect::<Vec<_>>(),
+                vec![],
+                true,
+            );
+            f.external_suspects = vec!["ses-smtp".into()];
+            f
+        };
+        assert!(vendor_seen_down(&f(&[
+            r#"{"source":"aws.health","detail":{"service":"SES","eventTypeCode":"AWS_SES_OPERATIONAL_ISSUE"}}"#
+        ])));
+        assert!(vendor_seen_down(&f(&[
+            "module=smtp_starttls target=email-smtp.example:587 msg=\"Error dialing TCP\" probe_success=0"
+        ])));
+        // Our own failed sends say nothing about who is at fault.
+        assert!(!vendor_seen_down(&f(&[
+            "smtp send failed: greeting never received"
         ])));
     }
 }
