@@ -316,6 +316,17 @@ pub const LIMIT_EXCEEDED: &[&str] = &[
     "recordtoolargeexception",
 ];
 
+/// A line that dates a certificate's expiry (an exporter, a prober, the TLS library).
+pub const EXPIRY_DATED: &[&str] = &[
+    "expires soon",
+    "expiring soon",
+    "not_after",
+    "notafter",
+    "cert_expiry",
+    "certificate has expired",
+    "certificate expired",
+];
+
 /// A provider's own word that its service is impaired (a cloud health event, a status page).
 pub const VENDOR_STATUS_EVENTS: &[&str] = &[
     "operational_issue",

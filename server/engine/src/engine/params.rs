@@ -77,6 +77,9 @@ pub struct Params {
     /// With no culprit, the least confidence when the offered load rose by the surge factor
     /// at the onset: the surge is evidence in itself, however weak the log family.
     pub confidence_surge: f64,
+    /// With no culprit, the least confidence in a certificate failure whose own lines date the
+    /// expiry (`certificate expires soon`, `not_after=…`): the expiry is evidence in itself.
+    pub confidence_expiry: f64,
     pub confidence_ceiling: f64,
 
     // ---- metrics and action ----
@@ -193,6 +196,7 @@ impl Params {
         confidence_strength_cap: 6.0,
         confidence_floor: 0.05,
         confidence_surge: 0.6,
+        confidence_expiry: 0.6,
         confidence_ceiling: 0.97,
         surge_factor: 1.8,
         verdict_already_under_way: 0.3,

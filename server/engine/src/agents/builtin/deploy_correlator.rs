@@ -344,6 +344,18 @@ pub fn correlate_findings(
     } else {
         confidence
     };
+    let dated_expiry = family == Some(Family::Certificate)
+        && f.signatures.iter().any(|s| {
+            crate::engine::text::contains_any(
+                &s.example.to_lowercase(),
+                crate::engine::lexicon::EXPIRY_DATED,
+            )
+        });
+    let confidence = if culprit.is_none() && dated_expiry {
+        confidence.max(P.confidence_expiry)
+    } else {
+        confidence
+    };
     let mut evidence = f.evidence.clone();
     if let Some(c) = culprit {
         evidence.push(c.why.clone());
