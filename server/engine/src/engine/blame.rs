@@ -151,6 +151,24 @@ pub fn find_origin(
         {
             continue;
         }
+        // Without errors of its own, the alerting service's failure began with its first
+        // warning about this dependency (an unrelated earlier warning is background noise).
+        let alert_first = alert_p
+            .and_then(|p| p.first_error)
+            .or_else(|| {
+                lines
+                    .iter()
+                    .filter(|l| {
+                        l.service.eq_ignore_ascii_case(alert_service)
+                            && l.level >= crate::telemetry::LogLevel::WARNING
+                            && l.message
+                                .to_lowercase()
+                                .contains(&up.service.to_lowercase())
+                    })
+                    .map(|l| l.ts)
+                    .min()
+            })
+            .or(alert_first);
         // A failure that began well after the alerting service's is a consequence, not a cause.
         if let (Some(a), Some(b)) = (alert_first, p.first_problem)
             && b > a + chrono::Duration::minutes(5)
@@ -350,5 +368,45 @@ mod tests {
         ];
         let o = find_origin("orders", &datastore("orders-db"), &profiles(&lines), &lines);
         assert_eq!(o.service, "orders", "{o:?}");
+    }
+
+    #[test]
+    fn an_early_unrelated_warning_on_the_alerting_service_does_not_hide_its_dependencys_failure() {
+        let up = vec![Upstream {
+            service: "users".into(),
+            hops: 1,
+            external: false,
+            in_catalogue: true,
+        }];
+        let lines = vec![
+            // Background noise, long before.
+            on("gateway", 0, LogLevel::WARNING, "JWKS refresh took 655 ms"),
+            on(
+                "users",
+                6,
+                LogLevel::ERROR,
+                "Traceback: PermissionError: [Errno 13] /var/run/prom",
+            ),
+            on(
+                "users",
+                7,
+                LogLevel::ERROR,
+                "Traceback: PermissionError: [Errno 13] /var/run/prom",
+            ),
+            on(
+                "gateway",
+                6,
+                LogLevel::WARNING,
+                "upstream=users status=500 route=/v1/users/me",
+            ),
+            on(
+                "gateway",
+                7,
+                LogLevel::WARNING,
+                "upstream=users status=500 route=/v1/users/me",
+            ),
+        ];
+        let o = find_origin("gateway", &up, &profiles(&lines), &lines);
+        assert_eq!(o.service, "users", "{o:?}");
     }
 }
