@@ -359,7 +359,9 @@ pub fn score_all(cands: &[Candidate], ctx: &Context<'_>) -> Vec<Scored> {
             );
             // A change that shares nothing with the failure is only weakly suspect, however close in time.
             // Onset alignment: the origin's own metrics turned within minutes after it.
-            let aligned = if scope == Scope::Origin {
+            // Not when it landed after the first error: symptoms that turned before a change
+            // (within the clock tolerance) say nothing for it.
+            let aligned = if scope == Scope::Origin && gap >= 0.0 {
                 ctx.metric_onset.and_then(|o| {
                     let after = (o - c.ts).num_seconds() as f64 / 60.0;
                     (-P.landed_after_tolerance_minutes..=P.onset_alignment_minutes)
