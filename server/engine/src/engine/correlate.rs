@@ -1754,4 +1754,35 @@ mod tests {
         let node = s.iter().find(|x| x.candidate.id == "c-node").unwrap();
         assert!(node.cleared, "{node:?}");
     }
+
+    #[test]
+    fn symptoms_that_turned_before_a_change_are_not_its_alignment() {
+        let (related, callers, empty) = (BTreeSet::new(), BTreeSet::new(), BTreeSet::new());
+        let terms = text::keywords("merchant export query timeout");
+        let mut late = change(
+            "d-late",
+            ChangeKind::Deploy,
+            "orders",
+            0,
+            "merchant export column",
+        );
+        late.ts += chrono::Duration::seconds(30);
+        let early = change(
+            "d-early",
+            ChangeKind::Deploy,
+            "orders",
+            -3,
+            "merchant export column",
+        );
+        let mut ctx = ctx_for(&related, &callers, &terms, &empty);
+        ctx.metric_onset = Some(at(0));
+        let s = score_all(&[late, early], &ctx);
+        let get = |id: &str| s.iter().find(|x| x.candidate.id == id).unwrap();
+        assert_eq!(
+            get("d-late").aligned_after,
+            None,
+            "landed after the first error"
+        );
+        assert!(get("d-early").aligned_after.is_some());
+    }
 }
