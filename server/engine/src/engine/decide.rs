@@ -62,6 +62,8 @@ pub struct ClassInput<'a> {
     pub surge: bool,
     /// The symptoms are back at their baseline.
     pub recovered: bool,
+    /// Saturation shows in the evidence (threads or workers busy, a quota or limit reached).
+    pub load_evidence: bool,
 }
 
 pub fn failure_class(i: ClassInput<'_>) -> FailureClass {
@@ -72,6 +74,7 @@ pub fn failure_class(i: ClassInput<'_>) -> FailureClass {
         pool_evidence,
         surge,
         recovered,
+        load_evidence,
     } = i;
     if let Some(c) = culprit {
         match c.candidate.kind {
@@ -91,12 +94,14 @@ pub fn failure_class(i: ClassInput<'_>) -> FailureClass {
     }
     // A traffic surge where the failure is, with no change to blame: capacity, wherever the
     // origin is (a dependency saturated by its callers' retries is the surge's victim too).
+    // Errors of the code next to saturation under such a surge are what overload throws
+    // (rejected work, quota refusals), not a defect.
     if surge
         && culprit.is_none()
-        && matches!(
+        && (matches!(
             family,
             Some(Family::Load | Family::Upstream | Family::CrashLoop) | None
-        )
+        ) || (family == Some(Family::CodeError) && load_evidence))
     {
         return FailureClass::TrafficSurge;
     }
@@ -556,5 +561,20 @@ mod tests {
             choose_action(&input(None, &[])).action,
             RemediationAction::Escalate
         );
+    }
+
+    #[test]
+    fn code_errors_next_to_saturation_under_a_surge_are_the_surges() {
+        let class = |load_evidence| {
+            failure_class(ClassInput {
+                origin_is_alert: true,
+                family: Some(Family::CodeError),
+                surge: true,
+                load_evidence,
+                ..Default::default()
+            })
+        };
+        assert_eq!(class(true), FailureClass::TrafficSurge);
+        assert_ne!(class(false), FailureClass::TrafficSurge);
     }
 }

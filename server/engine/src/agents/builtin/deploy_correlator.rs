@@ -330,6 +330,7 @@ pub fn correlate_findings(
         family,
         culprit,
         pool_evidence: f.shows(Family::Pool),
+        load_evidence: f.shows(Family::Load),
         surge: surge.is_some(),
         recovered: metrics.is_some_and(|m| m.recovered),
     });
