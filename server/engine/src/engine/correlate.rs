@@ -455,6 +455,14 @@ pub fn score_all(cands: &[Candidate], ctx: &Context<'_>) -> Vec<Scored> {
                 Some(super::versions::Split::AlsoOld { .. }) => P.version_clears_factor,
                 None => 1.0,
             };
+            // It touched a sibling of what fails (`shard-1` while the failing lines name
+            // `shard-2`), and never the failing one.
+            let sibling = sibling_only(&change_ids, ctx.error_ids);
+            let split_factor = if sibling.is_some() {
+                split_factor * P.version_clears_factor
+            } else {
+                split_factor
+            };
             // A partial rollout cannot fail more of the traffic than it reaches.
             let short_reach = rollout_reach(c)
                 .zip(ctx.failing_share)
@@ -465,8 +473,14 @@ pub fn score_all(cands: &[Candidate], ctx: &Context<'_>) -> Vec<Scored> {
                 split_factor
             };
             let cleared = matches!(split, Some(super::versions::Split::AlsoOld { .. }))
-                || short_reach.is_some();
+                || short_reach.is_some()
+                || sibling.is_some();
             let follows_version = matches!(split, Some(super::versions::Split::OnlyNew { .. }));
+            // Landed after the failure began (within the clock tolerance): words alone do not
+            // make it the cause; only the version split or an exact identifier can.
+            if gap < 0.0 && !follows_version && shared_ids.is_empty() {
+                explains = false;
+            }
             // Several unrelated dependencies fail together and this change touched one of
             // them: it cannot explain the others.
             let one_party = (common_factor && !common_platform)
@@ -590,6 +604,11 @@ pub fn score_all(cands: &[Candidate], ctx: &Context<'_>) -> Vec<Scored> {
             }
             if let Some(why) = &leak_start {
                 evidence_for.push(why.clone());
+            }
+            if let Some((touched, failing)) = &sibling {
+                evidence_against.push(format!(
+                    "it touched {touched}, but the failing lines name {failing}"
+                ));
             }
             if let Some((reach, share)) = short_reach {
                 evidence_against.push(format!(
@@ -800,6 +819,29 @@ fn precursor(
             (words.len() >= P.precursor_min_terms).then(|| (words, o.example.clone()))
         })
         .max_by_key(|(w, _)| w.len())
+}
+
+/// A change that names one member of a numbered family (`orders-db-shard-1`, `node-07`) while
+/// the failing lines name only other members of it (`orders-db-shard-2`): it touched a sibling.
+/// `(what it touched, what fails)`.
+pub fn sibling_only(
+    change_ids: &BTreeSet<String>,
+    error_ids: &[String],
+) -> Option<(String, String)> {
+    let stem_of = |id: &str| {
+        let (stem, suffix) = id.rsplit_once('-')?;
+        (stem.len() >= 4 && !suffix.is_empty() && suffix.len() <= 3).then(|| stem.to_string())
+    };
+    if change_ids.iter().any(|c| error_ids.iter().any(|e| e == c)) {
+        return None;
+    }
+    change_ids.iter().find_map(|c| {
+        let stem = stem_of(c)?;
+        error_ids
+            .iter()
+            .find(|e| *e != c && stem_of(e).as_deref() == Some(stem.as_str()))
+            .map(|e| (c.clone(), e.clone()))
+    })
 }
 
 /// The share of requests failing that an alert measures: a ratio of bad requests (`5xx_ratio`
@@ -1784,5 +1826,23 @@ mod tests {
             "landed after the first error"
         );
         assert!(get("d-early").aligned_after.is_some());
+    }
+
+    #[test]
+    fn a_change_to_a_sibling_of_what_fails_is_told_apart() {
+        let ids = |t: &str| text::identifiers(t);
+        let failing = vec!["orders-db-shard-2".to_string()];
+        assert_eq!(
+            sibling_only(&ids("orders-db-shard-1: Postgres minor upgrade"), &failing),
+            Some(("orders-db-shard-1".into(), "orders-db-shard-2".into()))
+        );
+        assert_eq!(
+            sibling_only(&ids("orders-db-shard-2: resize"), &failing),
+            None
+        );
+        assert_eq!(
+            sibling_only(&ids("resize every orders shard"), &failing),
+            None
+        );
     }
 }
