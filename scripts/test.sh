@@ -21,13 +21,13 @@ SENTINEL_DATA_DIR="$EVAL_DIR" ./target/debug/sentinel eval --suite public=data/s
   --out "$EVAL_DIR/public" --min-avg 4.0 --min-pass-rate 1.0 --min-solved-rate 1.0 --max-harmful 0
 
 # The sets already tuned on. None may be harmful; the solved floor is the figure measured
-# when holdout14 joined them and was tuned on (131/152; 120/140 before holdout14, 100/116
+# when holdout15 joined them and was tuned on (136/164; 131/152 before holdout15, 100/116
 # before holdout12: the rate falls when a harder set joins, the count of solved incidents only
 # moves up).
-echo "== regression suites (none harmful, solved >= 131/152) ==" >&2
+echo "== regression suites (none harmful, solved >= 136/164) ==" >&2
 SENTINEL_DATA_DIR="$EVAL_DIR" ./target/debug/sentinel eval \
   --suite regression=server/tests/fixtures/regression \
-  --out "$EVAL_DIR/regression" --max-harmful 0 --min-solved-rate 0.861
+  --out "$EVAL_DIR/regression" --max-harmful 0 --min-solved-rate 0.829
 
 # A sealed holdout is measured and printed, never asserted (tuning on it would unseal it).
 if [ -d server/tests/fixtures/sealed ]; then
