@@ -121,6 +121,13 @@ impl LogFindings {
 
     /// Whether the evidence shows `family`: it is the dominant family with some strength, or
     /// one of the reported signatures belongs to it.
+    /// Whether an example line of its signatures contains one of `needles` (a lexicon list).
+    pub fn mentions(&self, needles: &[&str]) -> bool {
+        self.signatures
+            .iter()
+            .any(|s| crate::engine::text::contains_any(&s.example.to_lowercase(), needles))
+    }
+
     pub fn shows(&self, family: Family) -> bool {
         if self.family() == Some(family) {
             self.family_strength > 0.0

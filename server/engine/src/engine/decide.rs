@@ -185,6 +185,20 @@ pub struct ActionInput<'a> {
     pub healthy_dependency: Option<&'a str>,
 }
 
+/// A hotfix of the size or count limit `origin` hit; `why` says why nothing else is proposed.
+fn fix_the_limit(origin: &str, why: &str) -> ActionChoice {
+    ActionChoice {
+        action: RemediationAction::Hotfix,
+        target: Some(origin.to_string()),
+        rationale: format!(
+            "{why}: {origin} hits a size limit its data has outgrown; raise the limit or shrink the data, forward"
+        ),
+        risk:
+            "medium: a configuration change of the limit, or a clean-up of the data, under pressure"
+                .into(),
+    }
+}
+
 pub fn choose_action(i: &ActionInput<'_>) -> ActionChoice {
     let escalate = |why: String| ActionChoice {
         action: RemediationAction::Escalate,
@@ -213,15 +227,13 @@ pub fn choose_action(i: &ActionInput<'_>) -> ActionChoice {
             },
             // The operation only surfaced a limit the data had outgrown (a controller
             // re-reading an oversized node after a restart): restarting again hits it again.
-            _ if correlate::operation_event(cand) && i.limit_exceeded => ActionChoice {
-                action: RemediationAction::Hotfix,
-                target: Some(i.origin.to_string()),
-                rationale: format!(
-                    "{} (\"{}\") is an operation that only surfaced it: {} hits a size limit its data has outgrown; raise the limit or shrink the data, forward",
-                    cand.id, cand.description, i.origin
+            _ if correlate::operation_event(cand) && i.limit_exceeded => fix_the_limit(
+                i.origin,
+                &format!(
+                    "{} (\"{}\") is an operation that only surfaced it",
+                    cand.id, cand.description
                 ),
-                risk: "medium: a configuration change of the limit, or a clean-up of the data, under pressure".into(),
-            },
+            ),
             _ if correlate::operation_event(cand) => ActionChoice {
                 action: RemediationAction::Restart,
                 target: Some(i.origin.to_string()),
@@ -275,15 +287,7 @@ pub fn choose_action(i: &ActionInput<'_>) -> ActionChoice {
             ),
             risk: "low: more replicas/connections; check database connection headroom".into(),
         },
-        _ if i.limit_exceeded => ActionChoice {
-            action: RemediationAction::Hotfix,
-            target: Some(i.origin.to_string()),
-            rationale: format!(
-                "no change correlates; {} hits a size limit its data has outgrown: raise the limit or shrink the data, forward",
-                i.origin
-            ),
-            risk: "medium: a configuration change of the limit, or a clean-up of the data, under pressure".into(),
-        },
+        _ if i.limit_exceeded => fix_the_limit(i.origin, "no change correlates"),
         FailureClass::MemoryLeak | FailureClass::CrashLoop => ActionChoice {
             action: RemediationAction::Restart,
             target: Some(i.origin.to_string()),

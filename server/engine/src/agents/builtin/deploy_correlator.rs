@@ -345,13 +345,8 @@ pub fn correlate_findings(
     } else {
         confidence
     };
-    let dated_expiry = family == Some(Family::Certificate)
-        && f.signatures.iter().any(|s| {
-            crate::engine::text::contains_any(
-                &s.example.to_lowercase(),
-                crate::engine::lexicon::EXPIRY_DATED,
-            )
-        });
+    let dated_expiry =
+        family == Some(Family::Certificate) && f.mentions(crate::engine::lexicon::EXPIRY_DATED);
     let confidence = if culprit.is_none() && dated_expiry {
         confidence.max(P.confidence_expiry)
     } else {
@@ -662,29 +657,29 @@ fn hypotheses(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::telemetry::{LogEntry, LogLevel};
+
+    /// The log analyst's findings from `messages` on `service`, `vendor` among the suspects.
+    fn findings(service: &str, level: LogLevel, vendor: &str, messages: &[&str]) -> LogFindings {
+        let lines: Vec<LogEntry> = messages
+            .iter()
+            .enumerate()
+            .map(|(i, m)| LogEntry {
+                ts: chrono::Utc::now() + chrono::Duration::seconds(i as i64),
+                level,
+                service: service.into(),
+                message: m.to_string(),
+                trace_id: None,
+            })
+            .collect();
+        let mut f = super::super::log_analyst::analyse(service, &lines, vec![], true);
+        f.external_suspects = vec![vendor.into()];
+        f
+    }
 
     #[test]
     fn a_vendor_answering_with_its_own_server_errors_is_told_from_our_timeouts() {
-        let f = |messages: &[&str]| {
-            let mut f = super::super::log_analyst::analyse(
-                "payments",
-                &messages
-                    .iter()
-                    .enumerate()
-                    .map(|(i, m)| crate::telemetry::LogEntry {
-                        ts: chrono::Utc::now() + chrono::Duration::seconds(i as i64),
-                        level: crate::telemetry::LogLevel::ERROR,
-                        service: "payments".into(),
-                        message: m.to_string(),
-                        trace_id: None,
-                    })
-                    .collect::<Vec<_>>(),
-                vec![],
-                true,
-            );
-            f.external_suspects = vec!["cardproc-api".into()];
-            f
-        };
+        let f = |messages: &[&str]| findings("payments", LogLevel::ERROR, "cardproc-api", messages);
         assert!(vendor_answers_5xx(&f(&[
             "cardproc responded 503 to POST /v1/charges",
             "POST https://api.cardproc.example/v1/charges returned 502",
@@ -698,26 +693,7 @@ mod tests {
 
     #[test]
     fn a_vendor_seen_down_by_its_provider_or_a_prober_is_confirmed() {
-        let f = |messages: &[&str]| {
-            let mut f = super::super::log_analyst::analyse(
-                "mailer",
-                &messages
-                    .iter()
-                    .enumerate()
-                    .map(|(i, m)| crate::telemetry::LogEntry {
-                        ts: chrono::Utc::now() + chrono::Duration::seconds(i as i64),
-                        level: crate::telemetry::LogLevel::WARNING,
-                        service: "mailer".into(),
-                        message: m.to_string(),
-                        trace_id: None,
-                    })
-                    .collect::<Vec<_>>(),
-                vec![],
-                true,
-            );
-            f.external_suspects = vec!["ses-smtp".into()];
-            f
-        };
+        let f = |messages: &[&str]| findings("mailer", LogLevel::WARNING, "ses-smtp", messages);
         assert!(vendor_seen_down(&f(&[
             r#"{"source":"aws.health","detail":{"service":"SES","eventTypeCode":"AWS_SES_OPERATIONAL_ISSUE"}}"#
         ])));

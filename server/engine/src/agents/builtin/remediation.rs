@@ -81,22 +81,14 @@ impl Policy for Remediation {
                     .map(|f| f.external_suspects.clone())
                     .unwrap_or_default(),
                 healthy_dependency: corr.healthy_dependency.as_deref(),
-                limit_exceeded: b.findings.as_ref().is_some_and(|f| {
-                    f.signatures.iter().any(|s| {
-                        crate::engine::text::contains_any(
-                            &s.example.to_lowercase(),
-                            lexicon::LIMIT_EXCEEDED,
-                        )
-                    })
-                }),
-                serves_failing_certificate: b.findings.as_ref().is_some_and(|f| {
-                    f.signatures.iter().any(|s| {
-                        crate::engine::text::contains_any(
-                            &s.example.to_lowercase(),
-                            lexicon::SERVED_CERTIFICATE_REJECTED,
-                        )
-                    })
-                }),
+                limit_exceeded: b
+                    .findings
+                    .as_ref()
+                    .is_some_and(|f| f.mentions(lexicon::LIMIT_EXCEEDED)),
+                serves_failing_certificate: b
+                    .findings
+                    .as_ref()
+                    .is_some_and(|f| f.mentions(lexicon::SERVED_CERTIFICATE_REJECTED)),
             });
             if let Some(why) = crate::agents::safety::refuse_change(
                 choice.action,
