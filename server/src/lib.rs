@@ -6,8 +6,8 @@
 #![recursion_limit = "512"]
 
 pub use sentinel_engine::{
-    agents, bootstrap, config, engine, eval, ingest, llm, mcp, memory, notify, queue, redact, runs,
-    scenario, service, store, telemetry, tools,
+    agents, bootstrap, config, engine, eval, ingest, llm, mcp, memory, notify, queue, redact,
+    roles, runs, scenario, service, store, telemetry, tools,
 };
 
 pub mod cli;

@@ -16,6 +16,7 @@ pub mod memory;
 pub mod notify;
 pub mod queue;
 pub mod redact;
+pub mod roles;
 pub mod runs;
 pub mod scenario;
 pub mod service;

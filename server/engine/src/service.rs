@@ -175,36 +175,40 @@ impl Sentinel {
         scenario_id: Option<String>,
         fingerprint: Option<String>,
     ) -> Result<String, ServiceError> {
-        let id = format!("inc-{}", &uuid::Uuid::new_v4().simple().to_string()[..12]);
-        let now = Utc::now();
-        let title = alert.headline();
-        let rec = IncidentRecord {
-            id: id.clone(),
-            service: alert.service.to_string(),
-            title: title.clone(),
-            status: IncidentStatus::Open,
-            severity: None,
-            scenario_id,
-            fingerprint,
-            alert_count: 1,
-            alert: alert.clone(),
-            report: crate::agents::build_report(&id, IncidentStatus::Open, &Default::default()),
-            state_json: None,
-            created_at: now,
-            updated_at: now,
-        };
+        let rec = new_incident(&alert, scenario_id, fingerprint);
         self.store.insert_incident(&rec).await?;
+        self.announce_opened(&rec).await?;
+        Ok(rec.id)
+    }
+
+    /// Opens an incident for a firing alert of dedup key `fingerprint`, unless a joinable
+    /// incident of that key exists in the database, which is returned instead. Replicas
+    /// receiving the same group at once open it once (see [`Store::open_or_join`]).
+    pub async fn open_or_join_incident(
+        &self,
+        alert: Alert,
+        fingerprint: String,
+    ) -> Result<Opening, ServiceError> {
+        let rec = new_incident(&alert, None, Some(fingerprint));
+        if let Some(head) = self.store.open_or_join(&rec).await? {
+            return Ok(Opening::Joined(head));
+        }
+        self.announce_opened(&rec).await?;
+        Ok(Opening::Opened(rec.id))
+    }
+
+    async fn announce_opened(&self, rec: &IncidentRecord) -> Result<(), ServiceError> {
         self.events
             .emit(
-                &id,
+                &rec.id,
                 AgentRole::Orchestrator,
                 RunEventKind::IncidentOpened {
-                    service: alert.service.to_string(),
-                    title,
+                    service: rec.alert.service.to_string(),
+                    title: rec.title.clone(),
                 },
             )
             .await?;
-        Ok(id)
+        Ok(())
     }
 
     /// The telemetry an incident's tools read: its scenario's (a connector like any other),
@@ -665,5 +669,40 @@ impl DirStamp {
             }
         }
         Some(Self { entries, newest })
+    }
+}
+
+/// What [`Sentinel::open_or_join_incident`] did.
+#[derive(Debug)]
+pub enum Opening {
+    /// A new incident, with this id.
+    Opened(String),
+    /// The key's incident already open (possibly opened by another replica).
+    Joined(crate::store::FingerprintHead),
+}
+
+/// A fresh `open` incident record for `alert`.
+fn new_incident(
+    alert: &Alert,
+    scenario_id: Option<String>,
+    fingerprint: Option<String>,
+) -> IncidentRecord {
+    let id = format!("inc-{}", &uuid::Uuid::new_v4().simple().to_string()[..12]);
+    let now = Utc::now();
+    let title = alert.headline();
+    IncidentRecord {
+        id: id.clone(),
+        service: alert.service.to_string(),
+        title: title.clone(),
+        status: IncidentStatus::Open,
+        severity: None,
+        scenario_id,
+        fingerprint,
+        alert_count: 1,
+        alert: alert.clone(),
+        report: crate::agents::build_report(&id, IncidentStatus::Open, &Default::default()),
+        state_json: None,
+        created_at: now,
+        updated_at: now,
     }
 }

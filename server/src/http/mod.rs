@@ -112,28 +112,63 @@ impl Application {
         })
     }
 
-    /// Serves until the process is stopped, expiring stale approvals and pruning old raw
-    /// alerts in the background.
+    /// Serves until the process is stopped. In the background, while this replica holds the
+    /// fleet's periodic-jobs role ([`crate::roles`]): notifications, approval expiry, alert
+    /// retention and session pruning — once across all replicas on the database.
     pub async fn run(self) -> Result<(), String> {
-        // Slack, PagerDuty, webhooks, email: off the investigation's path (notify/).
-        let sentinel = &self.state.sentinel;
-        let _notifier = crate::notify::Notifier::start(
-            &sentinel.config,
-            crate::notify::Sources {
-                store: sentinel.store.clone(),
-                events: sentinel.events.clone(),
-                catalogue: sentinel.catalogue.clone(),
-            },
-            &format!("http://{}", self.addr),
-        )
-        .await;
-        let days = self.state.sentinel.config.alert_retention_days;
+        let sentinel = self.state.sentinel.clone();
+        let leader =
+            crate::roles::Leadership::start(sentinel.store.clone(), sentinel.claims.owner.clone())
+                .await;
+        // Slack, PagerDuty, webhooks, email: off the investigation's path (notify/); started
+        // when this replica takes the role and stopped when it loses it.
+        {
+            let mut leader = leader.clone();
+            let sentinel = sentinel.clone();
+            let base = format!("http://{}", self.addr);
+            let start = async |sentinel: &Sentinel, base: &str| {
+                crate::notify::Notifier::start(
+                    &sentinel.config,
+                    crate::notify::Sources {
+                        store: sentinel.store.clone(),
+                        events: sentinel.events.clone(),
+                        catalogue: sentinel.catalogue.clone(),
+                    },
+                    base,
+                )
+                .await
+            };
+            // Already running before the first request when this replica holds the role.
+            let mut notifier = if leader.held() {
+                Some(start(&sentinel, &base).await)
+            } else {
+                None
+            };
+            tokio::spawn(async move {
+                loop {
+                    let running = match notifier.take() {
+                        Some(n) => n,
+                        None => {
+                            leader.until(true).await;
+                            start(&sentinel, &base).await
+                        }
+                    };
+                    leader.until(false).await;
+                    drop(running);
+                }
+            });
+        }
+        let days = sentinel.config.alert_retention_days;
         if days > 0 {
-            let store = self.state.sentinel.store.clone();
+            let store = sentinel.store.clone();
+            let leader = leader.clone();
             tokio::spawn(async move {
                 let mut tick = tokio::time::interval(Duration::from_secs(3600));
                 loop {
                     tick.tick().await;
+                    if !leader.held() {
+                        continue;
+                    }
                     let cutoff = chrono::Utc::now() - chrono::Duration::days(i64::from(days));
                     match store.prune_alerts(cutoff).await {
                         Ok(0) => {}
@@ -143,38 +178,56 @@ impl Application {
                 }
             });
         }
-        let sentinel = self.state.sentinel.clone();
-        tokio::spawn(async move {
-            // Each approval also has its own timer, set when the gate opens; this sweep
-            // catches those whose timer died with an earlier process.
-            let mut tick = tokio::time::interval(Duration::from_secs(1));
-            loop {
-                tick.tick().await;
-                if let Err(e) = sentinel.expire_approvals().await {
-                    tracing::warn!(error = %e, "approval expiry sweep failed");
+        {
+            let sentinel = sentinel.clone();
+            let leader = leader.clone();
+            tokio::spawn(async move {
+                // Each approval also has its own timer, set when the gate opens; this sweep
+                // catches those whose timer died with an earlier process (or another replica).
+                let mut tick = tokio::time::interval(Duration::from_secs(1));
+                loop {
+                    tick.tick().await;
+                    if !leader.held() {
+                        continue;
+                    }
+                    if let Err(e) = sentinel.expire_approvals().await {
+                        tracing::warn!(error = %e, "approval expiry sweep failed");
+                    }
                 }
-            }
-        });
-        let limits = self.state.sentinel.config.http.clone();
-        let store = self.state.sentinel.store.clone();
+            });
+        }
+        let limits = sentinel.config.http.clone();
+        let store = sentinel.store.clone();
         let max_age = limits.signed_webhook_max_age;
-        tokio::spawn(async move {
-            let mut tick = tokio::time::interval(Duration::from_secs(600));
-            loop {
-                tick.tick().await;
-                let before = chrono::Utc::now()
-                    // At least 10 minutes: Slack's replay guard needs its 5-minute window.
-                    - chrono::Duration::from_std((max_age * 2).max(Duration::from_secs(600)))
-                        .unwrap_or(chrono::Duration::hours(2));
-                if let Err(e) = store.prune_security_state(before).await {
-                    tracing::warn!(error = %e, "session/delivery pruning failed");
+        {
+            let leader = leader.clone();
+            tokio::spawn(async move {
+                let mut tick = tokio::time::interval(Duration::from_secs(600));
+                loop {
+                    tick.tick().await;
+                    if !leader.held() {
+                        continue;
+                    }
+                    let before = chrono::Utc::now()
+                        // At least 10 minutes: Slack's replay guard needs its 5-minute window.
+                        - chrono::Duration::from_std((max_age * 2).max(Duration::from_secs(600)))
+                            .unwrap_or(chrono::Duration::hours(2));
+                    if let Err(e) = store.prune_security_state(before).await {
+                        tracing::warn!(error = %e, "session/delivery pruning failed");
+                    }
                 }
-            }
-        });
-        serve::serve(self.listener, self.router, limits, async {
+            });
+        }
+        let result = serve::serve(self.listener, self.router, limits, async {
             let _ = tokio::signal::ctrl_c().await;
         })
-        .await
+        .await;
+        // Hand the role over at once instead of making the others wait out its lease.
+        let _ = sentinel
+            .store
+            .release_role(crate::roles::PERIODIC, &sentinel.claims.owner)
+            .await;
+        result
     }
 }
 

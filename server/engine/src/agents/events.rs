@@ -10,6 +10,13 @@
 //! incident row, so a saved checkpoint never runs ahead of its trajectory, and a run returns
 //! only when its whole trajectory is on disk. The queue is bounded ([`QUEUE`]): a slow disk
 //! slows the emitters down instead of growing memory.
+//!
+//! Several replicas on PostgreSQL: live subscribers must see every replica's events, in log
+//! order. There the writer does not publish what it wrote; one tail task per process reads
+//! the log by sequence number (`seq > last`, woken by the `NOTIFY` each append sends, and
+//! every [`TAIL_POLL`] in case a notification was lost with its connection) and publishes
+//! everything it finds — this replica's events and the others' alike. Appends are
+//! serialised on PostgreSQL (store/events.rs), so the tail never skips a late commit.
 
 use crate::store::{Store, StoreError};
 use chrono::Utc;
@@ -20,6 +27,10 @@ use tokio::sync::{broadcast, mpsc, oneshot};
 pub const QUEUE: usize = 16 * 1024;
 /// Most events in one INSERT (5 parameters each).
 const MAX_BATCH: usize = 2000;
+/// The tail's fallback poll of a shared log (it is normally woken by `NOTIFY`).
+pub const TAIL_POLL: std::time::Duration = std::time::Duration::from_millis(500);
+/// Events the tail reads per query.
+const TAIL_PAGE: i64 = 1000;
 
 enum Cmd {
     Event(RunEvent),
@@ -38,7 +49,15 @@ impl EventSink {
     pub fn new(store: Store) -> Self {
         let (tx, _) = broadcast::channel(4096);
         let (queue, rx) = mpsc::channel(QUEUE);
-        tokio::spawn(write_loop(store.clone(), tx.clone(), rx));
+        if store.is_postgres() {
+            // The tail publishes; the writer waits until the tail knows where the log ends,
+            // so nothing this process writes falls before the tail's starting point.
+            let (ready, started) = oneshot::channel();
+            tokio::spawn(tail_loop(store.clone(), tx.clone(), ready));
+            tokio::spawn(write_loop(store.clone(), None, rx, Some(started)));
+        } else {
+            tokio::spawn(write_loop(store.clone(), Some(tx.clone()), rx, None));
+        }
         Self { store, tx, queue }
     }
 
@@ -84,7 +103,17 @@ impl EventSink {
     }
 }
 
-async fn write_loop(store: Store, live: broadcast::Sender<RunEvent>, mut rx: mpsc::Receiver<Cmd>) {
+/// Writes what is queued, in batches; publishes it when `live` is given (one process owns
+/// the log), else leaves that to the tail, after `tail_started`.
+async fn write_loop(
+    store: Store,
+    live: Option<broadcast::Sender<RunEvent>>,
+    mut rx: mpsc::Receiver<Cmd>,
+    tail_started: Option<oneshot::Receiver<()>>,
+) {
+    if let Some(started) = tail_started {
+        let _ = started.await;
+    }
     let mut events: Vec<RunEvent> = Vec::new();
     let mut flushes: Vec<oneshot::Sender<Result<(), String>>> = Vec::new();
     // A write error not yet reported to any flush.
@@ -118,7 +147,9 @@ async fn write_loop(store: Store, live: broadcast::Sender<RunEvent>, mut rx: mps
             unreported = Some(e);
         }
         for ev in events.drain(..) {
-            if ev.seq > 0 {
+            if ev.seq > 0
+                && let Some(live) = &live
+            {
                 let _ = live.send(ev);
             }
         }
@@ -156,4 +187,51 @@ async fn write_each(store: &Store, events: &mut [RunEvent]) -> Result<(), String
         }
     }
     first_error.map_or(Ok(()), Err)
+}
+
+/// Publishes the shared log (PostgreSQL) in sequence order from where it ended at start:
+/// woken by the appends' `NOTIFY`, and polling every [`TAIL_POLL`] whatever happens to the
+/// listening connection.
+async fn tail_loop(store: Store, live: broadcast::Sender<RunEvent>, ready: oneshot::Sender<()>) {
+    let mut last = loop {
+        match store.max_event_seq().await {
+            Ok(seq) => break seq,
+            Err(e) => {
+                tracing::warn!(error = %e, "event tail: cannot read the end of the log; retrying");
+                tokio::time::sleep(TAIL_POLL).await;
+            }
+        }
+    };
+    let mut listener = store.listen_events().await;
+    let _ = ready.send(());
+    loop {
+        loop {
+            match store.events_after(None, last, TAIL_PAGE).await {
+                Ok(page) => {
+                    let full = page.len() as i64 >= TAIL_PAGE;
+                    for ev in page {
+                        last = ev.seq;
+                        let _ = live.send(ev);
+                    }
+                    if !full {
+                        break;
+                    }
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "event tail: read failed");
+                    break;
+                }
+            }
+        }
+        match listener.as_mut() {
+            Some(l) => {
+                // A notification, a dropped connection (it reconnects) or the poll period.
+                let _ = tokio::time::timeout(TAIL_POLL, l.try_recv()).await;
+            }
+            None => {
+                tokio::time::sleep(TAIL_POLL).await;
+                listener = store.listen_events().await;
+            }
+        }
+    }
 }

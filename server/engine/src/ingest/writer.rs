@@ -20,7 +20,7 @@
 
 use super::{AlertState, NormalisedAlert};
 use crate::queue::InvestigationQueue;
-use crate::service::Sentinel;
+use crate::service::{Opening, Sentinel};
 use crate::store::AlertRow;
 use chrono::Utc;
 use sentinel_model::{AgentRole, RunEvent, RunEventKind};
@@ -239,8 +239,7 @@ impl Task {
                 .await
                 .map_err(|e| e.to_string())?;
             let Some(head) = head else { continue };
-            let joinable =
-                head.status != "resolved" && head.last_status.as_deref() != Some("resolved");
+            let joinable = head.joinable();
             let entry = Entry {
                 incident_id: head.incident_id,
                 joinable,
@@ -266,38 +265,64 @@ impl Task {
                 let fp = &a.fingerprint;
                 let mut count = None;
                 let (incident_id, outcome) = match a.state {
-                    AlertState::Firing => match self.cache.get_mut(fp) {
-                        Some(e) if e.joinable => {
-                            e.count += 1;
-                            count = Some(e.count);
-                            let id = e.incident_id.clone();
-                            match bump_idx.get(&id) {
-                                Some(&i) => bumps[i].1 = e.count,
-                                None => {
-                                    bump_idx.insert(id.clone(), bumps.len());
-                                    bumps.push((id.clone(), e.count));
-                                }
-                            }
-                            (Some(id), Outcome::Repeated)
-                        }
-                        _ => {
-                            let id = self
+                    AlertState::Firing => {
+                        let known = self
+                            .cache
+                            .get(fp)
+                            .filter(|e| e.joinable)
+                            .map(|e| (e.incident_id.clone(), e.count));
+                        // Not known to be open here: open it, unless the database holds an
+                        // open one (another replica opened it, or this cache went stale).
+                        let target = match known {
+                            Some(k) => Ok(k),
+                            None => match self
                                 .sentinel
-                                .open_incident(a.alert.clone(), None, Some(fp.clone()))
+                                .open_or_join_incident(a.alert.clone(), fp.clone())
                                 .await
-                                .map_err(|e| e.to_string())?;
-                            self.remember(
-                                fp,
-                                Entry {
-                                    incident_id: id.clone(),
-                                    joinable: true,
-                                    count: 1,
-                                },
-                            );
-                            count = Some(1);
-                            (Some(id), Outcome::Opened)
+                                .map_err(|e| e.to_string())?
+                            {
+                                Opening::Opened(id) => Err(id),
+                                Opening::Joined(head) => Ok((head.incident_id, head.alert_count)),
+                            },
+                        };
+                        match target {
+                            Err(id) => {
+                                self.remember(
+                                    fp,
+                                    Entry {
+                                        incident_id: id.clone(),
+                                        joinable: true,
+                                        count: 1,
+                                    },
+                                );
+                                count = Some(1);
+                                (Some(id), Outcome::Opened)
+                            }
+                            Ok((id, before)) => {
+                                let n = before + 1;
+                                match self.cache.get_mut(fp) {
+                                    Some(e) if e.incident_id == id => e.count = n,
+                                    _ => self.remember(
+                                        fp,
+                                        Entry {
+                                            incident_id: id.clone(),
+                                            joinable: true,
+                                            count: n,
+                                        },
+                                    ),
+                                }
+                                count = Some(n);
+                                match bump_idx.get(&id) {
+                                    Some(&i) => bumps[i].1 = n,
+                                    None => {
+                                        bump_idx.insert(id.clone(), bumps.len());
+                                        bumps.push((id.clone(), n));
+                                    }
+                                }
+                                (Some(id), Outcome::Repeated)
+                            }
                         }
-                    },
+                    }
                     AlertState::Resolved => {
                         let id = self.cache.get_mut(fp).map(|e| {
                             e.joinable = false;

@@ -22,19 +22,28 @@ impl Store {
         let id_bound = format!("{:08x}-{:04x}", ms >> 16, ms & 0xffff);
         let mut total = 0;
         loop {
-            let deleted = sqlx::query(
-                "DELETE FROM alerts WHERE rowid IN (\
-                   SELECT a.rowid FROM alerts a LEFT JOIN incidents i ON i.id = a.incident_id \
-                   WHERE a.id < ?1 AND a.received_at < ?2 \
-                     AND (i.id IS NULL OR i.status IN ('resolved', 'escalated', 'failed')) \
-                   LIMIT ?3)",
-            )
-            .bind(&id_bound)
-            .bind(ts(cutoff))
-            .bind(PRUNE_BATCH)
-            .execute(&self.writer)
-            .await?
-            .rows_affected();
+            let deleted = db!(
+                self,
+                write | p,
+                pg | {
+                    // SQLite deletes by rowid (its cheapest key); PostgreSQL by the primary key.
+                    let key = if pg { "id" } else { "rowid" };
+                    let sql = format!(
+                        "DELETE FROM alerts WHERE {key} IN (\
+                       SELECT a.{key} FROM alerts a LEFT JOIN incidents i ON i.id = a.incident_id \
+                       WHERE a.id < $1 AND a.received_at < $2 \
+                         AND (i.id IS NULL OR i.status IN ('resolved', 'escalated', 'failed')) \
+                       LIMIT $3)"
+                    );
+                    sqlx::query(&sql)
+                        .bind(&id_bound)
+                        .bind(ts(cutoff))
+                        .bind(PRUNE_BATCH)
+                        .execute(p)
+                        .await
+                        .map(|r| r.rows_affected())
+                }
+            )?;
             total += deleted;
             if deleted < PRUNE_BATCH as u64 {
                 return Ok(total);
@@ -60,61 +69,94 @@ pub struct AlertRow {
 }
 
 /// The newest incident of a dedup key, as the writer needs it to join or open.
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct FingerprintHead {
+    #[sqlx(rename = "id")]
     pub incident_id: String,
     pub status: String,
     pub alert_count: i64,
     pub last_status: Option<String>,
 }
 
+impl FingerprintHead {
+    /// Whether a new firing alert of this key joins this incident: until the source reports
+    /// it resolved or Sentinel resolves it (an escalated incident keeps collecting repeats).
+    pub fn joinable(&self) -> bool {
+        self.status != "resolved" && self.last_status.as_deref() != Some("resolved")
+    }
+}
+
+/// [`Store::fingerprint_head`]'s query; `{tie}` orders same-microsecond incidents.
+const HEAD_SQL: &str = "SELECT i.id, i.status, i.alert_count + COALESCE(r.repeats, 0) AS alert_count, r.last_status \
+     FROM incidents i LEFT JOIN incident_alerts r ON r.incident_id = i.id \
+     WHERE i.fingerprint = $1 ORDER BY i.created_at DESC, i.{tie} DESC LIMIT 1";
+
+pub(super) fn head_sql(pg: bool) -> String {
+    HEAD_SQL.replace("{tie}", if pg { "id" } else { "rowid" })
+}
+
 impl Store {
     /// The newest incident opened for `fingerprint`, with its alert count and the status of
     /// its newest alert.
     pub async fn fingerprint_head(&self, fingerprint: &str) -> Result<Option<FingerprintHead>> {
-        use sqlx::Row;
-        let row = sqlx::query(
-            "SELECT i.id, i.status, i.alert_count + COALESCE(r.repeats, 0) AS alert_count, r.last_status \
-             FROM incidents i LEFT JOIN incident_alerts r ON r.incident_id = i.id \
-             WHERE i.fingerprint = ? ORDER BY i.created_at DESC, i.rowid DESC LIMIT 1",
-        )
-        .bind(fingerprint)
-        .fetch_optional(&self.pool)
-        .await?;
-        Ok(row.map(|row| FingerprintHead {
-            incident_id: row.get("id"),
-            status: row.get("status"),
-            alert_count: row.get("alert_count"),
-            last_status: row.get("last_status"),
-        }))
+        Ok(db!(
+            self,
+            read | p,
+            pg | sqlx::query_as(&head_sql(pg))
+                .bind(fingerprint)
+                .fetch_optional(p)
+                .await
+        )?)
     }
 
     /// Inserts a batch of raw alerts: one statement (its own atomic commit; the trigger bumps
     /// the per-incident counters in it) when it fits, else one transaction.
     pub async fn insert_alert_rows(&self, rows: &[AlertRow], now: &str) -> Result<()> {
-        if rows.len() <= ROWS_PER_STATEMENT {
-            insert_rows(rows, now).build().execute(&self.writer).await?;
-            return Ok(());
-        }
-        let mut tx = self.writer.begin().await?;
-        for chunk in rows.chunks(ROWS_PER_STATEMENT) {
-            insert_rows(chunk, now).build().execute(&mut *tx).await?;
-        }
-        tx.commit().await?;
-        Ok(())
+        db!(
+            self,
+            write | p | {
+                if rows.len() <= ROWS_PER_STATEMENT {
+                    let mut q = sqlx::QueryBuilder::new(INSERT_ALERTS);
+                    push_rows(&mut q, rows, now);
+                    q.build().execute(p).await?;
+                    return Ok(());
+                }
+                let mut tx = p.begin().await?;
+                for chunk in rows.chunks(ROWS_PER_STATEMENT) {
+                    let mut q = sqlx::QueryBuilder::new(INSERT_ALERTS);
+                    push_rows(&mut q, chunk, now);
+                    q.build().execute(&mut *tx).await?;
+                }
+                tx.commit().await?;
+                Ok(())
+            }
+        )
     }
 
     /// Whether the database answers (the health check).
     pub async fn ping(&self) -> Result<()> {
-        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        db!(
+            self,
+            read | p
+                | sqlx::query("SELECT 1")
+                    .execute(p)
+                    .await
+                    .map(|r| r.rows_affected())
+        )?;
         Ok(())
     }
 }
 
-/// `INSERT INTO alerts … VALUES (…), (…)` for `rows`.
-fn insert_rows<'a>(rows: &'a [AlertRow], now: &'a str) -> sqlx::QueryBuilder<'a, sqlx::Sqlite> {
-    let mut q = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
-        "INSERT INTO alerts (id, incident_id, source, fingerprint, status, outcome, received_at, payload_json) ",
-    );
+const INSERT_ALERTS: &str = "INSERT INTO alerts (id, incident_id, source, fingerprint, status, outcome, received_at, payload_json) ";
+
+/// Appends `VALUES (…), (…)` for `rows` to an [`INSERT_ALERTS`] builder of either engine.
+fn push_rows<'a, DB>(q: &mut sqlx::QueryBuilder<'a, DB>, rows: &'a [AlertRow], now: &'a str)
+where
+    DB: sqlx::Database,
+    &'a str: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
+    &'a String: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
+    &'a Option<String>: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
+{
     q.push_values(rows, |mut b, r| {
         b.push_bind(&r.id)
             .push_bind(&r.incident_id)
@@ -125,5 +167,4 @@ fn insert_rows<'a>(rows: &'a [AlertRow], now: &'a str) -> sqlx::QueryBuilder<'a,
             .push_bind(now)
             .push_bind(&r.payload);
     });
-    q
 }

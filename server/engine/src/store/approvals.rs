@@ -4,7 +4,6 @@
 use super::*;
 use chrono::{DateTime, Utc};
 use sentinel_model::{ApprovalOutcome, ApprovalRequest, RemediationAction};
-use sqlx::Row;
 
 #[derive(Debug, Clone)]
 pub struct ApprovalRecord {
@@ -15,25 +14,53 @@ pub struct ApprovalRecord {
     pub comment: Option<String>,
 }
 
-fn row_to_approval(r: &sqlx::sqlite::SqliteRow) -> Result<ApprovalRecord> {
-    let action: String = r.get("action");
-    Ok(ApprovalRecord {
-        request: ApprovalRequest {
-            approval_id: r.get("id"),
-            incident_id: r.get("incident_id"),
-            action: RemediationAction::parse(&action).unwrap_or(RemediationAction::Escalate),
-            target: r.get("target"),
-            risk: r.get("risk"),
-            evidence: from_json("approvals.evidence_json", r.get::<&str, _>("evidence_json"))?,
-            proposer: r.get("proposer"),
-            requested_at: parse_ts(r.get::<&str, _>("requested_at")),
-            expires_at: parse_ts(r.get::<&str, _>("expires_at")),
-        },
-        status: r.get("status"),
-        decided_by: r.get("decided_by"),
-        decided_at: r.get::<Option<&str>, _>("decided_at").map(parse_ts),
-        comment: r.get("comment"),
-    })
+/// An `approvals` row, on either engine.
+#[derive(sqlx::FromRow)]
+struct ApprovalRow {
+    id: String,
+    incident_id: String,
+    action: String,
+    target: Option<String>,
+    risk: String,
+    evidence_json: String,
+    proposer: String,
+    requested_at: String,
+    expires_at: String,
+    status: String,
+    decided_by: Option<String>,
+    decided_at: Option<String>,
+    comment: Option<String>,
+}
+
+impl ApprovalRow {
+    fn into_record(self) -> Result<ApprovalRecord> {
+        Ok(ApprovalRecord {
+            request: ApprovalRequest {
+                action: RemediationAction::parse(&self.action)
+                    .unwrap_or(RemediationAction::Escalate),
+                evidence: from_json("approvals.evidence_json", &self.evidence_json)?,
+                requested_at: parse_ts(&self.requested_at),
+                expires_at: parse_ts(&self.expires_at),
+                approval_id: self.id,
+                incident_id: self.incident_id,
+                target: self.target,
+                risk: self.risk,
+                proposer: self.proposer,
+            },
+            status: self.status,
+            decided_by: self.decided_by,
+            decided_at: self.decided_at.as_deref().map(parse_ts),
+            comment: self.comment,
+        })
+    }
+}
+
+fn one(row: Option<ApprovalRow>) -> Result<Option<ApprovalRecord>> {
+    row.map(ApprovalRow::into_record).transpose()
+}
+
+fn all(rows: Vec<ApprovalRow>) -> Result<Vec<ApprovalRecord>> {
+    rows.into_iter().map(ApprovalRow::into_record).collect()
 }
 
 impl Store {
@@ -48,10 +75,15 @@ impl Store {
         report: &sentinel_model::RunReport,
         state_json: Option<&str>,
     ) -> Result<()> {
-        let mut tx = self.writer.begin().await?;
-        sqlx::query(
+        db!(
+            self,
+            write
+                | p
+                | {
+                    let mut tx = p.begin().await?;
+                    sqlx::query(
             "INSERT INTO approvals (id, incident_id, action, target, risk, evidence_json, proposer, requested_at, expires_at) \
-             VALUES (?,?,?,?,?,?,?,?,?)",
+             VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9)",
         )
         .bind(&a.approval_id)
         .bind(&a.incident_id)
@@ -64,8 +96,8 @@ impl Store {
         .bind(ts(a.expires_at))
         .execute(&mut *tx)
         .await?;
-        sqlx::query(
-            "UPDATE incidents SET status = 'awaiting_approval', severity = ?, report_json = ?, state_json = ?, updated_at = ? WHERE id = ?",
+                    sqlx::query(
+            "UPDATE incidents SET status = 'awaiting_approval', severity = $1, report_json = $2, state_json = $3, updated_at = $4 WHERE id = $5",
         )
         .bind(severity.map(|p| p.as_str()))
         .bind(to_json(report))
@@ -74,34 +106,37 @@ impl Store {
         .bind(&a.incident_id)
         .execute(&mut *tx)
         .await?;
-        tx.commit().await?;
-        Ok(())
+                    tx.commit().await?;
+                    Ok(())
+                }
+        )
     }
 
     pub async fn get_approval(&self, approval_id: &str) -> Result<Option<ApprovalRecord>> {
-        let row = sqlx::query("SELECT * FROM approvals WHERE id = ?")
-            .bind(approval_id)
-            .fetch_optional(&self.pool)
-            .await?;
-        row.as_ref().map(row_to_approval).transpose()
+        one(db!(
+            self,
+            read | p
+                | sqlx::query_as("SELECT * FROM approvals WHERE id = $1")
+                    .bind(approval_id)
+                    .fetch_optional(p)
+                    .await
+        )?)
     }
 
     pub async fn pending_approval(&self, incident_id: &str) -> Result<Option<ApprovalRecord>> {
-        let row = sqlx::query("SELECT * FROM approvals WHERE incident_id = ? AND status = 'pending' ORDER BY requested_at DESC LIMIT 1")
+        one(db!(self, read |p| sqlx::query_as("SELECT * FROM approvals WHERE incident_id = $1 AND status = 'pending' ORDER BY requested_at DESC LIMIT 1")
             .bind(incident_id)
-            .fetch_optional(&self.pool)
-            .await?;
-        row.as_ref().map(row_to_approval).transpose()
+            .fetch_optional(p)
+            .await)?)
     }
 
     pub async fn latest_approval(&self, incident_id: &str) -> Result<Option<ApprovalRecord>> {
-        let row = sqlx::query(
-            "SELECT * FROM approvals WHERE incident_id = ? ORDER BY requested_at DESC LIMIT 1",
+        one(db!(self, read |p| sqlx::query_as(
+            "SELECT * FROM approvals WHERE incident_id = $1 ORDER BY requested_at DESC LIMIT 1",
         )
         .bind(incident_id)
-        .fetch_optional(&self.pool)
-        .await?;
-        row.as_ref().map(row_to_approval).transpose()
+        .fetch_optional(p)
+        .await)?)
     }
 
     /// Records a decision if the approval is still pending, and in the same transaction moves
@@ -116,9 +151,14 @@ impl Store {
         by: &str,
         comment: &str,
     ) -> Result<bool> {
-        let mut tx = self.writer.begin().await?;
-        let res = sqlx::query(
-            "UPDATE approvals SET status = ?, decided_by = ?, decided_at = ?, comment = ? WHERE id = ? AND status = 'pending'",
+        db!(
+            self,
+            write
+                | p
+                | {
+                    let mut tx = p.begin().await?;
+                    let res = sqlx::query(
+            "UPDATE approvals SET status = $1, decided_by = $2, decided_at = $3, comment = $4 WHERE id = $5 AND status = 'pending'",
         )
         .bind(outcome.as_str())
         .bind(by)
@@ -127,36 +167,46 @@ impl Store {
         .bind(approval_id)
         .execute(&mut *tx)
         .await?;
-        if res.rows_affected() != 1 {
-            return Ok(false);
-        }
-        sqlx::query(
-            "UPDATE incidents SET status = 'investigating', updated_at = ? \
-             WHERE id = (SELECT incident_id FROM approvals WHERE id = ?) AND status = 'awaiting_approval'",
+                    if res.rows_affected() != 1 {
+                        return Ok(false);
+                    }
+                    sqlx::query(
+            "UPDATE incidents SET status = 'investigating', updated_at = $1 \
+             WHERE id = (SELECT incident_id FROM approvals WHERE id = $2) AND status = 'awaiting_approval'",
         )
         .bind(ts(Utc::now()))
         .bind(approval_id)
         .execute(&mut *tx)
         .await?;
-        tx.commit().await?;
-        Ok(true)
+                    tx.commit().await?;
+                    Ok(true)
+                }
+        )
     }
 
     /// Pending approvals whose deadline has passed.
     pub async fn expired_approvals(&self, now: DateTime<Utc>) -> Result<Vec<ApprovalRecord>> {
-        let rows =
-            sqlx::query("SELECT * FROM approvals WHERE status = 'pending' AND expires_at <= ?")
+        all(db!(
+            self,
+            read | p
+                | sqlx::query_as(
+                    "SELECT * FROM approvals WHERE status = 'pending' AND expires_at <= $1"
+                )
                 .bind(ts(now))
-                .fetch_all(&self.pool)
-                .await?;
-        rows.iter().map(row_to_approval).collect()
+                .fetch_all(p)
+                .await
+        )?)
     }
 
     pub async fn all_pending_approvals(&self) -> Result<Vec<ApprovalRecord>> {
-        let rows =
-            sqlx::query("SELECT * FROM approvals WHERE status = 'pending' ORDER BY requested_at")
-                .fetch_all(&self.pool)
-                .await?;
-        rows.iter().map(row_to_approval).collect()
+        all(db!(
+            self,
+            read | p
+                | sqlx::query_as(
+                    "SELECT * FROM approvals WHERE status = 'pending' ORDER BY requested_at"
+                )
+                .fetch_all(p)
+                .await
+        )?)
     }
 }

@@ -2,7 +2,6 @@
 
 use super::*;
 use serde::{Deserialize, Serialize};
-use sqlx::Row;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ServiceInfo {
@@ -63,30 +62,36 @@ pub struct Catalogue {
 impl Store {
     /// Replaces the stored catalogue with `cat` in one transaction (idempotent).
     pub async fn save_catalogue(&self, cat: &Catalogue) -> Result<()> {
-        let mut tx = self.writer.begin().await?;
-        sqlx::query("DELETE FROM services")
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query("DELETE FROM dependencies")
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query("DELETE FROM runbooks")
-            .execute(&mut *tx)
-            .await?;
-        for s in &cat.services {
-            sqlx::query("INSERT INTO services (name, team, tier, oncall_channel, repo, description, json) VALUES (?,?,?,?,?,?,?)")
-                .bind(&s.name)
-                .bind(&s.team)
-                .bind(s.tier as i64)
-                .bind(&s.oncall_channel)
-                .bind(&s.repo)
-                .bind(&s.description)
-                .bind(to_json(s))
-                .execute(&mut *tx)
-                .await?;
-        }
-        for d in &cat.dependencies {
-            sqlx::query("INSERT OR REPLACE INTO dependencies (from_service, to_service, protocol, criticality, external) VALUES (?,?,?,?,?)")
+        db!(
+            self,
+            write
+                | p
+                | {
+                    let mut tx = p.begin().await?;
+                    for table in ["services", "dependencies", "runbooks"] {
+                        sqlx::query(&format!("DELETE FROM {table}"))
+                            .execute(&mut *tx)
+                            .await?;
+                    }
+                    for s in &cat.services {
+                        sqlx::query("INSERT INTO services (name, team, tier, oncall_channel, repo, description, json) VALUES ($1,$2,$3,$4,$5,$6,$7)")
+                    .bind(&s.name)
+                    .bind(&s.team)
+                    .bind(s.tier as i64)
+                    .bind(&s.oncall_channel)
+                    .bind(&s.repo)
+                    .bind(&s.description)
+                    .bind(to_json(s))
+                    .execute(&mut *tx)
+                    .await?;
+                    }
+                    // A repeated edge or runbook id: the last one wins.
+                    for d in &cat.dependencies {
+                        sqlx::query(
+                    "INSERT INTO dependencies (from_service, to_service, protocol, criticality, external) VALUES ($1,$2,$3,$4,$5) \
+                     ON CONFLICT (from_service, to_service) DO UPDATE SET protocol = excluded.protocol, \
+                     criticality = excluded.criticality, external = excluded.external",
+                )
                 .bind(&d.from)
                 .bind(&d.to)
                 .bind(&d.protocol)
@@ -94,9 +99,13 @@ impl Store {
                 .bind(d.external as i64)
                 .execute(&mut *tx)
                 .await?;
-        }
-        for r in &cat.runbooks {
-            sqlx::query("INSERT OR REPLACE INTO runbooks (id, service, failure_class, title, json) VALUES (?,?,?,?,?)")
+                    }
+                    for r in &cat.runbooks {
+                        sqlx::query(
+                    "INSERT INTO runbooks (id, service, failure_class, title, json) VALUES ($1,$2,$3,$4,$5) \
+                     ON CONFLICT (id) DO UPDATE SET service = excluded.service, \
+                     failure_class = excluded.failure_class, title = excluded.title, json = excluded.json",
+                )
                 .bind(&r.id)
                 .bind(&r.service)
                 .bind(&r.failure_class)
@@ -104,37 +113,53 @@ impl Store {
                 .bind(to_json(r))
                 .execute(&mut *tx)
                 .await?;
-        }
-        tx.commit().await?;
-        Ok(())
+                    }
+                    tx.commit().await?;
+                    Ok(())
+                }
+        )
     }
 
     pub async fn load_catalogue(&self) -> Result<Catalogue> {
-        let services = sqlx::query("SELECT json FROM services ORDER BY name")
-            .fetch_all(&self.pool)
-            .await?
+        let services: Vec<String> = db!(
+            self,
+            read | p
+                | sqlx::query_scalar("SELECT json FROM services ORDER BY name")
+                    .fetch_all(p)
+                    .await
+        )?;
+        let services = services
             .iter()
-            .map(|r| from_json::<ServiceInfo>("services.json", r.get::<&str, _>(0)))
+            .map(|j| from_json::<ServiceInfo>("services.json", j))
             .collect::<Result<Vec<_>>>()?;
-        let dependencies = sqlx::query(
+        let dependencies: Vec<(String, String, String, String, i64)> =
+            db!(self, read |p| sqlx::query_as(
             "SELECT from_service, to_service, protocol, criticality, external FROM dependencies",
         )
-        .fetch_all(&self.pool)
-        .await?
-        .iter()
-        .map(|r| DependencyEdge {
-            from: r.get(0),
-            to: r.get(1),
-            protocol: r.get(2),
-            criticality: r.get(3),
-            external: r.get::<i64, _>(4) != 0,
-        })
-        .collect();
-        let runbooks = sqlx::query("SELECT json FROM runbooks ORDER BY id")
-            .fetch_all(&self.pool)
-            .await?
+        .fetch_all(p)
+        .await)?;
+        let dependencies = dependencies
+            .into_iter()
+            .map(
+                |(from, to, protocol, criticality, external)| DependencyEdge {
+                    from,
+                    to,
+                    protocol,
+                    criticality,
+                    external: external != 0,
+                },
+            )
+            .collect();
+        let runbooks: Vec<String> = db!(
+            self,
+            read | p
+                | sqlx::query_scalar("SELECT json FROM runbooks ORDER BY id")
+                    .fetch_all(p)
+                    .await
+        )?;
+        let runbooks = runbooks
             .iter()
-            .map(|r| from_json::<Runbook>("runbooks.json", r.get::<&str, _>(0)))
+            .map(|j| from_json::<Runbook>("runbooks.json", j))
             .collect::<Result<Vec<_>>>()?;
         Ok(Catalogue {
             services,

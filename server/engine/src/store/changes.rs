@@ -138,9 +138,9 @@ impl Store {
     pub async fn insert_change(&self, c: &ChangeEvent, source: &str) -> Result<bool> {
         let files = (!c.files_changed.is_empty())
             .then(|| serde_json::to_string(&c.files_changed).unwrap_or_default());
-        let res = sqlx::query(
-            "INSERT OR IGNORE INTO changes (id, service, kind, ts, author, description, commit_sha, version, files_json, source, received_at) \
-             VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+        let affected = db!(self, write |p| sqlx::query(
+            "INSERT INTO changes (id, service, kind, ts, author, description, commit_sha, version, files_json, source, received_at) \
+             VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11) ON CONFLICT DO NOTHING",
         )
         .bind(&c.id)
         .bind(&c.service)
@@ -153,9 +153,10 @@ impl Store {
         .bind(files)
         .bind(source)
         .bind(ts(Utc::now()))
-        .execute(&self.writer)
-        .await?;
-        Ok(res.rows_affected() == 1)
+        .execute(p)
+        .await
+        .map(|r| r.rows_affected()))?;
+        Ok(affected == 1)
     }
 
     /// Change events since `since` (oldest first, at most `limit`), of one service or all.
@@ -165,16 +166,15 @@ impl Store {
         since: DateTime<Utc>,
         limit: u32,
     ) -> Result<Vec<ChangeEvent>> {
-        let rows: Vec<Row> = sqlx::query_as(
+        let rows: Vec<Row> = db!(self, read |p| sqlx::query_as(
             "SELECT id, service, kind, ts, author, description, commit_sha, version, files_json FROM changes \
-             WHERE ts >= ? AND (? IS NULL OR lower(service) = lower(?)) ORDER BY ts ASC, id ASC LIMIT ?",
+             WHERE ts >= $1 AND ($2 IS NULL OR lower(service) = lower($2)) ORDER BY ts ASC, id ASC LIMIT $3",
         )
         .bind(ts(since))
         .bind(service)
-        .bind(service)
-        .bind(limit)
-        .fetch_all(&self.pool)
-        .await?;
+        .bind(i64::from(limit))
+        .fetch_all(p)
+        .await)?;
         Ok(rows
             .into_iter()
             .map(

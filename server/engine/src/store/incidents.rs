@@ -3,7 +3,6 @@
 use super::*;
 use chrono::{DateTime, Utc};
 use sentinel_model::{Alert, IncidentStatus, IncidentSummary, Priority, RunReport};
-use sqlx::Row;
 
 /// What the runner saves about an incident.
 #[derive(Debug, Clone)]
@@ -57,53 +56,131 @@ pub struct IncidentFilter {
     pub limit: Option<i64>,
 }
 
-const COLUMNS: &str = "id, service, title, status, severity, scenario_id, fingerprint, alert_count, alert_json, report_json, state_json, created_at, updated_at";
-/// [`COLUMNS`] for reading: the alert count includes the repeats ingestion counted in
+/// The incident columns for reading: the alert count includes the repeats ingestion counted in
 /// `incident_alerts` (see migration 0002).
 const SELECT_COLUMNS: &str = "id, service, title, status, severity, scenario_id, fingerprint, \
      alert_count + COALESCE((SELECT r.repeats FROM incident_alerts r WHERE r.incident_id = incidents.id), 0) AS alert_count, \
      alert_json, report_json, state_json, created_at, updated_at";
 
-fn row_to_record(row: &sqlx::sqlite::SqliteRow) -> Result<IncidentRecord> {
-    let status: String = row.get("status");
-    let severity: Option<String> = row.get("severity");
-    Ok(IncidentRecord {
-        id: row.get("id"),
-        service: row.get("service"),
-        title: row.get("title"),
-        status: IncidentStatus::parse(&status).unwrap_or(IncidentStatus::Failed),
-        severity: severity.and_then(|s| Priority::parse(&s).ok()),
-        scenario_id: row.get("scenario_id"),
-        fingerprint: row.get("fingerprint"),
-        alert_count: row.get("alert_count"),
-        alert: from_json("incidents.alert_json", row.get::<&str, _>("alert_json"))?,
-        report: from_json("incidents.report_json", row.get::<&str, _>("report_json"))?,
-        state_json: row.get("state_json"),
-        created_at: parse_ts(row.get::<&str, _>("created_at")),
-        updated_at: parse_ts(row.get::<&str, _>("updated_at")),
-    })
+/// An `incidents` row as read ([`SELECT_COLUMNS`]), on either engine.
+#[derive(sqlx::FromRow)]
+struct IncidentRow {
+    id: String,
+    service: String,
+    title: String,
+    status: String,
+    severity: Option<String>,
+    scenario_id: Option<String>,
+    fingerprint: Option<String>,
+    alert_count: i64,
+    alert_json: String,
+    report_json: String,
+    state_json: Option<String>,
+    created_at: String,
+    updated_at: String,
+}
+
+impl IncidentRow {
+    fn into_record(self) -> Result<IncidentRecord> {
+        Ok(IncidentRecord {
+            status: IncidentStatus::parse(&self.status).unwrap_or(IncidentStatus::Failed),
+            severity: self.severity.and_then(|s| Priority::parse(&s).ok()),
+            alert: from_json("incidents.alert_json", &self.alert_json)?,
+            report: from_json("incidents.report_json", &self.report_json)?,
+            created_at: parse_ts(&self.created_at),
+            updated_at: parse_ts(&self.updated_at),
+            id: self.id,
+            service: self.service,
+            title: self.title,
+            scenario_id: self.scenario_id,
+            fingerprint: self.fingerprint,
+            alert_count: self.alert_count,
+            state_json: self.state_json,
+        })
+    }
+}
+
+fn into_records(rows: Vec<IncidentRow>) -> Result<Vec<IncidentRecord>> {
+    rows.into_iter().map(IncidentRow::into_record).collect()
+}
+
+/// First key of the advisory locks taken per fingerprint (the second is its hash).
+const FINGERPRINT_LOCK: i32 = 0x5e47_0001;
+
+const INSERT_INCIDENT: &str = "INSERT INTO incidents (id, service, title, status, severity, scenario_id, fingerprint, \
+     alert_count, alert_json, report_json, state_json, created_at, updated_at) \
+     VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13)";
+
+/// The INSERT of an incident record, for either engine (a macro: the query's type is the
+/// engine's).
+macro_rules! incident_insert {
+    ($r:expr) => {{
+        let r: &IncidentRecord = $r;
+        sqlx::query(INSERT_INCIDENT)
+            .bind(&r.id)
+            .bind(&r.service)
+            .bind(&r.title)
+            .bind(r.status.as_str())
+            .bind(r.severity.map(|p| p.as_str()))
+            .bind(&r.scenario_id)
+            .bind(&r.fingerprint)
+            .bind(r.alert_count)
+            .bind(to_json(&r.alert))
+            .bind(to_json(&r.report))
+            .bind(&r.state_json)
+            .bind(ts(r.created_at))
+            .bind(ts(r.updated_at))
+    }};
 }
 
 impl Store {
+    /// Opens `rec` as the incident of its fingerprint unless a joinable one exists, which is
+    /// returned instead (and `rec` is not stored). Atomic across processes: on PostgreSQL a
+    /// transaction-scoped advisory lock on the fingerprint makes two replicas that receive
+    /// the same alert group at once open one incident; on SQLite the single write
+    /// connection does the same within this process. Without a fingerprint it just inserts.
+    pub async fn open_or_join(&self, rec: &IncidentRecord) -> Result<Option<FingerprintHead>> {
+        let Some(fp) = rec.fingerprint.as_deref() else {
+            self.insert_incident(rec).await?;
+            return Ok(None);
+        };
+        db!(
+            self,
+            write | p,
+            pg | {
+                let mut tx = p.begin().await?;
+                if pg {
+                    sqlx::query("SELECT pg_advisory_xact_lock($1, hashtext($2))")
+                        .bind(FINGERPRINT_LOCK)
+                        .bind(fp)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                let head: Option<FingerprintHead> = sqlx::query_as(&super::alerts::head_sql(pg))
+                    .bind(fp)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                if let Some(head) = head.filter(FingerprintHead::joinable) {
+                    tx.rollback().await?;
+                    return Ok(Some(head));
+                }
+                incident_insert!(rec).execute(&mut *tx).await?;
+                tx.commit().await?;
+                Ok(None)
+            }
+        )
+    }
+
     pub async fn insert_incident(&self, r: &IncidentRecord) -> Result<()> {
-        sqlx::query(&format!(
-            "INSERT INTO incidents ({COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)"
-        ))
-        .bind(&r.id)
-        .bind(&r.service)
-        .bind(&r.title)
-        .bind(r.status.as_str())
-        .bind(r.severity.map(|p| p.as_str()))
-        .bind(&r.scenario_id)
-        .bind(&r.fingerprint)
-        .bind(r.alert_count)
-        .bind(to_json(&r.alert))
-        .bind(to_json(&r.report))
-        .bind(&r.state_json)
-        .bind(ts(r.created_at))
-        .bind(ts(r.updated_at))
-        .execute(&self.writer)
-        .await?;
+        db!(
+            self,
+            write
+                | p
+                | incident_insert!(r)
+                    .execute(p)
+                    .await
+                    .map(|r| r.rows_affected())
+        )?;
         Ok(())
     }
 
@@ -116,8 +193,8 @@ impl Store {
         report: &RunReport,
         state_json: Option<&str>,
     ) -> Result<()> {
-        sqlx::query(
-            "UPDATE incidents SET status = ?, severity = ?, report_json = ?, state_json = ?, updated_at = ? WHERE id = ?",
+        db!(self, write |p| sqlx::query(
+            "UPDATE incidents SET status = $1, severity = $2, report_json = $3, state_json = $4, updated_at = $5 WHERE id = $6",
         )
         .bind(status.as_str())
         .bind(severity.map(|p| p.as_str()))
@@ -125,32 +202,42 @@ impl Store {
         .bind(state_json)
         .bind(ts(Utc::now()))
         .bind(id)
-        .execute(&self.writer)
-        .await?;
+        .execute(p)
+        .await
+        .map(|r| r.rows_affected()))?;
         Ok(())
     }
 
     pub async fn get_incident(&self, id: &str) -> Result<Option<IncidentRecord>> {
-        let row = sqlx::query(&format!(
-            "SELECT {SELECT_COLUMNS} FROM incidents WHERE id = ?"
-        ))
-        .bind(id)
-        .fetch_optional(&self.pool)
-        .await?;
-        row.as_ref().map(row_to_record).transpose()
+        let sql = format!("SELECT {SELECT_COLUMNS} FROM incidents WHERE id = $1");
+        let row: Option<IncidentRow> = db!(
+            self,
+            read | p | sqlx::query_as(&sql).bind(id).fetch_optional(p).await
+        )?;
+        row.map(IncidentRow::into_record).transpose()
     }
 
     pub async fn list_incidents(&self, f: &IncidentFilter) -> Result<Vec<IncidentRecord>> {
-        let rows = sqlx::query(&format!(
-            "SELECT {SELECT_COLUMNS} FROM incidents WHERE (?1 IS NULL OR status = ?1) AND (?2 IS NULL OR service = ?2) \
-             ORDER BY created_at DESC, rowid DESC LIMIT ?3"
-        ))
-        .bind(f.status.map(|s| s.as_str()))
-        .bind(&f.service)
-        .bind(f.limit.unwrap_or(200).clamp(1, 1000))
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter().map(row_to_record).collect()
+        let rows: Vec<IncidentRow> = db!(
+            self,
+            read | p,
+            pg | {
+                // Same-microsecond incidents keep their insertion order (SQLite's rowid; on
+                // PostgreSQL the id decides, as no insertion order is kept).
+                let tie = if pg { "id" } else { "rowid" };
+                let sql = format!(
+                    "SELECT {SELECT_COLUMNS} FROM incidents WHERE ($1 IS NULL OR status = $1) AND ($2 IS NULL OR service = $2) \
+                 ORDER BY created_at DESC, {tie} DESC LIMIT $3"
+                );
+                sqlx::query_as(&sql)
+                    .bind(f.status.map(|s| s.as_str()))
+                    .bind(&f.service)
+                    .bind(f.limit.unwrap_or(200).clamp(1, 1000))
+                    .fetch_all(p)
+                    .await
+            }
+        )?;
+        into_records(rows)
     }
 
     /// Open (non-terminal) incidents on `service` created since `since`, excluding `except`.
@@ -160,16 +247,21 @@ impl Store {
         since: DateTime<Utc>,
         except: &str,
     ) -> Result<Vec<IncidentRecord>> {
-        let rows = sqlx::query(&format!(
-            "SELECT {SELECT_COLUMNS} FROM incidents WHERE service = ? AND id != ? AND created_at >= ? \
+        let sql = format!(
+            "SELECT {SELECT_COLUMNS} FROM incidents WHERE service = $1 AND id != $2 AND created_at >= $3 \
              AND status NOT IN ('resolved','escalated','failed') ORDER BY created_at DESC LIMIT 50"
-        ))
-        .bind(service)
-        .bind(except)
-        .bind(ts(since))
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter().map(row_to_record).collect()
+        );
+        let rows: Vec<IncidentRow> = db!(
+            self,
+            read | p
+                | sqlx::query_as(&sql)
+                    .bind(service)
+                    .bind(except)
+                    .bind(ts(since))
+                    .fetch_all(p)
+                    .await
+        )?;
+        into_records(rows)
     }
 }
 
@@ -195,40 +287,44 @@ impl Store {
     ) -> Result<bool> {
         let now = Utc::now();
         let until = now + chrono::Duration::from_std(ttl).unwrap_or(chrono::Duration::seconds(30));
-        let res = sqlx::query(
-            "UPDATE incidents SET lease_owner = ?1, lease_expires = ?2 WHERE id = ?3 \
-             AND (lease_owner IS NULL OR lease_owner = ?1 OR lease_expires < ?4 OR lease_owner = ?5)",
+        let affected = db!(self, write |p| sqlx::query(
+            "UPDATE incidents SET lease_owner = $1, lease_expires = $2 WHERE id = $3 \
+             AND (lease_owner IS NULL OR lease_owner = $1 OR lease_expires < $4 OR lease_owner = $5)",
         )
         .bind(owner)
         .bind(ts(until))
         .bind(id)
         .bind(ts(now))
         .bind(dead)
-        .execute(&self.writer)
-        .await?;
-        Ok(res.rows_affected() == 1)
+        .execute(p)
+        .await
+        .map(|r| r.rows_affected()))?;
+        Ok(affected == 1)
     }
 
     /// Who holds the incident's run lease (expired or not).
     pub async fn lease_owner(&self, id: &str) -> Result<Option<String>> {
-        Ok(
-            sqlx::query_scalar("SELECT lease_owner FROM incidents WHERE id = ?")
-                .bind(id)
-                .fetch_optional(&self.pool)
-                .await?
-                .flatten(),
-        )
+        let owner: Option<Option<String>> = db!(
+            self,
+            read | p
+                | sqlx::query_scalar("SELECT lease_owner FROM incidents WHERE id = $1")
+                    .bind(id)
+                    .fetch_optional(p)
+                    .await
+        )?;
+        Ok(owner.flatten())
     }
 
     /// Gives the lease back (only if `owner` still holds it).
     pub async fn release_lease(&self, id: &str, owner: &str) -> Result<()> {
-        sqlx::query(
-            "UPDATE incidents SET lease_owner = NULL, lease_expires = NULL WHERE id = ? AND lease_owner = ?",
+        db!(self, write |p| sqlx::query(
+            "UPDATE incidents SET lease_owner = NULL, lease_expires = NULL WHERE id = $1 AND lease_owner = $2",
         )
         .bind(id)
         .bind(owner)
-        .execute(&self.writer)
-        .await?;
+        .execute(p)
+        .await
+        .map(|r| r.rows_affected()))?;
         Ok(())
     }
 
@@ -245,31 +341,28 @@ impl Store {
     ) -> Result<Vec<Orphan>> {
         let now = Utc::now();
         let young = now - chrono::Duration::from_std(grace).unwrap_or_default();
-        let rows = sqlx::query(
+        let rows: Vec<(String, String, Option<String>, Option<String>)> = db!(self, read |p| sqlx::query_as(
             "SELECT id, status, lease_owner, lease_expires FROM incidents i \
              WHERE (status IN ('open', 'investigating') \
                     OR (status = 'awaiting_approval' AND NOT EXISTS \
                         (SELECT 1 FROM approvals a WHERE a.incident_id = i.id AND a.status = 'pending'))) \
-             AND (lease_owner IS NULL OR lease_owner != ?1) \
-             AND NOT (lease_owner IS NULL AND status = 'open' AND created_at > ?2) \
-             ORDER BY created_at LIMIT ?3",
+             AND (lease_owner IS NULL OR lease_owner != $1) \
+             AND NOT (lease_owner IS NULL AND status = 'open' AND created_at > $2) \
+             ORDER BY created_at LIMIT $3",
         )
         .bind(me)
         .bind(ts(young))
         .bind(limit)
-        .fetch_all(&self.pool)
-        .await?;
+        .fetch_all(p)
+        .await)?;
         let mut out = Vec::with_capacity(rows.len());
-        for r in rows {
-            let expires: Option<String> = r.get("lease_expires");
-            let owner: Option<String> = r.get("lease_owner");
+        for (id, status, owner, expires) in rows {
             // An unexpired lease of another owner stays a candidate only so the caller can
             // check whether that owner is still alive.
             let expired = expires.as_deref().is_none_or(|e| parse_ts(e) < now);
             out.push(Orphan {
-                id: r.get("id"),
-                status: IncidentStatus::parse(r.get::<&str, _>("status"))
-                    .unwrap_or(IncidentStatus::Failed),
+                id,
+                status: IncidentStatus::parse(&status).unwrap_or(IncidentStatus::Failed),
                 lease_owner: if expired { None } else { owner },
             });
         }
@@ -279,12 +372,17 @@ impl Store {
     /// Whether the incident's log already holds an event of `kind` (e.g. `approval_decided`),
     /// so a run continued after a crash does not record a decision twice.
     pub async fn has_event(&self, incident_id: &str, kind: &str) -> Result<bool> {
-        let n: i64 =
-            sqlx::query_scalar("SELECT COUNT(*) FROM events WHERE incident_id = ? AND kind = ?")
+        let n: i64 = db!(
+            self,
+            read | p
+                | sqlx::query_scalar(
+                    "SELECT COUNT(*) FROM events WHERE incident_id = $1 AND kind = $2"
+                )
                 .bind(incident_id)
                 .bind(kind)
-                .fetch_one(&self.pool)
-                .await?;
+                .fetch_one(p)
+                .await
+        )?;
         Ok(n > 0)
     }
 }

@@ -20,7 +20,22 @@ pub struct MemoryRecord {
     pub created_at: DateTime<Utc>,
 }
 
-use sqlx::Row;
+/// A `memories` row as read, on either engine.
+#[derive(sqlx::FromRow)]
+struct MemoryRow {
+    incident_id: String,
+    service: String,
+    severity: Option<String>,
+    failure_class: String,
+    symptoms: String,
+    diagnosis: String,
+    action: String,
+    approval: String,
+    status: String,
+    mttr_ms: f64,
+    created_at: String,
+    embedding: Vec<u8>,
+}
 
 pub fn encode_vec(v: &[f32]) -> Vec<u8> {
     v.iter().flat_map(|x| x.to_le_bytes()).collect()
@@ -39,9 +54,15 @@ impl Store {
         embedder: &str,
         embedding: &[f32],
     ) -> Result<i64> {
-        let row = sqlx::query(
-            "INSERT OR REPLACE INTO memories (incident_id, service, severity, failure_class, symptoms, diagnosis, action, approval, status, mttr_ms, created_at, embedder, embedding) \
-             VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?) RETURNING id",
+        // A second entry for the same incident replaces the first (its postmortem stays).
+        let id: i64 = db!(self, write |p| sqlx::query_scalar(
+            "INSERT INTO memories (incident_id, service, severity, failure_class, symptoms, diagnosis, action, approval, status, mttr_ms, created_at, embedder, embedding) \
+             VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13) \
+             ON CONFLICT (incident_id) DO UPDATE SET service = excluded.service, severity = excluded.severity, \
+             failure_class = excluded.failure_class, symptoms = excluded.symptoms, diagnosis = excluded.diagnosis, \
+             action = excluded.action, approval = excluded.approval, status = excluded.status, \
+             mttr_ms = excluded.mttr_ms, created_at = excluded.created_at, embedder = excluded.embedder, \
+             embedding = excluded.embedding RETURNING id",
         )
         .bind(&m.incident_id)
         .bind(&m.service)
@@ -56,35 +77,39 @@ impl Store {
         .bind(ts(m.created_at))
         .bind(embedder)
         .bind(encode_vec(embedding))
-        .fetch_one(&self.writer)
-        .await?;
-        Ok(row.get(0))
+        .fetch_one(p)
+        .await)?;
+        Ok(id)
     }
 
     /// All memories made with `embedder`, oldest first, with their vectors.
     pub async fn load_memories(&self, embedder: &str) -> Result<Vec<(MemoryRecord, Vec<f32>)>> {
-        let rows = sqlx::query("SELECT * FROM memories WHERE embedder = ? ORDER BY id")
-            .bind(embedder)
-            .fetch_all(&self.pool)
-            .await?;
+        let rows: Vec<MemoryRow> = db!(
+            self,
+            read | p
+                | sqlx::query_as("SELECT * FROM memories WHERE embedder = $1 ORDER BY id")
+                    .bind(embedder)
+                    .fetch_all(p)
+                    .await
+        )?;
         Ok(rows
-            .iter()
+            .into_iter()
             .map(|r| {
                 (
                     MemoryRecord {
-                        incident_id: r.get("incident_id"),
-                        service: r.get("service"),
-                        severity: r.get("severity"),
-                        failure_class: r.get("failure_class"),
-                        symptoms: r.get("symptoms"),
-                        diagnosis: r.get("diagnosis"),
-                        action: r.get("action"),
-                        approval: r.get("approval"),
-                        status: r.get("status"),
-                        mttr_ms: r.get("mttr_ms"),
-                        created_at: parse_ts(r.get::<&str, _>("created_at")),
+                        incident_id: r.incident_id,
+                        service: r.service,
+                        severity: r.severity,
+                        failure_class: r.failure_class,
+                        symptoms: r.symptoms,
+                        diagnosis: r.diagnosis,
+                        action: r.action,
+                        approval: r.approval,
+                        status: r.status,
+                        mttr_ms: r.mttr_ms,
+                        created_at: parse_ts(&r.created_at),
                     },
-                    decode_vec(r.get::<&[u8], _>("embedding")),
+                    decode_vec(&r.embedding),
                 )
             })
             .collect())
@@ -92,32 +117,37 @@ impl Store {
 
     /// Keeps the postmortem draft with an incident's memory entry (false: no entry).
     pub async fn set_memory_postmortem(&self, incident_id: &str, text: &str) -> Result<bool> {
-        Ok(
-            sqlx::query("UPDATE memories SET postmortem = ? WHERE incident_id = ?")
-                .bind(text)
-                .bind(incident_id)
-                .execute(&self.writer)
-                .await?
-                .rows_affected()
-                > 0,
-        )
+        Ok(db!(
+            self,
+            write
+                | p
+                | sqlx::query("UPDATE memories SET postmortem = $1 WHERE incident_id = $2")
+                    .bind(text)
+                    .bind(incident_id)
+                    .execute(p)
+                    .await
+                    .map(|r| r.rows_affected())
+        )? > 0)
     }
 
     /// The postmortem draft kept with an incident's memory entry.
     pub async fn memory_postmortem(&self, incident_id: &str) -> Result<Option<String>> {
-        Ok(sqlx::query_scalar::<_, Option<String>>(
-            "SELECT postmortem FROM memories WHERE incident_id = ? ORDER BY id DESC LIMIT 1",
+        let text: Option<Option<String>> = db!(self, read |p| sqlx::query_scalar(
+            "SELECT postmortem FROM memories WHERE incident_id = $1 ORDER BY id DESC LIMIT 1",
         )
         .bind(incident_id)
-        .fetch_optional(&self.pool)
-        .await?
-        .flatten())
+        .fetch_optional(p)
+        .await)?;
+        Ok(text.flatten())
     }
 
     pub async fn count_memories(&self) -> Result<i64> {
-        Ok(sqlx::query("SELECT COUNT(*) FROM memories")
-            .fetch_one(&self.pool)
-            .await?
-            .get(0))
+        Ok(db!(
+            self,
+            read | p
+                | sqlx::query_scalar("SELECT COUNT(*) FROM memories")
+                    .fetch_one(p)
+                    .await
+        )?)
     }
 }

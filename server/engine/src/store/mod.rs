@@ -1,15 +1,23 @@
-//! SQLite persistence through sqlx: one pool (WAL mode), embedded migrations, and one
-//! repository file per table group. Queries are runtime-checked (`sqlx::query`) so the build
-//! needs no database.
+//! Persistence through sqlx on one of two engines: SQLite (the embedded default, one file, one
+//! process) or PostgreSQL (the shared store of several `sentinel serve` replicas). Embedded
+//! migrations per engine (`server/migrations/` and `server/migrations/postgres/`, the same
+//! schema), and one repository file per table group whose queries run unchanged on both
+//! wherever the two dialects agree ([`db!`] compiles each body once per engine). Queries are
+//! runtime-checked (`sqlx::query`) so the build needs no database.
 //!
-//! Writes: every write goes through [`Store::writer`], a pool of exactly one connection,
-//! while reads use [`Store::pool`]. SQLite admits one writer at a time; with writes spread
+//! What differs between the engines stays here and in a few `if pg` branches: sequence
+//! numbers (SQLite's rowid, PostgreSQL's identity columns), `rowid` tie-breaks, SQLite's
+//! checkpoint task, and the PostgreSQL event-log lock (see `events.rs`).
+//!
+//! SQLite writes: every write goes through the writer pool, exactly one connection, while
+//! reads use the read pool. SQLite admits one writer at a time; with writes spread
 //! over several connections they collide inside SQLite, whose busy handler then sleeps
 //! 1, 2, 5, 10 … ms — 20–50 ms stalls for a webhook batch that met an agent's event write.
 //! Queuing for the single write connection in-process is fair and costs microseconds, and
 //! that connection's page cache stays valid because no one else changes the file.
+//! PostgreSQL has one pool: its writers do not collide that way.
 //!
-//! Checkpoints: SQLite's automatic WAL checkpoint runs inside whichever commit crosses the
+//! SQLite checkpoints: SQLite's automatic WAL checkpoint runs inside whichever commit crosses the
 //! threshold (1000 pages), so one unlucky webhook or agent step pays for copying the WAL back
 //! and an fsync — the 20 ms stalls that dominated ingestion p99. Automatic checkpoints are off
 //! on every connection; a background task runs a PASSIVE checkpoint (never blocks writers)
@@ -23,6 +31,46 @@
 //! fsyncs change no durability guarantee: SQLite still syncs what its protocol requires.
 //! SQLite also checkpoints when the last connection closes.
 
+/// Runs `$body` against this store's database, compiled once per engine: `$p` is the pool
+/// (`read` or `write`; on PostgreSQL both are the one pool) and `$pg` whether it is
+/// PostgreSQL, for the few statements whose spelling differs.
+macro_rules! db {
+    ($store:expr, read |$p:ident, $pg:ident| $body:expr) => {
+        match &$store.db {
+            $crate::store::Db::Sqlite { pool: $p, .. } => {
+                #[allow(unused_variables)]
+                let $pg = false;
+                $body
+            }
+            $crate::store::Db::Postgres { pool: $p } => {
+                #[allow(unused_variables)]
+                let $pg = true;
+                $body
+            }
+        }
+    };
+    ($store:expr, write |$p:ident, $pg:ident| $body:expr) => {
+        match &$store.db {
+            $crate::store::Db::Sqlite { writer: $p, .. } => {
+                #[allow(unused_variables)]
+                let $pg = false;
+                $body
+            }
+            $crate::store::Db::Postgres { pool: $p } => {
+                #[allow(unused_variables)]
+                let $pg = true;
+                $body
+            }
+        }
+    };
+    ($store:expr, read |$p:ident| $body:expr) => {
+        db!($store, read | $p, _pg | $body)
+    };
+    ($store:expr, write |$p:ident| $body:expr) => {
+        db!($store, write | $p, _pg | $body)
+    };
+}
+
 mod alerts;
 mod approvals;
 mod catalogue;
@@ -32,6 +80,7 @@ mod events;
 mod incidents;
 mod memories;
 mod notify;
+mod roles;
 mod sessions;
 
 pub use alerts::{AlertRow, FingerprintHead, PRUNE_BATCH, ROWS_PER_STATEMENT};
@@ -45,6 +94,7 @@ pub use notify::DeadLetter;
 pub use sessions::SessionRow;
 
 use sqlx::SqlitePool;
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
@@ -94,13 +144,29 @@ pub const WAL_SIZE_LIMIT_BYTES: i64 = WAL_RESTART_PAGES * 4096;
 /// A handle to the database; cheap to clone.
 #[derive(Clone, Debug)]
 pub struct Store {
-    /// Reads (and, for an in-memory database, everything).
-    pool: SqlitePool,
-    /// Writes: one connection (see the module docs).
-    writer: SqlitePool,
-    /// Stops the checkpoint task when the last clone of the store is dropped.
-    _checkpointer: Option<Arc<Checkpointer>>,
+    db: Db,
 }
+
+/// The engine behind a [`Store`] and its pools.
+#[derive(Clone, Debug)]
+pub(crate) enum Db {
+    Sqlite {
+        /// Reads (and, for an in-memory database, everything).
+        pool: SqlitePool,
+        /// Writes: one connection (see the module docs).
+        writer: SqlitePool,
+        /// Stops the checkpoint task when the last clone of the store is dropped.
+        _checkpointer: Option<Arc<Checkpointer>>,
+    },
+    Postgres {
+        pool: PgPool,
+    },
+}
+
+/// Connections per replica to PostgreSQL: the runner, ingestion and the SSE tail share them.
+pub const PG_MAX_CONNECTIONS: u32 = 16;
+/// How long a statement may wait for a PostgreSQL connection (also the connect timeout).
+pub const PG_ACQUIRE_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The background checkpoint task's handle and the database file descriptor it fsyncs.
 ///
@@ -110,7 +176,7 @@ pub struct Store {
 /// `sentinel eval` beside `sentinel serve`) would then believe it is the last user of the
 /// database, checkpoint and delete the WAL under our open connections ("disk I/O error").
 #[derive(Debug)]
-struct Checkpointer {
+pub(crate) struct Checkpointer {
     task: tokio::task::AbortHandle,
     db_file: Option<Arc<std::fs::File>>,
     pools: (SqlitePool, SqlitePool),
@@ -139,9 +205,49 @@ impl Drop for Checkpointer {
 }
 
 impl Store {
-    /// Opens (creating if needed) the database at `url` and runs pending migrations.
+    /// Opens the database at `url` (`sqlite://PATH`, created if needed, or
+    /// `postgres://…`) and runs pending migrations.
     pub async fn connect(url: &str) -> Result<Self> {
-        check_url(url)?;
+        match check_url(url)? {
+            Engine::Sqlite => Self::connect_sqlite(url).await,
+            Engine::Postgres => Self::connect_postgres(url).await,
+        }
+    }
+
+    /// Connects to PostgreSQL and migrates. Several replicas may start at once: sqlx takes
+    /// an advisory lock around the migrations, so exactly one applies each.
+    async fn connect_postgres(url: &str) -> Result<Self> {
+        let opts = PgConnectOptions::from_str(url.trim()).map_err(|e| StoreError::BadUrl {
+            url: crate::redact::url(url),
+            message: e.to_string(),
+        })?;
+        let opts = opts.application_name("sentinel");
+        let pool = PgPoolOptions::new()
+            .max_connections(PG_MAX_CONNECTIONS)
+            .acquire_timeout(PG_ACQUIRE_TIMEOUT)
+            // Every statement is bounded: a wedged server is an error, never a hang.
+            .after_connect(|conn, _| {
+                Box::pin(async move {
+                    sqlx::query("SET statement_timeout = '30s'")
+                        .execute(&mut *conn)
+                        .await?;
+                    Ok(())
+                })
+            })
+            .connect_with(opts)
+            .await?;
+        sqlx::migrate!("../migrations/postgres").run(&pool).await?;
+        Ok(Self {
+            db: Db::Postgres { pool },
+        })
+    }
+
+    /// Which engine this store runs on.
+    pub fn is_postgres(&self) -> bool {
+        matches!(self.db, Db::Postgres { .. })
+    }
+
+    async fn connect_sqlite(url: &str) -> Result<Self> {
         let opts = SqliteConnectOptions::from_str(url).map_err(|e| StoreError::BadUrl {
             url: crate::redact::url(url),
             message: e.to_string(),
@@ -212,26 +318,49 @@ impl Store {
             }))
         };
         Ok(Self {
-            pool,
-            writer,
-            _checkpointer: checkpointer,
+            db: Db::Sqlite {
+                pool,
+                writer,
+                _checkpointer: checkpointer,
+            },
         })
     }
 
-    /// The read pool.
+    /// The SQLite read pool, for tests and benches that look into the file. A PostgreSQL
+    /// store has none: calling this on one is a programming error.
     pub fn pool(&self) -> &SqlitePool {
-        &self.pool
+        match &self.db {
+            Db::Sqlite { pool, .. } => pool,
+            Db::Postgres { .. } => panic!("Store::pool() is SQLite-only; use pg_pool()"),
+        }
     }
 
-    /// Closes both pools (the WAL is checkpointed when the last connection closes).
-    pub async fn close(&self) {
-        self.pool.close().await;
-        self.writer.close().await;
-    }
-
-    /// The single write connection: every INSERT/UPDATE/DELETE goes here.
+    /// The SQLite write connection (every INSERT/UPDATE/DELETE goes here); SQLite-only like
+    /// [`Store::pool`].
     pub fn writer(&self) -> &SqlitePool {
-        &self.writer
+        match &self.db {
+            Db::Sqlite { writer, .. } => writer,
+            Db::Postgres { .. } => panic!("Store::writer() is SQLite-only; use pg_pool()"),
+        }
+    }
+
+    /// The PostgreSQL pool, for tests that look into the database.
+    pub fn pg_pool(&self) -> Option<&PgPool> {
+        match &self.db {
+            Db::Postgres { pool } => Some(pool),
+            Db::Sqlite { .. } => None,
+        }
+    }
+
+    /// Closes the pools (SQLite checkpoints the WAL when the last connection closes).
+    pub async fn close(&self) {
+        match &self.db {
+            Db::Sqlite { pool, writer, .. } => {
+                pool.close().await;
+                writer.close().await;
+            }
+            Db::Postgres { pool } => pool.close().await,
+        }
     }
 }
 
@@ -311,10 +440,17 @@ async fn early_fsync(sync: impl FnOnce() -> std::io::Result<()> + Send + 'static
     }
 }
 
-/// Refuses URLs this build cannot open, before sqlx gets a chance to treat them as a file
-/// name (`postgres://…` used to become a SQLite file called `postgres:` in the working
-/// directory). The message never repeats a password.
-fn check_url(url: &str) -> Result<()> {
+/// The database engines a URL can name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Engine {
+    Sqlite,
+    Postgres,
+}
+
+/// Tells the engine from the URL's scheme and refuses any other, before sqlx gets a chance
+/// to treat a URL as a file name (`mysql://…` would become a SQLite file called `mysql:` in
+/// the working directory). The message never repeats a password.
+fn check_url(url: &str) -> Result<Engine> {
     let bad = |message: String| {
         Err(StoreError::BadUrl {
             url: crate::redact::url(url),
@@ -323,18 +459,14 @@ fn check_url(url: &str) -> Result<()> {
     };
     let url = url.trim();
     if url.is_empty() {
-        return bad("SENTINEL_DATABASE_URL is empty; use sqlite://PATH".into());
+        return bad("SENTINEL_DATABASE_URL is empty; use sqlite://PATH or postgres://…".into());
     }
     match url
         .split_once(':')
         .map(|(scheme, _)| scheme.to_ascii_lowercase())
     {
-        Some(scheme) if scheme == "sqlite" => Ok(()),
-        Some(scheme) if scheme == "postgres" || scheme == "postgresql" => bad(
-            "PostgreSQL is not supported by this build yet; use a sqlite:// URL (the default is \
-             sqlite://<SENTINEL_DATA_DIR>/sentinel.db)"
-                .into(),
-        ),
+        Some(scheme) if scheme == "sqlite" => Ok(Engine::Sqlite),
+        Some(scheme) if scheme == "postgres" || scheme == "postgresql" => Ok(Engine::Postgres),
         Some(scheme)
             if !scheme.is_empty()
                 && scheme
@@ -342,10 +474,10 @@ fn check_url(url: &str) -> Result<()> {
                     .all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c)) =>
         {
             bad(format!(
-                "unsupported database URL scheme {scheme:?}; use sqlite://PATH"
+                "unsupported database URL scheme {scheme:?}; use sqlite://PATH or postgres://…"
             ))
         }
-        _ => bad("not a database URL; use sqlite://PATH".into()),
+        _ => bad("not a database URL; use sqlite://PATH or postgres://…".into()),
     }
 }
 
