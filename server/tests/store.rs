@@ -144,10 +144,10 @@ fn next_alert_id() -> String {
 macro_rules! on_both {
     ($($name:ident),* $(,)?) => {
         mod sqlite_engine {
-            $(#[tokio::test] async fn $name() { super::$name(super::sqlite().await).await })*
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)] async fn $name() { super::$name(super::sqlite().await).await })*
         }
         mod postgres_engine {
-            $(#[tokio::test] async fn $name() { super::$name(super::postgres().await).await })*
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)] async fn $name() { super::$name(super::postgres().await).await })*
         }
     };
 }
@@ -161,6 +161,7 @@ on_both!(
     memories_catalogue_changes_and_eval_runs_round_trip,
     sessions_deliveries_and_notification_state,
     replicas_race_and_exactly_one_wins,
+    simultaneous_openers_of_one_alert_group_open_one_incident,
     a_tail_reading_by_sequence_misses_no_append,
 );
 
@@ -785,4 +786,40 @@ async fn a_tail_reading_by_sequence_misses_no_append(db: Db) {
         .map(|e| e.seq)
         .collect();
     assert_eq!(seen, all, "the tail saw the log as it is, in order");
+}
+
+/// Sixteen openers of one dedup key released at the same instant, half on each replica's
+/// pool, twenty times: one incident per key (without the per-key lock two transactions both
+/// find no incident and both insert one).
+async fn simultaneous_openers_of_one_alert_group_open_one_incident(db: Db) {
+    let (a, b) = two(&db).await;
+    const ROUNDS: usize = 20;
+    const OPENERS: usize = 16;
+    for round in 0..ROUNDS {
+        let gate = std::sync::Arc::new(tokio::sync::Barrier::new(OPENERS));
+        let tasks: Vec<_> = (0..OPENERS)
+            .map(|i| {
+                let s = if i % 2 == 0 { a.clone() } else { b.clone() };
+                let gate = gate.clone();
+                tokio::spawn(async move {
+                    let rec = record(
+                        &format!("inc-{round}-{i}"),
+                        "api-gateway",
+                        Some(&format!("fp-{round}")),
+                        0,
+                    );
+                    gate.wait().await;
+                    s.open_or_join(&rec).await.unwrap().is_none()
+                })
+            })
+            .collect();
+        let mut opened = 0;
+        for t in tasks {
+            opened += t.await.unwrap() as usize;
+        }
+        assert_eq!(
+            opened, 1,
+            "round {round}: {opened} incidents opened for one key"
+        );
+    }
 }

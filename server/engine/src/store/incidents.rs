@@ -148,7 +148,11 @@ impl Store {
             self,
             write | p,
             pg | {
-                let mut tx = p.begin().await?;
+                // SQLite: take the write lock before reading, so a second process on the file
+                // waits its turn instead of failing to upgrade its read (SQLITE_BUSY).
+                let mut tx = p
+                    .begin_with(if pg { "BEGIN" } else { "BEGIN IMMEDIATE" })
+                    .await?;
                 if pg {
                     sqlx::query("SELECT pg_advisory_xact_lock($1, hashtext($2))")
                         .bind(FINGERPRINT_LOCK)

@@ -1,0 +1,523 @@
+//! Two `sentinel serve` processes on one real PostgreSQL 15 (initdb + pg_ctl on a free
+//! loopback port in a temp dir): the fleet behaviour issue 16 names, end to end through the
+//! binary and HTTP.
+//!
+//! - a replica killed with SIGKILL while it investigates: the other one finishes the incident
+//!   from its checkpoint (its lease names a process that is gone);
+//! - the same Alertmanager group delivered to both at once opens one incident;
+//! - both replicas asked to decide one approval at once: exactly one decision wins, and the
+//!   run resumes once;
+//! - an event stream on replica B carries the events replica A produced, in log order, and a
+//!   reconnect with `Last-Event-ID` replays exactly what came after it.
+
+mod support;
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+use support::pg::Pg;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpListener;
+
+const OPERATOR: &str = "replica-test-operator-token";
+const WEBHOOK: &str = "replica-test-webhook-token";
+
+fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// One `sentinel serve` process with its own data directory; killed when dropped.
+struct Replica {
+    child: Child,
+    base: String,
+    dir: tempfile::TempDir,
+}
+
+impl Replica {
+    async fn start(database_url: &str, config: Option<&str>) -> Replica {
+        let dir = tempfile::tempdir().unwrap();
+        let port = free_port();
+        let root = repo_root();
+        let log = std::fs::File::create(dir.path().join("serve.log")).unwrap();
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_sentinel"));
+        cmd.args(["serve", "--addr", &format!("127.0.0.1:{port}")])
+            .env("SENTINEL_DATA_DIR", dir.path())
+            .env("SENTINEL_DATABASE_URL", database_url)
+            .env("SENTINEL_SCENARIOS_DIR", root.join("data/scenarios"))
+            .env("SENTINEL_SERVICES_DIR", root.join("data/services"))
+            .env("SENTINEL_OPERATOR_TOKEN", OPERATOR)
+            .env("SENTINEL_WEBHOOK_TOKEN", WEBHOOK)
+            .env("LEPTOS_SITE_ROOT", root.join("target/site"))
+            .env("RUST_LOG", "info")
+            .env_remove("SENTINEL_CONFIG")
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().unwrap())
+            .stderr(log);
+        if let Some(text) = config {
+            let path = dir.path().join("sentinel.toml");
+            std::fs::write(&path, text).unwrap();
+            cmd.env("SENTINEL_CONFIG", path);
+        }
+        let child = cmd.spawn().unwrap();
+        let r = Replica {
+            child,
+            base: format!("http://127.0.0.1:{port}"),
+            dir,
+        };
+        let http = reqwest::Client::new();
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            if let Ok(res) = http.get(format!("{}/health", r.base)).send().await
+                && res.status().is_success()
+            {
+                return r;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "replica did not start:\n{}",
+                r.log()
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("serve.log")).unwrap_or_default()
+    }
+
+    fn kill(&mut self) {
+        // SIGKILL: no shutdown code runs, leases stay in the database as they were.
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+    }
+}
+
+impl Drop for Replica {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A PostgreSQL server and two replicas on it (the second with the same configuration).
+async fn fleet(config: Option<&str>) -> (Pg, Replica, Replica) {
+    assert!(
+        Pg::available(),
+        "initdb not installed (scripts/setup.sh --test installs PostgreSQL)"
+    );
+    let pg = tokio::task::spawn_blocking(Pg::start).await.unwrap();
+    // One after the other: the second also finds the schema migrated.
+    let a = Replica::start(&pg.url, config).await;
+    let b = Replica::start(&pg.url, config).await;
+    (pg, a, b)
+}
+
+fn http() -> reqwest::Client {
+    reqwest::Client::builder()
+        .timeout(Duration::from_secs(30))
+        .build()
+        .unwrap()
+}
+
+/// An Alertmanager delivery of one firing alert (its group key is its fingerprint).
+fn alertmanager_group(fingerprint: &str) -> Value {
+    let raw =
+        std::fs::read(repo_root().join("server/tests/fixtures/webhooks/alertmanager_firing.json"))
+            .unwrap();
+    let mut v: Value = serde_json::from_slice(&raw).unwrap();
+    let mut first = v["alerts"][0].clone();
+    first["fingerprint"] = json!(fingerprint);
+    first["startsAt"] = json!(chrono::Utc::now().to_rfc3339());
+    v["alerts"] = json!([first]);
+    v["groupKey"] = json!(format!("{{}}:{{fingerprint=\"{fingerprint}\"}}"));
+    v
+}
+
+async fn post_alert(r: &Replica, body: &Value) -> Value {
+    post_alert_to(&r.base, body).await
+}
+
+async fn post_alert_to(base: &str, body: &Value) -> Value {
+    let res = http()
+        .post(format!("{base}/webhooks/alertmanager"))
+        .bearer_auth(WEBHOOK)
+        .json(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::ACCEPTED);
+    res.json().await.unwrap()
+}
+
+async fn incident(r: &Replica, id: &str) -> Value {
+    http()
+        .get(format!("{}/api/incidents/{id}", r.base))
+        .bearer_auth(OPERATOR)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+fn status(v: &Value) -> String {
+    v["summary"]["status"]
+        .as_str()
+        .or(v["status"].as_str())
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// Polls `r` until the incident's status is one of `want`.
+async fn wait_status(r: &Replica, id: &str, want: &[&str], other: &Replica) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(90);
+    loop {
+        let v = incident(r, id).await;
+        if want.contains(&status(&v).as_str()) {
+            return v;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "incident {id} stuck at {:?}\n--- replica log ---\n{}\n--- other replica ---\n{}",
+            status(&v),
+            r.log(),
+            other.log()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+async fn pg_pool(pg: &Pg) -> sqlx::PgPool {
+    sqlx::postgres::PgPoolOptions::new()
+        .max_connections(2)
+        .connect(&pg.url)
+        .await
+        .unwrap()
+}
+
+/// A Prometheus-compatible endpoint that answers every query with no data, except the first
+/// query after it is armed, which it never answers: the investigation asking it hangs there
+/// until its process dies.
+struct Blackhole {
+    url: String,
+    armed: Arc<AtomicBool>,
+    stalled: Arc<tokio::sync::Notify>,
+}
+
+impl Blackhole {
+    async fn start() -> Blackhole {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let armed = Arc::new(AtomicBool::new(false));
+        let stalled = Arc::new(tokio::sync::Notify::new());
+        let (a, s) = (armed.clone(), stalled.clone());
+        tokio::spawn(async move {
+            let mut held = Vec::new();
+            loop {
+                let Ok((mut sock, _)) = listener.accept().await else {
+                    return;
+                };
+                let mut buf = vec![0u8; 16 * 1024];
+                let n = sock.read(&mut buf).await.unwrap_or(0);
+                let head = String::from_utf8_lossy(&buf[..n]).to_string();
+                let path = head.split_whitespace().nth(1).unwrap_or("/").to_string();
+                // The start-up ping is `query=vector(1)`; anything else after arming is the
+                // investigation.
+                if !path.contains("vector%281%29")
+                    && !path.contains("vector(1)")
+                    && a.swap(false, Ordering::SeqCst)
+                {
+                    held.push(sock);
+                    s.notify_one();
+                    continue;
+                }
+                let body = if path.starts_with("/api/v1/rules") {
+                    r#"{"status":"success","data":{"groups":[]}}"#
+                } else if path.starts_with("/api/v1/query") {
+                    r#"{"status":"success","data":{"resultType":"matrix","result":[]}}"#
+                } else {
+                    r#"{"status":"success","data":[]}"#
+                };
+                let res = format!(
+                    "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                let _ = sock.write_all(res.as_bytes()).await;
+            }
+        });
+        Blackhole {
+            url,
+            armed,
+            stalled,
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_replica_killed_mid_investigation_is_finished_by_the_other() {
+    let prom = Blackhole::start().await;
+    let config = format!("[metrics]\nkind = \"prometheus\"\nurl = \"{}\"\n", prom.url);
+    let (pg, mut a, b) = fleet(Some(&config)).await;
+    prom.armed.store(true, Ordering::SeqCst);
+    let v = post_alert(&a, &alertmanager_group("kill-1")).await;
+    let id = v["incidents"][0]["incident_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    tokio::time::timeout(Duration::from_secs(60), prom.stalled.notified())
+        .await
+        .unwrap_or_else(|_| panic!("the investigation never queried metrics:\n{}", a.log()));
+    let db = pg_pool(&pg).await;
+    let owner: Option<String> =
+        sqlx::query_scalar("SELECT lease_owner FROM incidents WHERE id = $1")
+            .bind(&id)
+            .fetch_one(&db)
+            .await
+            .unwrap();
+    assert!(
+        owner.is_some(),
+        "replica A holds the run lease while it investigates"
+    );
+    let before: i64 = sqlx::query_scalar("SELECT count(*) FROM events WHERE incident_id = $1")
+        .bind(&id)
+        .fetch_one(&db)
+        .await
+        .unwrap();
+    a.kill();
+    let done = wait_status(
+        &b,
+        &id,
+        &["resolved", "escalated", "failed", "awaiting_approval"],
+        &a,
+    )
+    .await;
+    let after: i64 = sqlx::query_scalar("SELECT count(*) FROM events WHERE incident_id = $1")
+        .bind(&id)
+        .fetch_one(&db)
+        .await
+        .unwrap();
+    assert!(
+        after > before,
+        "replica B wrote the rest of the trajectory ({before} → {after} events)"
+    );
+    let owner: Option<String> =
+        sqlx::query_scalar("SELECT lease_owner FROM incidents WHERE id = $1")
+            .bind(&id)
+            .fetch_one(&db)
+            .await
+            .unwrap();
+    assert_eq!(owner, None, "B released the lease when it stopped: {done}");
+    let opened: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM events WHERE incident_id = $1 AND kind = 'incident_opened'",
+    )
+    .bind(&id)
+    .fetch_one(&db)
+    .await
+    .unwrap();
+    assert_eq!(opened, 1, "continued, not started over");
+}
+
+#[tokio::test]
+async fn one_alert_group_delivered_to_both_replicas_at_once_opens_one_incident() {
+    let (pg, a, b) = fleet(None).await;
+    const ROUNDS: usize = 10;
+    for round in 0..ROUNDS {
+        let body = alertmanager_group(&format!("storm-{round}"));
+        // Four deliveries to each replica at once, as two Alertmanager peers retrying would.
+        let tasks: Vec<_> = (0..8)
+            .map(|i| {
+                let base = if i % 2 == 0 { &a.base } else { &b.base }.clone();
+                let body = body.clone();
+                tokio::spawn(async move { post_alert_to(&base, &body).await })
+            })
+            .collect();
+        let mut replies = Vec::new();
+        for t in tasks {
+            replies.push(t.await.unwrap());
+        }
+        let ids: std::collections::BTreeSet<_> = replies
+            .iter()
+            .map(|v| {
+                v["incidents"][0]["incident_id"]
+                    .as_str()
+                    .unwrap()
+                    .to_string()
+            })
+            .collect();
+        assert_eq!(
+            ids.len(),
+            1,
+            "round {round}: every delivery names one incident"
+        );
+        let opened = replies
+            .iter()
+            .filter(|v| v["incidents"][0]["outcome"] == "opened")
+            .count();
+        assert_eq!(
+            opened, 1,
+            "round {round}: one delivery opened it, the rest repeated"
+        );
+    }
+    let n: i64 = sqlx::query_scalar("SELECT count(*) FROM incidents")
+        .fetch_one(&pg_pool(&pg).await)
+        .await
+        .unwrap();
+    assert_eq!(n, ROUNDS as i64, "one incident per group");
+}
+
+/// Fires a scenario that ends at the approval gate on `r` and waits for the gate.
+async fn at_the_gate(r: &Replica, other: &Replica) -> String {
+    let res = http()
+        .post(format!("{}/api/scenarios/bad_deploy_01/fire", r.base))
+        .bearer_auth(OPERATOR)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::ACCEPTED);
+    let id = res.json::<Value>().await.unwrap()["incident_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    wait_status(r, &id, &["awaiting_approval"], other).await;
+    id
+}
+
+#[tokio::test]
+async fn two_replicas_deciding_one_approval_at_once_resume_it_once() {
+    let (pg, a, b) = fleet(None).await;
+    let id = at_the_gate(&a, &b).await;
+    let decide = |r: &Replica, who: &'static str| {
+        http()
+            .post(format!("{}/api/incidents/{id}/approval", r.base))
+            .bearer_auth(OPERATOR)
+            .json(&json!({"decision": "approve", "comment": who}))
+            .send()
+    };
+    let (ra, rb) = tokio::join!(decide(&a, "via A"), decide(&b, "via B"));
+    let mut codes = [ra.unwrap().status(), rb.unwrap().status()];
+    codes.sort();
+    assert_eq!(
+        codes,
+        [StatusCode::OK, StatusCode::CONFLICT],
+        "one decision wins"
+    );
+    wait_status(&b, &id, &["resolved", "escalated", "failed"], &a).await;
+    let db = pg_pool(&pg).await;
+    for kind in ["approval_decided", "incident_resolved"] {
+        let n: i64 =
+            sqlx::query_scalar("SELECT count(*) FROM events WHERE incident_id = $1 AND kind = $2")
+                .bind(&id)
+                .bind(kind)
+                .fetch_one(&db)
+                .await
+                .unwrap();
+        assert!(n <= 1, "{kind} recorded {n} times");
+        if kind == "approval_decided" {
+            assert_eq!(n, 1);
+        }
+    }
+}
+
+/// Reads `run_event`s from an SSE response until `stop` says so or `limit` passes.
+async fn read_sse(
+    mut res: reqwest::Response,
+    limit: Duration,
+    stop: impl Fn(&[(i64, Value)]) -> bool,
+) -> Vec<(i64, Value)> {
+    let mut buf = String::new();
+    let mut got = Vec::new();
+    let deadline = Instant::now() + limit;
+    while !stop(&got) && Instant::now() < deadline {
+        let Ok(Ok(Some(chunk))) = tokio::time::timeout(Duration::from_secs(1), res.chunk()).await
+        else {
+            continue;
+        };
+        buf.push_str(&String::from_utf8_lossy(&chunk));
+        while let Some(end) = buf.find("\n\n") {
+            let frame: String = buf.drain(..end + 2).collect();
+            let mut id = None;
+            let mut data = String::new();
+            for line in frame.lines() {
+                if let Some(v) = line.strip_prefix("id:") {
+                    id = v.trim().parse::<i64>().ok();
+                } else if let Some(v) = line.strip_prefix("data:") {
+                    data.push_str(v.trim_start());
+                }
+            }
+            if let (Some(id), Ok(v)) = (id, serde_json::from_str::<Value>(&data)) {
+                got.push((id, v));
+            }
+        }
+    }
+    got
+}
+
+#[tokio::test]
+async fn a_stream_on_one_replica_carries_the_other_replicas_events_in_order() {
+    let (pg, a, b) = fleet(None).await;
+    // Subscribe on B before anything happens on A.
+    let sub = http()
+        .get(format!("{}/api/events", b.base))
+        .bearer_auth(OPERATOR)
+        .send()
+        .await
+        .unwrap();
+    assert!(sub.status().is_success());
+    let id = at_the_gate(&a, &b).await;
+    let db = pg_pool(&pg).await;
+    let log: Vec<i64> =
+        sqlx::query_scalar("SELECT seq FROM events WHERE incident_id = $1 ORDER BY seq")
+            .bind(&id)
+            .fetch_all(&db)
+            .await
+            .unwrap();
+    assert!(log.len() > 5, "the run logged its steps");
+    let last = *log.last().unwrap();
+    let live = read_sse(sub, Duration::from_secs(30), |got| {
+        got.last().is_some_and(|(s, _)| *s >= last)
+    })
+    .await;
+    let seen: Vec<i64> = live
+        .iter()
+        .filter(|(_, v)| v["incident_id"] == json!(id))
+        .map(|(s, _)| *s)
+        .collect();
+    assert_eq!(
+        seen, log,
+        "B streamed A's events, all of them, in log order"
+    );
+    // A reconnect from the middle replays exactly the rest, from the log.
+    let mid = log[log.len() / 2];
+    let again = http()
+        .get(format!("{}/api/incidents/{id}/events", b.base))
+        .bearer_auth(OPERATOR)
+        .header("last-event-id", mid.to_string())
+        .send()
+        .await
+        .unwrap();
+    let replay = read_sse(again, Duration::from_secs(30), |got| {
+        got.last().is_some_and(|(s, _)| *s >= last)
+    })
+    .await;
+    let rest: Vec<i64> = replay.iter().map(|(s, _)| *s).collect();
+    assert_eq!(
+        rest,
+        log.iter().copied().filter(|s| *s > mid).collect::<Vec<_>>()
+    );
+}
