@@ -14,105 +14,13 @@ mod support;
 
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 use support::pg::Pg;
+use support::replica::{OPERATOR, Replica, WEBHOOK, repo_root};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
-
-const OPERATOR: &str = "replica-test-operator-token";
-const WEBHOOK: &str = "replica-test-webhook-token";
-
-fn repo_root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .to_path_buf()
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// One `sentinel serve` process with its own data directory; killed when dropped.
-struct Replica {
-    child: Child,
-    base: String,
-    dir: tempfile::TempDir,
-}
-
-impl Replica {
-    async fn start(database_url: &str, config: Option<&str>) -> Replica {
-        let dir = tempfile::tempdir().unwrap();
-        let port = free_port();
-        let root = repo_root();
-        let log = std::fs::File::create(dir.path().join("serve.log")).unwrap();
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_sentinel"));
-        cmd.args(["serve", "--addr", &format!("127.0.0.1:{port}")])
-            .env("SENTINEL_DATA_DIR", dir.path())
-            .env("SENTINEL_DATABASE_URL", database_url)
-            .env("SENTINEL_SCENARIOS_DIR", root.join("data/scenarios"))
-            .env("SENTINEL_SERVICES_DIR", root.join("data/services"))
-            .env("SENTINEL_OPERATOR_TOKEN", OPERATOR)
-            .env("SENTINEL_WEBHOOK_TOKEN", WEBHOOK)
-            .env("LEPTOS_SITE_ROOT", root.join("target/site"))
-            .env("RUST_LOG", "info")
-            .env_remove("SENTINEL_CONFIG")
-            .stdin(Stdio::null())
-            .stdout(log.try_clone().unwrap())
-            .stderr(log);
-        if let Some(text) = config {
-            let path = dir.path().join("sentinel.toml");
-            std::fs::write(&path, text).unwrap();
-            cmd.env("SENTINEL_CONFIG", path);
-        }
-        let child = cmd.spawn().unwrap();
-        let r = Replica {
-            child,
-            base: format!("http://127.0.0.1:{port}"),
-            dir,
-        };
-        let http = reqwest::Client::new();
-        let deadline = Instant::now() + Duration::from_secs(60);
-        loop {
-            if let Ok(res) = http.get(format!("{}/health", r.base)).send().await
-                && res.status().is_success()
-            {
-                return r;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "replica did not start:\n{}",
-                r.log()
-            );
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-    }
-
-    fn log(&self) -> String {
-        std::fs::read_to_string(self.dir.path().join("serve.log")).unwrap_or_default()
-    }
-
-    fn kill(&mut self) {
-        // SIGKILL: no shutdown code runs, leases stay in the database as they were.
-        self.child.kill().unwrap();
-        self.child.wait().unwrap();
-    }
-}
-
-impl Drop for Replica {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 /// A PostgreSQL server and two replicas on it (the second with the same configuration).
 async fn fleet(config: Option<&str>) -> (Pg, Replica, Replica) {
@@ -122,8 +30,8 @@ async fn fleet(config: Option<&str>) -> (Pg, Replica, Replica) {
     );
     let pg = tokio::task::spawn_blocking(Pg::start).await.unwrap();
     // One after the other: the second also finds the schema migrated.
-    let a = Replica::start(&pg.url, config).await;
-    let b = Replica::start(&pg.url, config).await;
+    let a = Replica::start(env!("CARGO_BIN_EXE_sentinel"), &pg.url, config).await;
+    let b = Replica::start(env!("CARGO_BIN_EXE_sentinel"), &pg.url, config).await;
     (pg, a, b)
 }
 
