@@ -289,10 +289,14 @@ async fn one_alert_group_delivered_to_both_replicas_at_once_opens_one_incident()
     assert_eq!(n, ROUNDS as i64, "one incident per group");
 }
 
-/// Fires a scenario that ends at the approval gate on `r` and waits for the gate.
+/// Fires bad_deploy_01 (which ends at the approval gate) on `r` and waits for the gate.
 async fn at_the_gate(r: &Replica, other: &Replica) -> String {
+    fire_to_gate(r, other, "bad_deploy_01").await
+}
+
+async fn fire_to_gate(r: &Replica, other: &Replica, scenario: &str) -> String {
     let res = http()
-        .post(format!("{}/api/scenarios/bad_deploy_01/fire", r.base))
+        .post(format!("{}/api/scenarios/{scenario}/fire", r.base))
         .bearer_auth(OPERATOR)
         .send()
         .await
@@ -428,4 +432,100 @@ async fn a_stream_on_one_replica_carries_the_other_replicas_events_in_order() {
         rest,
         log.iter().copied().filter(|s| *s > mid).collect::<Vec<_>>()
     );
+}
+
+/// Webhook notifications received, as (event, incident id).
+#[derive(Clone, Default)]
+struct Hooks(Arc<std::sync::Mutex<Vec<(String, String)>>>);
+
+impl Hooks {
+    fn of(&self, incident: &str) -> Vec<String> {
+        self.0
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|(_, i)| i == incident)
+            .map(|(e, _)| e.clone())
+            .collect()
+    }
+}
+
+async fn hook_receiver() -> (Hooks, String) {
+    async fn receive(
+        axum::extract::State(h): axum::extract::State<Hooks>,
+        body: axum::body::Bytes,
+    ) -> StatusCode {
+        if let Ok(v) = serde_json::from_slice::<Value>(&body) {
+            let event = v["event"].as_str().unwrap_or_default().to_string();
+            let id = v["incident"]["incident_id"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string();
+            h.0.lock().unwrap().push((event, id));
+        }
+        StatusCode::OK
+    }
+    let hooks = Hooks::default();
+    let app = axum::Router::new()
+        .fallback(receive)
+        .with_state(hooks.clone());
+    let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", l.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(l, app).await.unwrap() });
+    (hooks, base)
+}
+
+/// Waits until `incident` has had `event` delivered, then a little longer for duplicates.
+async fn delivered(hooks: &Hooks, incident: &str, event: &str, within: Duration) -> Vec<String> {
+    let deadline = Instant::now() + within;
+    while !hooks.of(incident).iter().any(|e| e == event) && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // A second replica delivering too would do so within its own notifier's poll.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    hooks.of(incident)
+}
+
+/// Notifications are a once-per-fleet job: with both replicas configured to notify the same
+/// webhook, every event reaches it once; when the replica running the notifier dies, the other
+/// takes the role and the next incident is notified (once) within the role's lease.
+#[tokio::test]
+async fn notifications_go_out_once_and_survive_the_loss_of_the_replica_sending_them() {
+    let (hooks, base) = hook_receiver().await;
+    let config = format!("[notify.webhook]\nurl = \"{base}/hook\"\n");
+    let (pg, mut a, b) = fleet(Some(&config)).await;
+    let first = at_the_gate(&b, &a).await;
+    let got = delivered(&hooks, &first, "incident.opened", Duration::from_secs(30)).await;
+    let opened = got.iter().filter(|e| *e == "incident.opened").count();
+    assert_eq!(
+        opened, 1,
+        "one notification per event across the fleet: {got:?}"
+    );
+    assert!(
+        got.iter()
+            .all(|e| got.iter().filter(|x| *x == e).count() == 1),
+        "a duplicate: {got:?}"
+    );
+    // A started first and took the role; without it, B must take over.
+    let db = pg_pool(&pg).await;
+    let holder: String = sqlx::query_scalar("SELECT owner FROM roles WHERE name = 'periodic'")
+        .fetch_one(&db)
+        .await
+        .unwrap();
+    a.kill();
+    // Another scenario: a second bad_deploy_01 while the first is open is its duplicate.
+    let second = fire_to_gate(&b, &a, "memory_leak_01").await;
+    let within = sentinel::roles::ROLE_TTL + Duration::from_secs(20);
+    let got = delivered(&hooks, &second, "incident.opened", within).await;
+    assert_eq!(
+        got.iter().filter(|e| *e == "incident.opened").count(),
+        1,
+        "B took over the notifications: {got:?}\n{}",
+        b.log()
+    );
+    let now: String = sqlx::query_scalar("SELECT owner FROM roles WHERE name = 'periodic'")
+        .fetch_one(&db)
+        .await
+        .unwrap();
+    assert_ne!(now, holder, "the role moved to B");
 }
