@@ -17,6 +17,12 @@
 //! alert row (outcome `repeated`) and counts in `alert_count`; the timeline gets an
 //! `AlertRepeated` event for the first repeat and then at most one per incident per
 //! [`REPEAT_EVENT_EVERY`] with the running count, so a storm does not flood the event log.
+//!
+//! Several replicas: the cache is this process's; the database decides. A firing alert this
+//! cache does not know as open goes through `Store::open_or_join`, which under a per-key lock
+//! joins the key's open incident if another replica (or an earlier life of the cache) opened
+//! it, and opens one otherwise — so one Alertmanager group delivered to two replicas at once
+//! opens one incident.
 
 use super::{AlertState, NormalisedAlert};
 use crate::queue::InvestigationQueue;
