@@ -881,9 +881,28 @@ pub fn rollout_reach(c: &Candidate) -> Option<f64> {
     (last > 0.0 && last < 100.0).then_some(last / 100.0)
 }
 
-/// Phrases in a deploy description that make a plain rollback unsafe.
+/// Phrases in a deploy description that make a plain rollback unsafe, or a drop of tables or
+/// columns in any wording ("drops the QRTZ_* tables", "dropped the legacy columns").
 pub fn rollback_unsafe(description: &str) -> bool {
-    text::contains_any(&description.to_lowercase(), lexicon::ROLLBACK_UNSAFE)
+    let d = description.to_lowercase();
+    text::contains_any(&d, lexicon::ROLLBACK_UNSAFE) || drops_schema(&d)
+}
+
+/// "drop…" followed within a few words by "table" or "column" (lower-cased text).
+fn drops_schema(d: &str) -> bool {
+    d.match_indices("drop").any(|(i, _)| {
+        let word_start = d[..i]
+            .chars()
+            .next_back()
+            .is_none_or(|c| !c.is_alphanumeric());
+        let tail: String = d[i..]
+            .split_whitespace()
+            .skip(1)
+            .take(4)
+            .collect::<Vec<_>>()
+            .join(" ");
+        word_start && (tail.contains("table") || tail.contains("column"))
+    })
 }
 
 /// A configuration or infrastructure change that reverting cannot undo (a rotated key, a
@@ -1446,6 +1465,17 @@ mod tests {
             "adds migration 0042 dropping column legacy_status (irreversible)"
         ));
         assert!(!rollback_unsafe("Add pagination to /users/list"));
+        assert!(rollback_unsafe(
+            "V87__migrate_jobstore copies the job definitions and drops the QRTZ_* tables"
+        ));
+        assert!(rollback_unsafe(
+            "migration 12 dropped the legacy_flags columns"
+        ));
+        assert!(rollback_unsafe("rewrites the index (no undo migration)"));
+        assert!(!rollback_unsafe(
+            "drop the retry limit from 5 to 3 for table lookups"
+        ));
+        assert!(!rollback_unsafe("raindrop icons in the mobile table view"));
     }
 
     #[test]

@@ -450,6 +450,10 @@ pub const ROLLBACK_UNSAFE: &[&str] = &[
     "drop table",
     "dropping table",
     "non-reversible",
+    "no undo",
+    "no down migration",
+    "without a down migration",
+    "no rollback migration",
 ];
 
 /// Phrases in an infrastructure or configuration change that cannot be undone by reverting
