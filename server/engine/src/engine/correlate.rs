@@ -228,9 +228,13 @@ pub fn score_all(cands: &[Candidate], ctx: &Context<'_>) -> Vec<Scored> {
                 let first_to_fail = earliest_failure.is_none_or(|e| {
                     (*t - e).num_seconds() as f64 <= P.landed_after_tolerance_minutes * 60.0
                 });
+                // Before the origin's first error, within the clock tolerance: services' log
+                // clocks (and a second's race between two victims) do not order them finer.
+                let before_origin = (*t - ctx.first_error).num_seconds() as f64
+                    <= P.landed_after_tolerance_minutes * 60.0;
                 ((-P.landed_after_tolerance_minutes..=P.broke_after_window_minutes)
                     .contains(&after)
-                    && *t <= ctx.first_error
+                    && before_origin
                     && first_to_fail)
                     .then_some(after)
             });

@@ -32,6 +32,9 @@ pub struct Params {
     /// Another service that began failing this many minutes after a change of its own (or up
     /// to a minute before) broke because of it.
     pub broke_after_window_minutes: f64,
+    /// Error lines within `broke_after_window_minutes` that make a service's errors a failure
+    /// of its own rather than background (log_analyst `burst_onset`).
+    pub burst_errors: usize,
     /// Weight of a change by where it landed: on the origin; on a service tied to it (the
     /// alerting one, a datastore it loads, one it reconfigures calls to, one the errors name,
     /// one that broke right after); on a dependency; anywhere else.
@@ -172,6 +175,7 @@ impl Params {
         tau_fast_minutes: 90.0,
         landed_after_tolerance_minutes: 1.0,
         broke_after_window_minutes: 15.0,
+        burst_errors: 3,
         scope_origin: 1.0,
         scope_tied: 0.6,
         scope_related: 0.35,

@@ -350,8 +350,32 @@ fn failing_on_their_own(
     profiles
         .iter()
         .filter(|(s, _)| !victim(s))
-        .filter_map(|(s, p)| Some((s.to_lowercase(), p.first_error?)))
+        .filter_map(|(s, _)| Some((s.to_lowercase(), burst_onset(lines, s)?)))
         .collect()
+}
+
+/// When `service` began failing: its first error line that has at least
+/// [`crate::engine::params::Params::burst_errors`] errors within
+/// `broke_after_window_minutes` from it. A service whose errors stay sporadic (a client's 422
+/// now and then) is background, not a failure: it neither began the incident nor broke after
+/// a change.
+fn burst_onset(lines: &[LogEntry], service: &str) -> Option<chrono::DateTime<chrono::Utc>> {
+    let p = crate::engine::params::P;
+    let mut errors: Vec<_> = lines
+        .iter()
+        .filter(|l| l.level.is_error() && l.service.eq_ignore_ascii_case(service))
+        .map(|l| l.ts)
+        .collect();
+    errors.sort_unstable();
+    let window = chrono::Duration::seconds((p.broke_after_window_minutes * 60.0) as i64);
+    let need = p.burst_errors.max(1);
+    errors.iter().enumerate().find_map(|(i, t)| {
+        let within = errors[i..]
+            .iter()
+            .take_while(|u| **u - *t <= window)
+            .count();
+        (within >= need).then_some(*t)
+    })
 }
 
 /// Services (seen in the logs or the dependency graph) that the origin's or the alerting
@@ -389,5 +413,46 @@ pub fn clip(s: &str, n: usize) -> String {
         s.to_string()
     } else {
         format!("{}…", s.chars().take(n).collect::<String>())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::telemetry::LogLevel;
+
+    fn at(min: i64, service: &str, level: LogLevel) -> LogEntry {
+        LogEntry {
+            ts: chrono::DateTime::parse_from_rfc3339("2026-05-12T09:00:00Z")
+                .unwrap()
+                .with_timezone(&chrono::Utc)
+                + chrono::Duration::minutes(min),
+            level,
+            service: service.into(),
+            message: "something failed".into(),
+            trace_id: None,
+        }
+    }
+
+    #[test]
+    fn sporadic_errors_are_background_and_a_burst_is_a_failure_from_its_start() {
+        let lines = vec![
+            // A client's 422 now and then: never three within the window.
+            at(0, "users", LogLevel::ERROR),
+            at(20, "users", LogLevel::ERROR),
+            at(40, "users", LogLevel::ERROR),
+            // One stray error, then a burst.
+            at(1, "analytics", LogLevel::ERROR),
+            at(30, "analytics", LogLevel::ERROR),
+            at(31, "analytics", LogLevel::ERROR),
+            at(33, "analytics", LogLevel::ERROR),
+            at(34, "analytics", LogLevel::WARNING),
+        ];
+        assert_eq!(burst_onset(&lines, "users"), None);
+        assert_eq!(burst_onset(&lines, "analytics"), Some(lines[4].ts));
+        assert_eq!(burst_onset(&lines, "nobody"), None);
+        let profiles = blame::profiles(&lines);
+        let since = failing_on_their_own(&profiles, &lines, "gateway", "auth");
+        assert_eq!(since.keys().collect::<Vec<_>>(), ["analytics"]);
     }
 }
