@@ -205,7 +205,7 @@ impl Params {
         surge_factor: 1.8,
         verdict_already_under_way: 0.3,
         verdict_leak_under_way: 0.15,
-        healthy_after_change_minutes: 20,
+        healthy_after_change_minutes: 15,
         verdict_healthy_after: 0.5,
         min_action_confidence: 0.45,
         version_min_lines: 2,

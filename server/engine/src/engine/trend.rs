@@ -609,6 +609,10 @@ mod tests {
         );
         // Right before the symptoms turned: no doubt.
         assert!(p.healthy_after(t(-5), Some(Family::CodeError)).is_none());
+        // The threshold: 18 minutes of healthy symptoms after a hot-reloaded setting already
+        // doubt it; 12 do not.
+        assert!(p.healthy_after(t(-18), Some(Family::CodeError)).is_some());
+        assert!(p.healthy_after(t(-12), Some(Family::CodeError)).is_none());
         // A leak builds up over hours: not judged this way.
         assert!(p.healthy_after(t(-45), Some(Family::Memory)).is_none());
     }
