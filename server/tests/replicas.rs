@@ -119,6 +119,35 @@ async fn pg_pool(pg: &Pg) -> sqlx::PgPool {
         .unwrap()
 }
 
+/// The incident's run-lease holder, read from the database.
+async fn lease_owner(db: &sqlx::PgPool, id: &str) -> Option<String> {
+    sqlx::query_scalar("SELECT lease_owner FROM incidents WHERE id = $1")
+        .bind(id)
+        .fetch_one(db)
+        .await
+        .unwrap()
+}
+
+/// How many events the incident's log holds (of `kind`, or of any).
+async fn events_of(db: &sqlx::PgPool, id: &str, kind: Option<&str>) -> i64 {
+    sqlx::query_scalar(
+        "SELECT count(*) FROM events WHERE incident_id = $1 AND ($2::text IS NULL OR kind = $2)",
+    )
+    .bind(id)
+    .bind(kind)
+    .fetch_one(db)
+    .await
+    .unwrap()
+}
+
+/// Who holds the fleet's periodic-jobs role.
+async fn role_holder(db: &sqlx::PgPool) -> String {
+    sqlx::query_scalar("SELECT owner FROM roles WHERE name = 'periodic'")
+        .fetch_one(db)
+        .await
+        .unwrap()
+}
+
 /// A Prometheus-compatible endpoint that answers every query with no data, except the first
 /// query after it is armed, which it never answers: the investigation asking it hangs there
 /// until its process dies.
@@ -192,21 +221,12 @@ async fn a_replica_killed_mid_investigation_is_finished_by_the_other() {
         .await
         .unwrap_or_else(|_| panic!("the investigation never queried metrics:\n{}", a.log()));
     let db = pg_pool(&pg).await;
-    let owner: Option<String> =
-        sqlx::query_scalar("SELECT lease_owner FROM incidents WHERE id = $1")
-            .bind(&id)
-            .fetch_one(&db)
-            .await
-            .unwrap();
+    let owner = lease_owner(&db, &id).await;
     assert!(
         owner.is_some(),
         "replica A holds the run lease while it investigates"
     );
-    let before: i64 = sqlx::query_scalar("SELECT count(*) FROM events WHERE incident_id = $1")
-        .bind(&id)
-        .fetch_one(&db)
-        .await
-        .unwrap();
+    let before = events_of(&db, &id, None).await;
     a.kill();
     let done = wait_status(
         &b,
@@ -215,29 +235,19 @@ async fn a_replica_killed_mid_investigation_is_finished_by_the_other() {
         &a,
     )
     .await;
-    let after: i64 = sqlx::query_scalar("SELECT count(*) FROM events WHERE incident_id = $1")
-        .bind(&id)
-        .fetch_one(&db)
-        .await
-        .unwrap();
+    let after = events_of(&db, &id, None).await;
     assert!(
         after > before,
         "replica B wrote the rest of the trajectory ({before} → {after} events)"
     );
-    let owner: Option<String> =
-        sqlx::query_scalar("SELECT lease_owner FROM incidents WHERE id = $1")
-            .bind(&id)
-            .fetch_one(&db)
-            .await
-            .unwrap();
+    // The lease goes right after the final status is saved.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while lease_owner(&db, &id).await.is_some() && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let owner = lease_owner(&db, &id).await;
     assert_eq!(owner, None, "B released the lease when it stopped: {done}");
-    let opened: i64 = sqlx::query_scalar(
-        "SELECT count(*) FROM events WHERE incident_id = $1 AND kind = 'incident_opened'",
-    )
-    .bind(&id)
-    .fetch_one(&db)
-    .await
-    .unwrap();
+    let opened = events_of(&db, &id, Some("incident_opened")).await;
     assert_eq!(opened, 1, "continued, not started over");
 }
 
@@ -332,13 +342,7 @@ async fn two_replicas_deciding_one_approval_at_once_resume_it_once() {
     wait_status(&b, &id, &["resolved", "escalated", "failed"], &a).await;
     let db = pg_pool(&pg).await;
     for kind in ["approval_decided", "incident_resolved"] {
-        let n: i64 =
-            sqlx::query_scalar("SELECT count(*) FROM events WHERE incident_id = $1 AND kind = $2")
-                .bind(&id)
-                .bind(kind)
-                .fetch_one(&db)
-                .await
-                .unwrap();
+        let n = events_of(&db, &id, Some(kind)).await;
         assert!(n <= 1, "{kind} recorded {n} times");
         if kind == "approval_decided" {
             assert_eq!(n, 1);
@@ -393,12 +397,23 @@ async fn a_stream_on_one_replica_carries_the_other_replicas_events_in_order() {
     assert!(sub.status().is_success());
     let id = at_the_gate(&a, &b).await;
     let db = pg_pool(&pg).await;
-    let log: Vec<i64> =
+    let read_log = async || -> Vec<i64> {
         sqlx::query_scalar("SELECT seq FROM events WHERE incident_id = $1 ORDER BY seq")
             .bind(&id)
             .fetch_all(&db)
             .await
-            .unwrap();
+            .unwrap()
+    };
+    // Settled: the run is suspended at the gate and its log no longer grows.
+    let mut log = read_log().await;
+    loop {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let again = read_log().await;
+        if again == log {
+            break;
+        }
+        log = again;
+    }
     assert!(log.len() > 5, "the run logged its steps");
     let last = *log.last().unwrap();
     let live = read_sse(sub, Duration::from_secs(30), |got| {
@@ -508,10 +523,7 @@ async fn notifications_go_out_once_and_survive_the_loss_of_the_replica_sending_t
     );
     // A started first and took the role; without it, B must take over.
     let db = pg_pool(&pg).await;
-    let holder: String = sqlx::query_scalar("SELECT owner FROM roles WHERE name = 'periodic'")
-        .fetch_one(&db)
-        .await
-        .unwrap();
+    let holder = role_holder(&db).await;
     a.kill();
     // Another scenario: a second bad_deploy_01 while the first is open is its duplicate.
     let second = fire_to_gate(&b, &a, "memory_leak_01").await;
@@ -523,9 +535,6 @@ async fn notifications_go_out_once_and_survive_the_loss_of_the_replica_sending_t
         "B took over the notifications: {got:?}\n{}",
         b.log()
     );
-    let now: String = sqlx::query_scalar("SELECT owner FROM roles WHERE name = 'periodic'")
-        .fetch_one(&db)
-        .await
-        .unwrap();
+    let now = role_holder(&db).await;
     assert_ne!(now, holder, "the role moved to B");
 }
