@@ -1476,6 +1476,9 @@ mod tests {
             "migration 12 dropped the legacy_flags columns"
         ));
         assert!(rollback_unsafe("rewrites the index (no undo migration)"));
+        assert!(rollback_unsafe(
+            "migration 0142 (partition retention 36 months; forward-only, down() not implemented)"
+        ));
         assert!(!rollback_unsafe(
             "drop the retry limit from 5 to 3 for table lookups"
         ));
