@@ -78,6 +78,19 @@ async fn settle(store: &Store) {
     }
 }
 
+/// Posts the webhook of group `fp` to the replica at `base`; it must be accepted.
+async fn post_webhook(http: &reqwest::Client, base: &str, fp: usize) {
+    let res = http
+        .post(format!("{base}/webhooks/alertmanager"))
+        .bearer_auth(WEBHOOK)
+        .header("content-type", "application/json")
+        .body(webhook(fp))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 202);
+}
+
 async fn ingest(bases: &[String], store: &Store, requests: usize, conns: usize) -> (f64, f64, f64) {
     let http = reqwest::Client::builder()
         .pool_max_idle_per_host(conns)
@@ -86,14 +99,7 @@ async fn ingest(bases: &[String], store: &Store, requests: usize, conns: usize) 
         .unwrap();
     let fingerprints = 100;
     for (i, fp) in (0..fingerprints).enumerate() {
-        let base = &bases[i % bases.len()];
-        http.post(format!("{base}/webhooks/alertmanager"))
-            .bearer_auth(WEBHOOK)
-            .header("content-type", "application/json")
-            .body(webhook(fp))
-            .send()
-            .await
-            .unwrap();
+        post_webhook(&http, &bases[i % bases.len()], fp).await;
     }
     settle(store).await;
     let next = Arc::new(AtomicUsize::new(0));
@@ -115,15 +121,7 @@ async fn ingest(bases: &[String], store: &Store, requests: usize, conns: usize) 
                     i % fingerprints
                 };
                 let t = Instant::now();
-                let res = http
-                    .post(format!("{base}/webhooks/alertmanager"))
-                    .bearer_auth(WEBHOOK)
-                    .header("content-type", "application/json")
-                    .body(webhook(fp))
-                    .send()
-                    .await
-                    .unwrap();
-                assert_eq!(res.status().as_u16(), 202);
+                post_webhook(&http, &base, fp).await;
                 lat.push(t.elapsed().as_micros() as u32);
             }
             lat

@@ -69,6 +69,26 @@ impl Leadership {
         *self.rx.borrow()
     }
 
+    /// Runs `job` at every tick of a `period` interval (the first tick at once) while this
+    /// process holds the role; ticks while it does not are skipped. The fleet's periodic jobs
+    /// (expiry, retention, pruning) go through here, so each runs on one replica at a time.
+    pub fn every<F, Fut>(&self, period: Duration, mut job: F)
+    where
+        F: FnMut() -> Fut + Send + 'static,
+        Fut: std::future::Future<Output = ()> + Send,
+    {
+        let leader = self.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(period);
+            loop {
+                tick.tick().await;
+                if leader.held() {
+                    job().await;
+                }
+            }
+        });
+    }
+
     /// Waits until the role is `held` (true) or lost (false).
     pub async fn until(&mut self, held: bool) {
         let _ = self.rx.wait_for(|h| *h == held).await;

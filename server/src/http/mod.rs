@@ -161,14 +161,9 @@ impl Application {
         let days = sentinel.config.alert_retention_days;
         if days > 0 {
             let store = sentinel.store.clone();
-            let leader = leader.clone();
-            tokio::spawn(async move {
-                let mut tick = tokio::time::interval(Duration::from_secs(3600));
-                loop {
-                    tick.tick().await;
-                    if !leader.held() {
-                        continue;
-                    }
+            leader.every(Duration::from_secs(3600), move || {
+                let store = store.clone();
+                async move {
                     let cutoff = chrono::Utc::now() - chrono::Duration::days(i64::from(days));
                     match store.prune_alerts(cutoff).await {
                         Ok(0) => {}
@@ -179,17 +174,12 @@ impl Application {
             });
         }
         {
+            // Each approval also has its own timer, set when the gate opens; this sweep
+            // catches those whose timer died with an earlier process (or another replica).
             let sentinel = sentinel.clone();
-            let leader = leader.clone();
-            tokio::spawn(async move {
-                // Each approval also has its own timer, set when the gate opens; this sweep
-                // catches those whose timer died with an earlier process (or another replica).
-                let mut tick = tokio::time::interval(Duration::from_secs(1));
-                loop {
-                    tick.tick().await;
-                    if !leader.held() {
-                        continue;
-                    }
+            leader.every(Duration::from_secs(1), move || {
+                let sentinel = sentinel.clone();
+                async move {
                     if let Err(e) = sentinel.expire_approvals().await {
                         tracing::warn!(error = %e, "approval expiry sweep failed");
                     }
@@ -199,25 +189,18 @@ impl Application {
         let limits = sentinel.config.http.clone();
         let store = sentinel.store.clone();
         let max_age = limits.signed_webhook_max_age;
-        {
-            let leader = leader.clone();
-            tokio::spawn(async move {
-                let mut tick = tokio::time::interval(Duration::from_secs(600));
-                loop {
-                    tick.tick().await;
-                    if !leader.held() {
-                        continue;
-                    }
-                    let before = chrono::Utc::now()
-                        // At least 10 minutes: Slack's replay guard needs its 5-minute window.
-                        - chrono::Duration::from_std((max_age * 2).max(Duration::from_secs(600)))
-                            .unwrap_or(chrono::Duration::hours(2));
-                    if let Err(e) = store.prune_security_state(before).await {
-                        tracing::warn!(error = %e, "session/delivery pruning failed");
-                    }
+        leader.every(Duration::from_secs(600), move || {
+            let store = store.clone();
+            async move {
+                let before = chrono::Utc::now()
+                    // At least 10 minutes: Slack's replay guard needs its 5-minute window.
+                    - chrono::Duration::from_std((max_age * 2).max(Duration::from_secs(600)))
+                        .unwrap_or(chrono::Duration::hours(2));
+                if let Err(e) = store.prune_security_state(before).await {
+                    tracing::warn!(error = %e, "session/delivery pruning failed");
                 }
-            });
-        }
+            }
+        });
         let result = serve::serve(self.listener, self.router, limits, async {
             let _ = tokio::signal::ctrl_c().await;
         })

@@ -225,13 +225,13 @@ pub fn score_all(cands: &[Candidate], ctx: &Context<'_>) -> Vec<Scored> {
             // down for everyone, and every service's deploy "broke after" it).
             let broke_after = ctx.failing_since.get(&svc).and_then(|t| {
                 let after = (*t - c.ts).num_seconds() as f64 / 60.0;
-                let first_to_fail = earliest_failure.is_none_or(|e| {
+                // No later than `e` within the clock tolerance: services' log clocks (and a
+                // second's race between two victims) do not order them finer.
+                let not_after = |e: DateTime<Utc>| {
                     (*t - e).num_seconds() as f64 <= P.landed_after_tolerance_minutes * 60.0
-                });
-                // Before the origin's first error, within the clock tolerance: services' log
-                // clocks (and a second's race between two victims) do not order them finer.
-                let before_origin = (*t - ctx.first_error).num_seconds() as f64
-                    <= P.landed_after_tolerance_minutes * 60.0;
+                };
+                let first_to_fail = earliest_failure.is_none_or(not_after);
+                let before_origin = not_after(ctx.first_error);
                 ((-P.landed_after_tolerance_minutes..=P.broke_after_window_minutes)
                     .contains(&after)
                     && before_origin

@@ -272,62 +272,45 @@ impl Task {
                 let mut count = None;
                 let (incident_id, outcome) = match a.state {
                     AlertState::Firing => {
-                        let known = self
-                            .cache
-                            .get(fp)
-                            .filter(|e| e.joinable)
-                            .map(|e| (e.incident_id.clone(), e.count));
-                        // Not known to be open here: open it, unless the database holds an
-                        // open one (another replica opened it, or this cache went stale).
-                        let target = match known {
-                            Some(k) => Ok(k),
-                            None => match self
-                                .sentinel
-                                .open_or_join_incident(a.alert.clone(), fp.clone())
-                                .await
-                                .map_err(|e| e.to_string())?
-                            {
-                                Opening::Opened(id) => Err(id),
-                                Opening::Joined(head) => Ok((head.incident_id, head.alert_count)),
-                            },
-                        };
-                        match target {
-                            Err(id) => {
+                        let (id, n, outcome) =
+                            if let Some(e) = self.cache.get_mut(fp).filter(|e| e.joinable) {
+                                e.count += 1;
+                                (e.incident_id.clone(), e.count, Outcome::Repeated)
+                            } else {
+                                // Not known to be open here: open it, unless the database holds
+                                // an open one (another replica opened it, or this cache went stale).
+                                let (id, n, outcome) = match self
+                                    .sentinel
+                                    .open_or_join_incident(a.alert.clone(), fp.clone())
+                                    .await
+                                    .map_err(|e| e.to_string())?
+                                {
+                                    Opening::Opened(id) => (id, 1, Outcome::Opened),
+                                    Opening::Joined(head) => {
+                                        (head.incident_id, head.alert_count + 1, Outcome::Repeated)
+                                    }
+                                };
                                 self.remember(
                                     fp,
                                     Entry {
                                         incident_id: id.clone(),
                                         joinable: true,
-                                        count: 1,
+                                        count: n,
                                     },
                                 );
-                                count = Some(1);
-                                (Some(id), Outcome::Opened)
-                            }
-                            Ok((id, before)) => {
-                                let n = before + 1;
-                                match self.cache.get_mut(fp) {
-                                    Some(e) if e.incident_id == id => e.count = n,
-                                    _ => self.remember(
-                                        fp,
-                                        Entry {
-                                            incident_id: id.clone(),
-                                            joinable: true,
-                                            count: n,
-                                        },
-                                    ),
+                                (id, n, outcome)
+                            };
+                        count = Some(n);
+                        if outcome == Outcome::Repeated {
+                            match bump_idx.get(&id) {
+                                Some(&i) => bumps[i].1 = n,
+                                None => {
+                                    bump_idx.insert(id.clone(), bumps.len());
+                                    bumps.push((id.clone(), n));
                                 }
-                                count = Some(n);
-                                match bump_idx.get(&id) {
-                                    Some(&i) => bumps[i].1 = n,
-                                    None => {
-                                        bump_idx.insert(id.clone(), bumps.len());
-                                        bumps.push((id.clone(), n));
-                                    }
-                                }
-                                (Some(id), Outcome::Repeated)
                             }
                         }
+                        (Some(id), outcome)
                     }
                     AlertState::Resolved => {
                         let id = self.cache.get_mut(fp).map(|e| {

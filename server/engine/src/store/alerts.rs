@@ -26,8 +26,7 @@ impl Store {
                 self,
                 write | p,
                 pg | {
-                    // SQLite deletes by rowid (its cheapest key); PostgreSQL by the primary key.
-                    let key = if pg { "id" } else { "rowid" };
+                    let key = row_key(pg);
                     let sql = format!(
                         "DELETE FROM alerts WHERE {key} IN (\
                        SELECT a.{key} FROM alerts a LEFT JOIN incidents i ON i.id = a.incident_id \
@@ -86,13 +85,14 @@ impl FingerprintHead {
     }
 }
 
-/// [`Store::fingerprint_head`]'s query; `{tie}` orders same-microsecond incidents.
-const HEAD_SQL: &str = "SELECT i.id, i.status, i.alert_count + COALESCE(r.repeats, 0) AS alert_count, r.last_status \
-     FROM incidents i LEFT JOIN incident_alerts r ON r.incident_id = i.id \
-     WHERE i.fingerprint = $1 ORDER BY i.created_at DESC, i.{tie} DESC LIMIT 1";
-
+/// [`Store::fingerprint_head`]'s query; the row key orders same-microsecond incidents.
 pub(super) fn head_sql(pg: bool) -> String {
-    HEAD_SQL.replace("{tie}", if pg { "id" } else { "rowid" })
+    format!(
+        "SELECT i.id, i.status, i.alert_count + COALESCE(r.repeats, 0) AS alert_count, r.last_status \
+         FROM incidents i LEFT JOIN incident_alerts r ON r.incident_id = i.id \
+         WHERE i.fingerprint = $1 ORDER BY i.created_at DESC, i.{} DESC LIMIT 1",
+        row_key(pg)
+    )
 }
 
 impl Store {

@@ -226,9 +226,8 @@ impl Store {
             self,
             read | p,
             pg | {
-                // Same-microsecond incidents keep their insertion order (SQLite's rowid; on
-                // PostgreSQL the id decides, as no insertion order is kept).
-                let tie = if pg { "id" } else { "rowid" };
+                // Same-microsecond incidents: the row key decides.
+                let tie = row_key(pg);
                 let sql = format!(
                     "SELECT {SELECT_COLUMNS} FROM incidents WHERE ($1 IS NULL OR status = $1) AND ($2 IS NULL OR service = $2) \
                  ORDER BY created_at DESC, {tie} DESC LIMIT $3"

@@ -36,38 +36,31 @@
 /// PostgreSQL, for the few statements whose spelling differs.
 macro_rules! db {
     ($store:expr, read |$p:ident, $pg:ident| $body:expr) => {
-        match &$store.db {
-            $crate::store::Db::Sqlite { pool: $p, .. } => {
-                #[allow(unused_variables)]
-                let $pg = false;
-                $body
-            }
-            $crate::store::Db::Postgres { pool: $p } => {
-                #[allow(unused_variables)]
-                let $pg = true;
-                $body
-            }
-        }
+        db!(@on $store, pool, |$p, $pg| $body)
     };
     ($store:expr, write |$p:ident, $pg:ident| $body:expr) => {
-        match &$store.db {
-            $crate::store::Db::Sqlite { writer: $p, .. } => {
-                #[allow(unused_variables)]
-                let $pg = false;
-                $body
-            }
-            $crate::store::Db::Postgres { pool: $p } => {
-                #[allow(unused_variables)]
-                let $pg = true;
-                $body
-            }
-        }
+        db!(@on $store, writer, |$p, $pg| $body)
     };
     ($store:expr, read |$p:ident| $body:expr) => {
         db!($store, read | $p, _pg | $body)
     };
     ($store:expr, write |$p:ident| $body:expr) => {
         db!($store, write | $p, _pg | $body)
+    };
+    // `$sqlite` names the SQLite pool to use (`pool` or `writer`); PostgreSQL has one.
+    (@on $store:expr, $sqlite:ident, |$p:ident, $pg:ident| $body:expr) => {
+        match &$store.db {
+            $crate::store::Db::Sqlite { $sqlite: $p, .. } => {
+                #[allow(unused_variables)]
+                let $pg = false;
+                $body
+            }
+            $crate::store::Db::Postgres { pool: $p } => {
+                #[allow(unused_variables)]
+                let $pg = true;
+                $body
+            }
+        }
     };
 }
 
@@ -497,6 +490,12 @@ fn beside(db: &Path, suffix: &str) -> PathBuf {
     let mut name = db.as_os_str().to_owned();
     name.push(suffix);
     PathBuf::from(name)
+}
+
+/// The engine's cheapest row key, for tie-breaks in insertion order and batched deletes:
+/// SQLite's `rowid`; on PostgreSQL, which keeps no insertion order, the primary key `id`.
+pub(crate) fn row_key(pg: bool) -> &'static str {
+    if pg { "id" } else { "rowid" }
 }
 
 pub(crate) fn to_json<T: serde::Serialize>(v: &T) -> String {
