@@ -106,6 +106,11 @@ pub struct LogFindings {
     #[serde(default)]
     #[schemars(skip)]
     pub callers: Vec<String>,
+    /// When the origin is a datastore that several services lost at once: those services
+    /// (lowercase). A change on one of them is cleared by the others.
+    #[serde(default)]
+    #[schemars(skip)]
+    pub lost_by: Vec<String>,
 }
 
 impl LogFindings {

@@ -108,6 +108,9 @@ pub struct Origin {
     pub reason: String,
     /// External dependencies the alerting/origin service's errors point at.
     pub external_suspects: Vec<String>,
+    /// When the origin is a datastore its callers lost at once: those callers (lowercase).
+    #[serde(default)]
+    pub lost_by: Vec<String>,
 }
 
 pub fn find_origin(
@@ -214,6 +217,17 @@ pub fn find_origin(
         .map(|u| u.service.clone())
         .collect();
 
+    // A datastore that several of its callers lose at once is down itself, whatever their own
+    // errors look like (each one's fallback fails in its own way).
+    if let Some((store, reason, lost_by)) = lost_by_callers(upstream, profiles, lines, alert_first)
+    {
+        return Origin {
+            service: store,
+            reason,
+            external_suspects,
+            lost_by,
+        };
+    }
     // Keep the blame on the alerting service when its own failure outweighs the candidate's.
     if let Some((score, up, reason)) = best {
         let own = alert_p.filter(|p| p.has_own_failure() && !p.signals.scores.is_empty());
@@ -230,6 +244,7 @@ pub fn find_origin(
                 service: up.service.clone(),
                 reason,
                 external_suspects,
+                lost_by: vec![],
             };
         }
     }
@@ -246,7 +261,76 @@ pub fn find_origin(
         service: alert_service.to_string(),
         reason,
         external_suspects,
+        lost_by: vec![],
     }
+}
+
+/// Callers that must say they cannot reach one datastore before it is taken to be down (two
+/// are enough when the datastore's own lines show a failure of its machine or process).
+const LOST_BY_CALLERS: usize = 3;
+/// Their first such lines fall within this many minutes of each other: one event, not a
+/// series of unrelated blips.
+const LOST_TOGETHER_MINUTES: i64 = 10;
+
+/// A datastore (upstream of the alerting service, neither a catalogue service nor a vendor)
+/// that several services report unreachable within minutes of each other, the first of them
+/// no later than the alerting service's failure began: `(datastore, reason, callers)`. A
+/// change on one caller cannot make the others lose it.
+fn lost_by_callers(
+    upstream: &[Upstream],
+    profiles: &BTreeMap<String, ServiceProfile>,
+    lines: &[LogEntry],
+    alert_first: Option<DateTime<Utc>>,
+) -> Option<(String, String, Vec<String>)> {
+    upstream
+        .iter()
+        .filter(|u| !u.external && !u.in_catalogue)
+        .filter_map(|u| {
+            let store = u.service.to_lowercase();
+            let mut callers: BTreeMap<String, (usize, DateTime<Utc>)> = BTreeMap::new();
+            for l in lines.iter().filter(|l| {
+                l.level >= crate::telemetry::LogLevel::WARNING
+                    && !l.service.eq_ignore_ascii_case(&store)
+            }) {
+                let m = l.message.to_lowercase();
+                if m.contains(&store)
+                    && super::text::contains_any(&m, super::lexicon::CONNECTION_LOST)
+                {
+                    let e = callers.entry(l.service.to_lowercase()).or_insert((0, l.ts));
+                    e.0 += 1;
+                    e.1 = e.1.min(l.ts);
+                }
+            }
+            callers.retain(|_, (n, _)| *n >= 2);
+            let own = profiles
+                .get(&u.service)
+                .is_some_and(ServiceProfile::has_own_datastore_failure);
+            let needed = if own { 2 } else { LOST_BY_CALLERS };
+            if callers.len() < needed {
+                return None;
+            }
+            let first = callers.values().map(|(_, t)| *t).min()?;
+            let last = callers.values().map(|(_, t)| *t).max()?;
+            if last - first > chrono::Duration::minutes(LOST_TOGETHER_MINUTES) {
+                return None;
+            }
+            if alert_first.is_some_and(|a| first > a + chrono::Duration::minutes(5)) {
+                return None;
+            }
+            let names: Vec<String> = callers.keys().cloned().collect();
+            Some((
+                u.service.clone(),
+                format!(
+                    "{} services lose {} at once ({}), the first at {}: the datastore itself is down",
+                    names.len(),
+                    u.service,
+                    names.join(", "),
+                    first.format("%H:%M:%S")
+                ),
+                names,
+            ))
+        })
+        .next()
 }
 
 #[cfg(test)]
@@ -408,5 +492,83 @@ mod tests {
         ];
         let o = find_origin("gateway", &up, &profiles(&lines), &lines);
         assert_eq!(o.service, "users", "{o:?}");
+    }
+
+    #[test]
+    fn a_datastore_its_callers_all_lose_at_once_is_the_origin() {
+        let mut up = datastore("redis-cache");
+        up.push(Upstream {
+            service: "auth".into(),
+            hops: 1,
+            external: false,
+            in_catalogue: true,
+        });
+        let lost = |service: &str, min: i64, level: LogLevel| {
+            on(
+                service,
+                min,
+                level,
+                "redis-cache unreachable: Connection timed out (redis-cache.prod:6379)",
+            )
+        };
+        let mut lines = vec![
+            // The caller with the recent deploy fails loudest, with tracebacks of its own.
+            on(
+                "auth",
+                0,
+                LogLevel::ERROR,
+                "Traceback: redis.exceptions.ConnectionError: Error 113 connecting to redis-cache.prod:6379. No route to host.",
+            ),
+            on(
+                "auth",
+                1,
+                LogLevel::ERROR,
+                "Traceback: redis.exceptions.ConnectionError: Error 113 connecting to redis-cache.prod:6379. No route to host.",
+            ),
+            on(
+                "gateway",
+                1,
+                LogLevel::ERROR,
+                "upstream auth 503 UT POST /auth.v1.Session/Validate",
+            ),
+            on(
+                "gateway",
+                2,
+                LogLevel::ERROR,
+                "upstream auth 503 UT POST /auth.v1.Session/Validate",
+            ),
+        ];
+        let o = find_origin("gateway", &up, &profiles(&lines), &lines);
+        assert_eq!(
+            o.service, "auth",
+            "one caller losing it says nothing yet: {o:?}"
+        );
+        lines.extend([
+            lost("gateway", 1, LogLevel::WARNING),
+            lost("gateway", 2, LogLevel::WARNING),
+            lost("users", 1, LogLevel::WARNING),
+            lost("users", 3, LogLevel::WARNING),
+        ]);
+        let o = find_origin("gateway", &up, &profiles(&lines), &lines);
+        assert_eq!(o.service, "redis-cache", "{o:?}");
+        assert_eq!(o.lost_by, vec!["auth", "gateway", "users"]);
+        assert!(
+            o.reason.contains("3 services lose redis-cache at once"),
+            "{}",
+            o.reason
+        );
+        // Losing it in turns, half an hour apart, is not one outage.
+        let apart: Vec<LogEntry> = lines
+            .iter()
+            .cloned()
+            .map(|mut l| {
+                if l.service == "users" {
+                    l.ts += chrono::Duration::minutes(30);
+                }
+                l
+            })
+            .collect();
+        let o = find_origin("gateway", &up, &profiles(&apart), &apart);
+        assert_eq!(o.service, "auth", "{o:?}");
     }
 }

@@ -799,6 +799,35 @@ fn below_the_version(out: &mut [Scored]) {
     }
 }
 
+/// The origin is a datastore that several services lost at once (`blame::lost_by_callers`):
+/// a change on one of them cannot have taken it from the others, which lose it without that
+/// change. The failure happens where the change is absent, so the change is cleared — unless
+/// it is the one that loads the datastore (a new workload on a shared cache). Scores are
+/// re-sorted.
+pub fn cleared_by_other_callers(out: &mut [Scored], lost_by: &[String], store: &str) {
+    for s in out.iter_mut().filter(|s| s.scope != Scope::Datastore) {
+        let svc = s.candidate.service.to_lowercase();
+        if !lost_by.contains(&svc) {
+            continue;
+        }
+        let others: Vec<&str> = lost_by
+            .iter()
+            .filter(|o| **o != svc)
+            .map(String::as_str)
+            .collect();
+        if others.is_empty() {
+            continue;
+        }
+        s.score *= P.version_clears_factor;
+        s.cleared = true;
+        s.evidence_against.push(format!(
+            "{} lose {store} as well, without this change: the datastore is down, not {svc}",
+            others.join(", ")
+        ));
+    }
+    out.sort_by(|a, b| b.score.total_cmp(&a.score));
+}
+
 /// A kind of line that first appeared on the origin within the broke-after window after the
 /// change (and no later than the first error) and shares at least two of its words.
 fn precursor(
@@ -890,6 +919,34 @@ pub fn rollout_reach(c: &Candidate) -> Option<f64> {
 pub fn rollback_unsafe(description: &str) -> bool {
     let d = description.to_lowercase();
     text::contains_any(&d, lexicon::ROLLBACK_UNSAFE) || drops_schema(&d)
+}
+
+/// The number a change introduced (a bundle version, a serial: eight digits or more) that the
+/// failing lines cannot parse (`NumberFormatException: For input string: "2601010001"`,
+/// `value out of range for type integer`). Such numbers are derived from the date or a
+/// sequence and only grow: going back to the previous one lasts until the next update, so
+/// the parser must be fixed forward. Returns the number.
+pub fn outgrown_number<'a>(
+    description: &str,
+    failing: impl IntoIterator<Item = &'a str>,
+) -> Option<String> {
+    let numbers: Vec<&str> = description
+        .split(|c: char| !c.is_ascii_digit())
+        .filter(|t| t.len() >= 8)
+        .collect();
+    if numbers.is_empty() {
+        return None;
+    }
+    failing.into_iter().find_map(|line| {
+        let l = line.to_lowercase();
+        if !text::contains_any(&l, lexicon::NUMBER_UNPARSABLE) {
+            return None;
+        }
+        numbers
+            .iter()
+            .find(|n| l.split(|c: char| !c.is_ascii_digit()).any(|t| t == **n))
+            .map(|n| n.to_string())
+    })
 }
 
 /// "drop…" followed within a few words by "table" or "column" (lower-cased text).
@@ -1879,6 +1936,95 @@ mod tests {
         );
         assert_eq!(
             sibling_only(&ids("resize every orders shard"), &failing),
+            None
+        );
+    }
+
+    #[test]
+    fn a_change_on_one_caller_of_a_datastore_its_callers_all_lost_is_cleared() {
+        let related: BTreeSet<String> = ["users", "redis-cache"].map(String::from).into();
+        let (callers, empty) = (BTreeSet::new(), BTreeSet::new());
+        let terms = text::keywords("session cache unavailable redis-cache connection");
+        let cands = vec![
+            change(
+                "dep-users",
+                ChangeKind::Deploy,
+                "users",
+                -15,
+                "session cache keys get a tenant prefix",
+            ),
+            change(
+                "dep-redis-load",
+                ChangeKind::Deploy,
+                "analytics",
+                -15,
+                "nightly export reads every session key",
+            ),
+        ];
+        let mut ctx = ctx_for(&related, &callers, &terms, &empty);
+        ctx.origin = "redis-cache";
+        let mut out = score_all(&cands, &ctx);
+        let before = out
+            .iter()
+            .find(|s| s.candidate.id == "dep-users")
+            .unwrap()
+            .score;
+        let lost_by = vec![
+            "gateway".to_string(),
+            "orders".to_string(),
+            "users".to_string(),
+        ];
+        cleared_by_other_callers(&mut out, &lost_by, "redis-cache");
+        let users = out.iter().find(|s| s.candidate.id == "dep-users").unwrap();
+        assert!(users.cleared, "{users:?}");
+        assert!(users.score < before * 0.2, "{} vs {before}", users.score);
+        assert!(
+            users
+                .evidence_against
+                .iter()
+                .any(|e| e.contains("gateway, orders lose redis-cache as well")),
+            "{:?}",
+            users.evidence_against
+        );
+        // A service that did not lose it is not cleared by the others.
+        assert!(
+            !out.iter()
+                .find(|s| s.candidate.id == "dep-redis-load")
+                .unwrap()
+                .cleared
+        );
+        // Nobody else lost it: nothing clears the change.
+        let mut alone = score_all(&cands, &ctx);
+        cleared_by_other_callers(&mut alone, &["users".to_string()], "redis-cache");
+        assert!(alone.iter().all(|s| !s.cleared));
+    }
+
+    #[test]
+    fn a_number_the_change_introduced_that_the_code_cannot_parse_has_outgrown_it() {
+        let d = "Automatic rules bundle update 2512312301 -> 2601010001 (scheduled pull)";
+        let failing = [
+            "RuleEngine - bundle activation failed\njava.lang.NumberFormatException: For input string: \"2601010001\"",
+        ];
+        assert_eq!(outgrown_number(d, failing), Some("2601010001".to_string()));
+        // Another number fails to parse: not the change's.
+        assert_eq!(
+            outgrown_number(
+                d,
+                ["NumberFormatException: For input string: \"99999999999\""]
+            ),
+            None
+        );
+        // The change's number in a line that is not a parse failure.
+        assert_eq!(
+            outgrown_number(d, ["bundle 2601010001 activated in 41 ms"]),
+            None
+        );
+        // No long number in the change at all.
+        assert_eq!(
+            outgrown_number(
+                "bump rules bundle",
+                ["NumberFormatException: For input string: \"12345678\""]
+            ),
             None
         );
     }

@@ -183,6 +183,9 @@ pub struct ActionInput<'a> {
     pub limit_exceeded: bool,
     /// The dependency the failing calls name is itself healthy.
     pub healthy_dependency: Option<&'a str>,
+    /// The number the culprit introduced that the failing code cannot parse
+    /// ([`correlate::outgrown_number`]).
+    pub outgrown_number: Option<&'a str>,
 }
 
 /// A hotfix of the size or count limit `origin` hit; `why` says why nothing else is proposed.
@@ -251,6 +254,17 @@ pub fn choose_action(i: &ActionInput<'_>) -> ActionChoice {
                     cand.id, cand.description
                 ),
                 risk: "none: no production change proposed".into(),
+            },
+            // The data outgrew the code: the next update brings a larger number still.
+            _ if i.outgrown_number.is_some() => ActionChoice {
+                action: RemediationAction::Hotfix,
+                target: Some(cand.id.clone()),
+                rationale: format!(
+                    "{} introduced {}, which the failing code cannot parse; such numbers only grow, so going back to the previous one lasts until the next update: fix the parsing forward (and hold the updater meanwhile)",
+                    cand.id,
+                    i.outgrown_number.unwrap_or_default()
+                ),
+                risk: "medium: a forward fix of the parser under pressure; pausing the updater keeps the service on the last good data meanwhile".into(),
             },
             ChangeKind::Deploy if correlate::rollback_unsafe(&cand.description) => ActionChoice {
                 action: RemediationAction::Hotfix,
@@ -397,6 +411,7 @@ mod tests {
             serves_failing_certificate: false,
             limit_exceeded: false,
             healthy_dependency: None,
+            outgrown_number: None,
             failing_parties: &[],
         });
         assert_eq!(a.action, RemediationAction::Escalate);
@@ -415,6 +430,7 @@ mod tests {
             serves_failing_certificate: false,
             limit_exceeded: false,
             healthy_dependency: None,
+            outgrown_number: None,
             failing_parties: &[],
         });
         assert_eq!(a.action, RemediationAction::Escalate);
@@ -428,6 +444,7 @@ mod tests {
             serves_failing_certificate: false,
             limit_exceeded: false,
             healthy_dependency: None,
+            outgrown_number: None,
             failing_parties: &[],
         });
         assert_eq!(b.action, RemediationAction::Scale);
@@ -445,6 +462,7 @@ mod tests {
             serves_failing_certificate: serves,
             limit_exceeded: false,
             healthy_dependency: None,
+            outgrown_number: None,
             failing_parties: &[],
         };
         let a = choose_action(&input(true));
@@ -469,6 +487,7 @@ mod tests {
                 serves_failing_certificate: false,
                 limit_exceeded: false,
                 healthy_dependency: None,
+                outgrown_number: None,
                 failing_parties: parties,
             }
         }
@@ -524,6 +543,7 @@ mod tests {
                 failing_parties: &[],
                 limit_exceeded: limit,
                 healthy_dependency: None,
+                outgrown_number: None,
             }
         }
         assert_eq!(
@@ -545,6 +565,53 @@ mod tests {
     }
 
     #[test]
+    fn a_culprit_whose_number_outgrew_the_parser_is_fixed_forward() {
+        let bundle = Scored {
+            candidate: correlate::Candidate {
+                id: "chg-rules-7".into(),
+                kind: ChangeKind::Dependency,
+                service: "payments".into(),
+                ts: chrono::Utc::now(),
+                description: "rules bundle update to 2601010001".into(),
+                files: vec![],
+            },
+            score: 0.9,
+            minutes_before_first_error: 0.5,
+            shared_terms: vec![],
+            why: String::new(),
+            scope: Default::default(),
+            explains: true,
+            cleared: false,
+            evidence_for: vec![],
+            evidence_against: vec![],
+            aligned_after: None,
+            shared_ids: vec![],
+            follows_version: false,
+        };
+        let input = |n: Option<&'static str>| ActionInput {
+            failure_class: &FailureClass::DependencyRegression,
+            origin: "payments",
+            confidence: 0.8,
+            culprit: Some(&bundle),
+            traffic_growth: None,
+            external_suspects: &[],
+            serves_failing_certificate: false,
+            failing_parties: &[],
+            limit_exceeded: false,
+            healthy_dependency: None,
+            outgrown_number: n,
+        };
+        let a = choose_action(&input(Some("2601010001")));
+        assert_eq!(a.action, RemediationAction::Hotfix);
+        assert_eq!(a.target.as_deref(), Some("chg-rules-7"));
+        assert!(a.rationale.contains("2601010001"), "{}", a.rationale);
+        assert_eq!(
+            choose_action(&input(None)).action,
+            RemediationAction::Rollback
+        );
+    }
+
+    #[test]
     fn calls_failing_to_a_healthy_dependency_restart_the_caller() {
         let input = |dep: Option<&'static str>, vendors: &'static [String]| ActionInput {
             failure_class: &FailureClass::DownstreamOutage,
@@ -557,6 +624,7 @@ mod tests {
             failing_parties: &[],
             limit_exceeded: false,
             healthy_dependency: dep,
+            outgrown_number: None,
         };
         let a = choose_action(&input(Some("gateway"), &[]));
         assert_eq!(a.action, RemediationAction::Restart);

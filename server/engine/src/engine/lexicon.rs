@@ -316,6 +316,22 @@ pub const LIMIT_EXCEEDED: &[&str] = &[
     "recordtoolargeexception",
 ];
 
+/// A number the code cannot parse into its type (too large for a 32-bit integer, out of
+/// range for a column): with the number itself in the line, the data outgrew the code.
+pub const NUMBER_UNPARSABLE: &[&str] = &[
+    "numberformatexception",
+    "for input string",
+    "parseinterror",
+    "number too large to fit",
+    "value out of range",
+    "out of range for type",
+    "integer overflow",
+    "numeric overflow",
+    "arithmetic overflow",
+    "overflows int",
+    "value too large for",
+];
+
 /// A line that dates a certificate's expiry (an exporter, a prober, the TLS library).
 pub const EXPIRY_DATED: &[&str] = &[
     "expires soon",
@@ -571,6 +587,26 @@ pub const FAILOVER_MARKS: &[&str] = &[
     "split-brain",
     "read-only mode",
     "entering read-only",
+];
+
+/// A client saying it cannot reach a dependency at all (not that a query was slow): when
+/// several services say it of one datastore at once, the datastore itself is down.
+pub const CONNECTION_LOST: &[&str] = &[
+    "unreachable",
+    "connection refused",
+    "econnrefused",
+    "unable to connect",
+    "could not connect",
+    "cannot connect",
+    "can't connect",
+    "failed to connect",
+    "connect timed out",
+    "connection timed out",
+    "no route to host",
+    "connection reset",
+    "unavailable",
+    "lost connection",
+    "connection lost",
 ];
 
 /// Words too generic to link an error to a change.

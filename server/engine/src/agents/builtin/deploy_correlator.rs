@@ -293,7 +293,9 @@ pub fn correlate_findings(
         }),
     };
     let scored = if f.logs_available {
-        correlate::score_all(cands, &ctx)
+        let mut scored = correlate::score_all(cands, &ctx);
+        correlate::cleared_by_other_callers(&mut scored, &f.lost_by, &f.origin_service);
+        scored
     } else {
         Vec::new()
     };

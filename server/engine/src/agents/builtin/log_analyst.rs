@@ -97,6 +97,7 @@ pub fn analyse(
             callers: vec![],
             error_fields: vec![],
             onsets: vec![],
+            lost_by: vec![],
         };
     }
     let profiles = blame::profiles(lines);
@@ -119,6 +120,7 @@ pub fn analyse(
     let platform = platform_lines.len() >= 2 && !only_the_origins;
     if platform {
         origin.service = alert_service.to_string();
+        origin.lost_by.clear();
         origin.reason = format!(
             "{} platform events (nodes not ready, pods that cannot be rescheduled) under several services: {alert_service} suffers it, it does not cause it",
             platform_lines.len()
@@ -193,6 +195,7 @@ pub fn analyse(
     };
     let failed_over = failed_over(lines, &upstream, &origin.service, first_error_at);
     LogFindings {
+        lost_by: origin.lost_by,
         failed_over,
         callers: vec![],
         origin_service: origin.service.clone(),

@@ -3,7 +3,7 @@
 
 use crate::agents::conclusions::{Conclusion, RemediationPlan};
 use crate::agents::policy::*;
-use crate::engine::correlate::{Candidate, Scored};
+use crate::engine::correlate::{self, Candidate, Scored};
 use crate::engine::decide::{self, ActionChoice};
 use crate::engine::lexicon;
 use crate::tools::Draft;
@@ -63,6 +63,16 @@ impl Policy for Remediation {
                 measured
             };
             let culprit = culprit_of(corr);
+            let outgrown = culprit.as_ref().and_then(|c| {
+                let f = b.findings.as_ref()?;
+                correlate::outgrown_number(
+                    &c.candidate.description,
+                    f.signatures
+                        .iter()
+                        .filter(|s| s.level.is_error())
+                        .map(|s| s.example.as_str()),
+                )
+            });
             let failing_parties = b
                 .findings
                 .as_ref()
@@ -81,6 +91,7 @@ impl Policy for Remediation {
                     .map(|f| f.external_suspects.clone())
                     .unwrap_or_default(),
                 healthy_dependency: corr.healthy_dependency.as_deref(),
+                outgrown_number: outgrown.as_deref(),
                 limit_exceeded: b
                     .findings
                     .as_ref()
