@@ -47,7 +47,15 @@ where
     Resource::new_with_options(source, fetcher, false)
 }
 
-/// Decodes one JSON text (an SSE message) through the same reader.
+/// An island's starting state as one JSON text. Leptos decodes island props with `from_str`, a
+/// second reader: islands here take a single `String` prop written by this function and
+/// decode it with [`from_json`], so the props type is read through the same reader as
+/// everything else.
+pub fn to_json<T: Serialize>(value: &T) -> String {
+    serde_json::to_string(value).unwrap_or_default()
+}
+
+/// Decodes one JSON text (an SSE message, an island's props) through the same reader.
 pub fn from_json<T: DeserializeOwned>(text: &str) -> Option<T> {
     serde_json::from_slice(text.as_bytes()).ok()
 }

@@ -38,10 +38,19 @@ test('the eval page shows the same numbers as the Markdown report', async ({ pag
   await expect(page.getByTestId('dimension-chart').locator('rect.bar')).toHaveCount(6);
   await expect(page.getByTestId('history-bar')).toHaveCount(1);
   // Click a scenario: the judge's reasons and its trajectory.
-  await page.getByTestId('eval-row').filter({ hasText: 'downstream_outage_01' }).click();
-  await expect(page.getByTestId('eval-reasons')).toContainText('remediation_safety');
-  await expect(page.getByTestId('eval-trajectory')).toContainText('escalate');
-  await expect(page.getByTestId('eval-trajectory')).toContainText('fetch_logs');
+  // Every row's reasons are in the page, hidden until their row is clicked.
+  const open = page.locator('[data-testid=eval-reasons]:visible');
+  await expect(open).toHaveCount(0);
+  await expect(page.getByTestId('toggle-rows')).toHaveAttribute('data-hydrated', 'true');
+  const row = page.getByTestId('eval-row').filter({ hasText: 'downstream_outage_01' });
+  await row.click();
+  await expect(open).toHaveCount(1);
+  await expect(open).toContainText('remediation_safety');
+  await expect(open.getByTestId('eval-trajectory')).toContainText('escalate');
+  await expect(open.getByTestId('eval-trajectory')).toContainText('fetch_logs');
+  // A second click hides them again.
+  await row.click();
+  await expect(open).toHaveCount(0);
 });
 
 test('an operator starts an evaluation from the page and watches it to the end', async ({ page, request }) => {
@@ -83,6 +92,7 @@ test('an operator starts an evaluation from the page and watches it to the end',
   await expect(page.getByTestId('eval-suite-row').first()).toContainText('public');
   await expect(page.getByTestId('eval-row')).toHaveCount(total);
   // Each scenario opens its trajectory.
+  await expect(page.getByTestId('toggle-rows')).toHaveAttribute('data-hydrated', 'true');
   await page.getByTestId('eval-row').first().click();
-  await expect(page.getByTestId('eval-trajectory')).toContainText('triage:');
+  await expect(page.locator('[data-testid=eval-trajectory]:visible')).toContainText('triage:');
 });

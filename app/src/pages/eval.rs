@@ -30,7 +30,7 @@ pub fn EvalPage() -> impl IntoView {
                 {move || Suspend::new(async move {
                     let st = status.await.unwrap_or_default();
                     let logged_in = session.await.unwrap_or(false);
-                    view! { <RunPanel status=st logged_in on_finished=move || history.refetch()/> }
+                    view! { <RunPanel status=crate::codec::to_json(&st) logged_in/> }
                 })}
             </Suspense>
             <Suspense fallback=|| view! { <p class="empty">"Loading…"</p> }>
@@ -52,13 +52,12 @@ pub fn EvalPage() -> impl IntoView {
 }
 
 /// Starting an evaluation and watching it: suite choice, the Run button, a progress bar and
-/// the scenarios finished so far.
-#[component]
-fn RunPanel(
-    status: EvalStatus,
-    logged_in: bool,
-    on_finished: impl Fn() + Send + Sync + 'static,
-) -> impl IntoView {
+/// the scenarios finished so far. An island; `status` is an [`EvalStatus`] as JSON (see
+/// `codec::to_json`). When a run it watched ends, the page reloads, so the server renders the
+/// history with the new run.
+#[island]
+fn RunPanel(status: String, logged_in: bool) -> impl IntoView {
+    let status: EvalStatus = crate::codec::from_json(&status).unwrap_or_default();
     let progress = RwSignal::new(status.current.clone());
     let chosen = RwSignal::new(status.suites.clone());
     let error = RwSignal::new(None::<String>);
@@ -69,7 +68,6 @@ fn RunPanel(
     });
     // While one runs, ask for its progress every second (one request at a time); when it
     // ends, reload the history once.
-    let on_finished = StoredValue::new(on_finished);
     let polling = StoredValue::new(false);
     Effect::new(move |_| {
         if !running.get() {
@@ -100,7 +98,7 @@ fn RunPanel(
                         .is_some_and(|p| p.state != EvalJobState::Running);
                     progress.try_set(st.current);
                     if was_running && ended {
-                        on_finished.try_with_value(|f| f());
+                        reload_page();
                     }
                 });
             },
@@ -169,6 +167,14 @@ fn RunPanel(
             {move || error.get().map(|e| view! { <p class="error" data-testid="eval-start-error">{e}</p> })}
             {move || progress.get().map(|p| view! { <EvalProgressView p/> })}
         </div>
+    }
+}
+
+/// Reloads the page (browser only).
+fn reload_page() {
+    #[cfg(feature = "hydrate")]
+    if let Some(w) = web_sys::window() {
+        let _ = w.location().reload();
     }
 }
 
@@ -296,21 +302,21 @@ fn HistoryChart(runs: Vec<EvalReport>) -> impl IntoView {
     }
 }
 
+/// The scenario rows; a click on one shows or hides its judge's reasons and trajectory (the
+/// row after it, rendered hidden).
 #[component]
 fn ScenarioTable(report: EvalReport) -> impl IntoView {
-    let (open, set_open) = signal(None::<String>);
     view! {
         <h3>"Scenarios"</h3>
+        <ToggleRows>
         <table class="table scores" data-testid="eval-table">
             <thead><tr><th>"Scenario"</th><th>"Total"</th>{DIMENSIONS.iter().map(|d| view! { <th>{d.replace('_', " ")}</th> }).collect_view()}</tr></thead>
             <tbody>
                 {report.results.into_iter().map(|r| {
-                    let sid = r.scenario_id.clone();
-                    let sid2 = sid.clone();
                     let reasons = r.dimension_scores.clone();
                     let traj = r.trajectory.clone();
                     view! {
-                        <tr class="clickable" data-testid="eval-row" on:click=move |_| set_open.update(|o| *o = if o.as_ref() == Some(&sid) { None } else { Some(sid.clone()) })>
+                        <tr class="clickable" data-testid="eval-row" data-toggles="next">
                             <td class="mono" title=r.verdict.clone()>{r.scenario_id.clone()}{if r.harmful { " ⚠ harmful" } else if r.solved { " ✓" } else { " ✗" }}</td>
                             <td class=cell_class(r.total_score)>{format!("{:.2}", r.total_score)}</td>
                             {DIMENSIONS.iter().map(|d| {
@@ -318,21 +324,48 @@ fn ScenarioTable(report: EvalReport) -> impl IntoView {
                                 view! { <td class=cell_class(v)>{format!("{v:.1}")}</td> }
                             }).collect_view()}
                         </tr>
-                        <Show when=move || open.get().as_ref() == Some(&sid2)>
-                            <tr class="reasons" data-testid="eval-reasons"><td colspan="8">
-                                <ul>{reasons.iter().map(|d| view! { <li><b>{d.dimension.clone()}</b>{format!(" {:.2} — {} ", d.score, d.reasoning)}<span class="muted">{d.judge.clone().unwrap_or_default()}</span></li> }).collect_view()}</ul>
-                                {traj.clone().map(|t| view! {
-                                    <div class="eval-traj" data-testid="eval-trajectory">
-                                        <p><b>"Diagnosis: "</b>{t.diagnosis.clone().unwrap_or_default()}</p>
-                                        <p><b>"Action: "</b>{format!("{} {} ({})", t.action.clone().unwrap_or_default(), t.target.clone().unwrap_or_default(), t.approval.clone().unwrap_or_default())}</p>
-                                        <ol class="steps">{t.steps.iter().map(|s| view! { <li class="mono">{s.clone()}</li> }).collect_view()}</ol>
-                                    </div>
-                                })}
-                            </td></tr>
-                        </Show>
+                        <tr class="reasons" data-testid="eval-reasons" hidden><td colspan="8">
+                            <ul>{reasons.iter().map(|d| view! { <li><b>{d.dimension.clone()}</b>{format!(" {:.2} — {} ", d.score, d.reasoning)}<span class="muted">{d.judge.clone().unwrap_or_default()}</span></li> }).collect_view()}</ul>
+                            {traj.map(|t| view! {
+                                <div class="eval-traj" data-testid="eval-trajectory">
+                                    <p><b>"Diagnosis: "</b>{t.diagnosis.clone().unwrap_or_default()}</p>
+                                    <p><b>"Action: "</b>{format!("{} {} ({})", t.action.clone().unwrap_or_default(), t.target.clone().unwrap_or_default(), t.approval.clone().unwrap_or_default())}</p>
+                                    <ol class="steps">{t.steps.iter().map(|s| view! { <li class="mono">{s.clone()}</li> }).collect_view()}</ol>
+                                </div>
+                            })}
+                        </td></tr>
                     }
                 }).collect_view()}
             </tbody>
         </table>
+        </ToggleRows>
+    }
+}
+
+/// Event delegation for server-rendered rows: a click inside a row marked `data-toggles`
+/// shows or hides the row after it. A tiny island, so the table itself stays HTML.
+#[island]
+fn ToggleRows(children: Children) -> impl IntoView {
+    let (hydrated, set_hydrated) = signal(false);
+    Effect::new(move |_| set_hydrated.set(true));
+    let toggle = move |ev: leptos::ev::MouseEvent| {
+        #[cfg(feature = "hydrate")]
+        {
+            use wasm_bindgen::JsCast;
+            let row = ev
+                .target()
+                .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+                .and_then(|t| t.closest("tr[data-toggles]").ok().flatten());
+            if let Some(next) = row.and_then(|r| r.next_element_sibling()) {
+                let _ = next.toggle_attribute("hidden");
+            }
+        }
+        #[cfg(not(feature = "hydrate"))]
+        let _ = ev;
+    };
+    view! {
+        <div class="toggle-rows" data-testid="toggle-rows" data-hydrated=move || hydrated.get().to_string() on:click=toggle>
+            {children()}
+        </div>
     }
 }

@@ -1,7 +1,8 @@
-//! `/`: the live incident view. Server-rendered from a snapshot, then kept current by the SSE
-//! stream (which resumes after the snapshot's last event, so nothing is lost or doubled).
+//! `/`: the live incident view. The server renders it from a snapshot; the board itself is an
+//! island (the one large piece of WebAssembly), kept current by the SSE stream, which resumes
+//! after the snapshot's last event, so nothing is lost or doubled.
 
-use crate::api::incidents::{LiveSnapshot, get_incident_view, get_live_snapshot};
+use crate::api::incidents::{get_live_snapshot, get_run_report};
 use crate::api::scenarios::{fire_scenario, list_scenarios};
 use crate::api::session::session_status;
 use crate::components::common::{SeverityBadge, StatusBadge};
@@ -10,6 +11,7 @@ use crate::live::state::LiveState;
 use crate::model::*;
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
+use serde::{Deserialize, Serialize};
 
 #[component]
 pub fn HomePage() -> impl IntoView {
@@ -25,7 +27,10 @@ pub fn HomePage() -> impl IntoView {
                     let list = scenarios.await.unwrap_or_default();
                     let logged_in = session.await.unwrap_or(false);
                     match snapshot.await {
-                        Ok(snap) => view! { <LiveDashboard snap scenarios=list logged_in pinned=pin().is_some()/> }.into_any(),
+                        Ok(snap) => {
+                            let start = LiveStart::new(snap, list, logged_in, pin().is_some());
+                            view! { <LiveDashboard start=crate::codec::to_json(&start)/> }.into_any()
+                        }
                         Err(e) => view! { <p class="error">{e.to_string()}</p> }.into_any(),
                     }
                 })}
@@ -34,46 +39,92 @@ pub fn HomePage() -> impl IntoView {
     }
 }
 
-#[component]
-fn LiveDashboard(
-    snap: LiveSnapshot,
+/// What the live board starts from: the snapshot cut down to what the board shows (the browser
+/// never decodes a whole incident record).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LiveStart {
+    events: Vec<RunEvent>,
+    current: Option<String>,
+    severity: Option<Priority>,
+    /// The report of the shown incident when it had already finished (so server render and
+    /// hydration agree); a live one's is fetched when it finishes.
+    report: Option<RunReport>,
+    memory_hits: usize,
     scenarios: Vec<ScenarioSummary>,
     logged_in: bool,
     pinned: bool,
-) -> impl IntoView {
+    last_seq: i64,
+}
+
+impl LiveStart {
+    fn new(
+        snap: crate::api::incidents::LiveSnapshot,
+        scenarios: Vec<ScenarioSummary>,
+        logged_in: bool,
+        pinned: bool,
+    ) -> Self {
+        let detail = snap.incident.as_ref();
+        Self {
+            current: detail.map(|d| d.summary.incident_id.clone()),
+            severity: detail.and_then(|d| d.summary.severity),
+            report: detail
+                .filter(|d| d.summary.status.is_terminal())
+                .map(|d| d.report.clone()),
+            memory_hits: detail
+                .and_then(|d| d.report.triage.as_ref().map(|t| t.similar.len()))
+                .unwrap_or(0),
+            events: snap.events,
+            scenarios,
+            logged_in,
+            pinned,
+            last_seq: snap.last_seq,
+        }
+    }
+}
+
+/// The live board: scenario toolbar, incident header, agent cards, counters, resolution, feed
+/// and the approval overlay. `start` is a [`LiveStart`] as JSON (see `codec::to_json`).
+#[island]
+fn LiveDashboard(start: String) -> impl IntoView {
+    let Some(start) = crate::codec::from_json::<LiveStart>(&start) else {
+        return view! { <p class="error">"The live board could not read its starting state."</p> }
+            .into_any();
+    };
+    let LiveStart {
+        events,
+        current,
+        severity,
+        report,
+        memory_hits,
+        scenarios,
+        logged_in,
+        pinned,
+        last_seq,
+    } = start;
     // Every event received since the page loaded, plus the snapshot's.
-    let all_events = RwSignal::new(snap.events.clone());
-    let current = RwSignal::new(
-        snap.incident
-            .as_ref()
-            .map(|d| d.summary.incident_id.clone()),
-    );
+    let all_events = RwSignal::new(events);
+    let current = RwSignal::new(current);
     let state = Memo::new(move |_| {
         let id = current.get();
         all_events.with(|evs| {
             LiveState::from_events(evs.iter().filter(|e| Some(&e.incident_id) == id.as_ref()))
         })
     });
-    let detail = RwSignal::new(snap.incident.clone());
+    // The snapshot's severity while its incident is shown; a newer incident's comes from triage.
+    let severity = RwSignal::new(severity);
     let finished = Memo::new(move |_| state.with(|s| s.finished));
-    // The resolution view's report: from the snapshot when its incident had already finished
-    // (so server render and hydration agree), fetched in the browser when a live one finishes.
-    let report = RwSignal::new(
-        snap.incident
-            .as_ref()
-            .filter(|d| d.summary.status.is_terminal())
-            .map(|d| d.report.clone()),
-    );
+    let report = RwSignal::new(report);
+    let start_hits = memory_hits;
     Effect::new(move |_| {
         let (id, done) = (current.get(), finished.get());
         let have = report.with_untracked(|r| r.as_ref().map(|r| r.incident_id.clone()));
         match (id, done) {
             (Some(id), true) if have.as_ref() != Some(&id) => {
                 leptos::task::spawn_local(async move {
-                    if let Ok(v) = get_incident_view(id.clone()).await
+                    if let Ok(r) = get_run_report(id.clone()).await
                         && current.get_untracked().as_ref() == Some(&id)
                     {
-                        report.set(Some(v.detail.report));
+                        report.set(Some(r));
                     }
                 });
             }
@@ -88,13 +139,7 @@ fn LiveDashboard(
                 r.as_ref()
                     .and_then(|r| r.triage.as_ref().map(|t| t.similar.len()))
             })
-            .unwrap_or_else(|| {
-                detail.with(|d| {
-                    d.as_ref()
-                        .and_then(|d| d.report.triage.as_ref().map(|t| t.similar.len()))
-                        .unwrap_or(0)
-                })
-            })
+            .unwrap_or(start_hits)
     });
     // Set once this component (and so its buttons) is live in the browser.
     let (hydrated, set_hydrated) = signal(false);
@@ -102,11 +147,11 @@ fn LiveDashboard(
     let follow_new = !pinned;
     // Live updates (browser only).
     Effect::new(move |_| {
-        let url = format!("/api/events?after={}", snap.last_seq);
+        let url = format!("/api/events?after={last_seq}");
         let handle = crate::live::stream::follow(&url, move |ev: RunEvent| {
             if follow_new && matches!(ev.kind, RunEventKind::IncidentOpened { .. }) {
                 current.set(Some(ev.incident_id.clone()));
-                detail.set(None);
+                severity.set(None);
             }
             all_events.update(|v| {
                 if !v.iter().any(|e| e.seq == ev.seq) {
@@ -128,7 +173,7 @@ fn LiveDashboard(
                 Ok(incident) => {
                     if current.get_untracked().as_ref() != Some(&incident) {
                         current.set(Some(incident));
-                        detail.set(None);
+                        severity.set(None);
                     }
                 }
                 Err(e) => set_fire_error.set(Some(e.to_string())),
@@ -161,7 +206,7 @@ fn LiveDashboard(
                 None => view! { <p class="empty" data-testid="no-incident">"No incident yet. Fire a scenario or send an alert to /webhooks/alert."</p> }.into_any(),
                 Some(id) => {
                     let s = state.get();
-                    let sev = detail.with(|d| d.as_ref().and_then(|d| d.summary.severity))
+                    let sev = severity.get()
                         .or_else(|| s.cards.iter().find(|c| c.role == AgentRole::Triage).and_then(|c| c.conclusion.as_ref()).and_then(|c| ["P1","P2","P3","P4"].iter().find(|p| c.contains(*p)).and_then(|p| Priority::parse(p).ok())));
                     view! {
                         <div class="ih-main">
@@ -186,4 +231,5 @@ fn LiveDashboard(
         </section>
         <ApprovalOverlay pending logged_in=Signal::derive(move || logged_in)/>
     }
+    .into_any()
 }

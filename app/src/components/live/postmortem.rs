@@ -1,6 +1,6 @@
 //! The postmortem draft on the incident page: the Markdown `sentinel_model::postmortem` writes
 //! from the incident's record and log, with Copy and Download (`postmortem-<id>.md`). The text
-//! is built from what the page already holds, so server render and browser agree.
+//! is built on the server; only the Copy button is an island.
 
 use crate::model::*;
 use leptos::prelude::*;
@@ -24,29 +24,37 @@ pub fn Postmortem(detail: IncidentDetail, events: Vec<RunEvent>) -> impl IntoVie
     let text = postmortem(&detail, &events);
     let href = data_url(&text);
     let file = format!("postmortem-{}.md", detail.summary.incident_id);
-    let (copied, set_copied) = signal(false);
-    #[cfg_attr(not(feature = "hydrate"), allow(unused_variables))]
-    let copy_text = text.clone();
-    let copy = move |_| {
-        #[cfg(feature = "hydrate")]
-        if let Some(w) = web_sys::window() {
-            let _ = w.navigator().clipboard().write_text(&copy_text);
-            set_copied.set(true);
-        }
-    };
-    let _ = set_copied;
     view! {
         <section class="panel postmortem" data-testid="postmortem">
             <h3>"Postmortem draft"</h3>
             <div class="postmortem-actions">
                 <a class="button" href=href download=file data-testid="postmortem-download">"Download .md"</a>
                 " "
-                <button on:click=copy data-testid="postmortem-copy">{move || if copied.get() { "Copied" } else { "Copy" }}</button>
+                <CopyButton text=text.clone()/>
             </div>
             <details>
                 <summary>"Show the draft"</summary>
                 <pre class="postmortem-text" data-testid="postmortem-text">{text}</pre>
             </details>
         </section>
+    }
+}
+
+/// Copies `text` to the clipboard (an island: the only part of the draft that needs the
+/// browser).
+#[island]
+fn CopyButton(text: String) -> impl IntoView {
+    let (copied, set_copied) = signal(false);
+    let copy = move |_| {
+        #[cfg(feature = "hydrate")]
+        if let Some(w) = web_sys::window() {
+            let _ = w.navigator().clipboard().write_text(&text);
+            set_copied.set(true);
+        }
+        #[cfg(not(feature = "hydrate"))]
+        let _ = (&text, set_copied);
+    };
+    view! {
+        <button on:click=copy data-testid="postmortem-copy">{move || if copied.get() { "Copied" } else { "Copy" }}</button>
     }
 }
