@@ -191,7 +191,7 @@ fn EvalProgressView(p: EvalProgress) -> impl IntoView {
             <span data-testid="eval-progress-count">{format!(" {}/{} ", p.done, p.total)}</span>
             <span>{format!("{state} · solved {} · harmful {}", p.solved, p.harmful)}</span>
             {(p.errors > 0).then(|| view! { <span class="poor">{format!(" · {} run(s) failed", p.errors)}</span> })}
-            <span class="muted">{format!(" · {} by {} at {}", p.suites.join(", "), p.started_by, p.started_at.format("%H:%M:%S"))}</span>
+            <span class="muted">{format!(" · {} by {} at {}", p.suites.join(", "), p.started_by, crate::components::common::fmt_clock(p.started_at))}</span>
             {p.error.map(|e| view! { <p class="error">{e}</p> })}
             <ul class="recent">
                 {p.recent.into_iter().rev().map(|l| view! {

@@ -2,11 +2,11 @@
 //! island (the one large piece of WebAssembly), kept current by the SSE stream, which resumes
 //! after the snapshot's last event, so nothing is lost or doubled.
 
-use crate::api::incidents::{get_live_snapshot, get_run_report};
+use crate::api::incidents::{ResolutionFragment, get_live_snapshot, get_resolution};
 use crate::api::scenarios::{fire_scenario, list_scenarios};
 use crate::api::session::session_status;
 use crate::components::common::{SeverityBadge, StatusBadge};
-use crate::components::live::{AgentBoard, ApprovalOverlay, Counters, EventFeed, Resolution};
+use crate::components::live::{AgentBoard, ApprovalOverlay, Counters, EventFeed};
 use crate::live::state::LiveState;
 use crate::model::*;
 use leptos::prelude::*;
@@ -46,9 +46,9 @@ pub struct LiveStart {
     events: Vec<RunEvent>,
     current: Option<String>,
     severity: Option<Priority>,
-    /// The report of the shown incident when it had already finished (so server render and
-    /// hydration agree); a live one's is fetched when it finishes.
-    report: Option<RunReport>,
+    /// The resolution of the shown incident when it had already finished (so server render
+    /// and hydration agree); a live one's is fetched when it finishes.
+    resolution: Option<ResolutionFragment>,
     memory_hits: usize,
     scenarios: Vec<ScenarioSummary>,
     logged_in: bool,
@@ -67,9 +67,9 @@ impl LiveStart {
         Self {
             current: detail.map(|d| d.summary.incident_id.clone()),
             severity: detail.and_then(|d| d.summary.severity),
-            report: detail
+            resolution: detail
                 .filter(|d| d.summary.status.is_terminal())
-                .map(|d| d.report.clone()),
+                .map(|d| ResolutionFragment::render(d.report.clone())),
             memory_hits: detail
                 .and_then(|d| d.report.triage.as_ref().map(|t| t.similar.len()))
                 .unwrap_or(0),
@@ -94,7 +94,7 @@ fn LiveDashboard(start: String) -> impl IntoView {
         events,
         current,
         severity,
-        report,
+        resolution,
         memory_hits,
         scenarios,
         logged_in,
@@ -113,32 +113,29 @@ fn LiveDashboard(start: String) -> impl IntoView {
     // The snapshot's severity while its incident is shown; a newer incident's comes from triage.
     let severity = RwSignal::new(severity);
     let finished = Memo::new(move |_| state.with(|s| s.finished));
-    let report = RwSignal::new(report);
+    let resolution = RwSignal::new(resolution);
     let start_hits = memory_hits;
     Effect::new(move |_| {
         let (id, done) = (current.get(), finished.get());
-        let have = report.with_untracked(|r| r.as_ref().map(|r| r.incident_id.clone()));
+        let have = resolution.with_untracked(|r| r.as_ref().map(|r| r.incident_id.clone()));
         match (id, done) {
             (Some(id), true) if have.as_ref() != Some(&id) => {
                 leptos::task::spawn_local(async move {
-                    if let Ok(r) = get_run_report(id.clone()).await
+                    if let Ok(r) = get_resolution(id.clone()).await
                         && current.get_untracked().as_ref() == Some(&id)
                     {
-                        report.set(Some(r));
+                        resolution.set(Some(r));
                     }
                 });
             }
             (Some(id), false) if have.as_ref() == Some(&id) => {}
-            (_, false) => report.set(None),
+            (_, false) => resolution.set(None),
             _ => {}
         }
     });
     let memory_hits = Signal::derive(move || {
-        report
-            .with(|r| {
-                r.as_ref()
-                    .and_then(|r| r.triage.as_ref().map(|t| t.similar.len()))
-            })
+        resolution
+            .with(|r| r.as_ref().map(|r| r.memory_hits))
             .unwrap_or(start_hits)
     });
     // Set once this component (and so its buttons) is live in the browser.
@@ -224,7 +221,8 @@ fn LiveDashboard(start: String) -> impl IntoView {
         </section>
         <AgentBoard state/>
         <Counters state memory_hits/>
-        {move || report.get().map(|r| view! { <Resolution report=r/> })}
+        // Rendered on the server (`get_resolution`): the report never reaches the browser.
+        {move || resolution.get().map(|r| view! { <div class="fragment" inner_html=r.html></div> })}
         <section class="panel">
             <h3>"Event feed"</h3>
             <EventFeed events=feed/>

@@ -12,7 +12,7 @@ pub fn EventFeed(#[prop(into)] events: Signal<Vec<RunEvent>>) -> impl IntoView {
                 key=|e| e.seq
                 children=|e| view! {
                     <li class=format!("feed-item kind-{}", e.kind.name()) data-seq=e.seq>
-                        <time>{e.ts.format("%H:%M:%S%.3f").to_string()}</time>
+                        <time>{crate::components::common::fmt_clock_ms(e.ts)}</time>
                         <span class="who">{e.agent.title()}</span>
                         <span class="what">{e.kind.describe()}</span>
                     </li>
