@@ -21,15 +21,15 @@ SENTINEL_DATA_DIR="$EVAL_DIR" ./target/debug/sentinel eval --suite public=data/s
   --out "$EVAL_DIR/public" --min-avg 4.0 --min-pass-rate 1.0 --min-solved-rate 1.0 --max-harmful 0
 
 # The sets already tuned on. None may be harmful. The solved floor is one below the figure
-# measured when holdout16 and holdout17 joined them (152/188; 136/164 before, 100/116
-# before holdout12): one scenario of slack because a CI run once scored one below a figure
+# measured when holdout18 joined them (163/200; 152/188 before, 136/164 before holdout16,
+# 100/116 before holdout12): one scenario of slack because a CI run once scored one below a figure
 # that no local run (15+, with and without the model, clean clones, faketime, load) ever
 # reproduced; the failing gate prints every unsolved scenario, so the next one will name it.
 # The rate falls when a harder set joins; the count of solved incidents only moves up.
-echo "== regression suites (none harmful, solved >= 151/188) ==" >&2
+echo "== regression suites (none harmful, solved >= 162/200) ==" >&2
 SENTINEL_DATA_DIR="$EVAL_DIR" ./target/debug/sentinel eval \
   --suite regression=server/tests/fixtures/regression \
-  --out "$EVAL_DIR/regression" --max-harmful 0 --min-solved-rate 0.803
+  --out "$EVAL_DIR/regression" --max-harmful 0 --min-solved-rate 0.81
 
 # A sealed holdout is measured and printed, never asserted (tuning on it would unseal it).
 if [ -d server/tests/fixtures/sealed ]; then
