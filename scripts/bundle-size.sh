@@ -6,7 +6,13 @@
 # other rustflags, so every dependency rebuilds for it and again for the tree) and the ratio
 # current/base is printed: sizes are compared within one run, never against old figures.
 #   scripts/bundle-size.sh [BASE_REV]
+#   scripts/bundle-size.sh --max BYTES   fails when the gzip -9 figure is above BYTES (CI)
 set -euo pipefail
+MAX=""
+if [[ "${1:-}" == "--max" ]]; then
+  MAX=${2:?--max needs a byte count}
+  shift 2
+fi
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 export PATH="$ROOT/.tools/node_modules/.bin:$PATH"
@@ -38,4 +44,8 @@ fi
 measure "$ROOT" current
 if [[ -n "${WT:-}" ]]; then
   awk -v c="$(cat "$OUT/current")" -v b="$(cat "$OUT/base")" 'BEGIN { printf "gzip -9 current/base = %.3f\n", c / b }'
+fi
+if [[ -n "$MAX" ]] && (( $(cat "$OUT/current") > MAX )); then
+  echo "the dashboard's WebAssembly is $(cat "$OUT/current") B gzipped, over the budget of $MAX B (docs/benchmarks.md)" >&2
+  exit 1
 fi

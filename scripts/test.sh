@@ -40,3 +40,7 @@ fi
 
 echo "== end-to-end (Playwright, headless Chromium) ==" >&2
 (cd end2end && npx playwright test)
+
+# The budget for what the browser downloads (ARCHITECTURE.md, "Islands").
+echo "== bundle budget (gzip -9 of the optimised WebAssembly <= 300 KB) ==" >&2
+scripts/bundle-size.sh --max 300000
