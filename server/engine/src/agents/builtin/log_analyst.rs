@@ -340,13 +340,24 @@ fn failing_on_their_own(
     origin: &str,
 ) -> std::collections::BTreeMap<String, chrono::DateTime<chrono::Utc>> {
     let (alert, origin) = (alert_service.to_lowercase(), origin.to_lowercase());
+    // Services with errors of their own in the window: a service whose lines name one of them
+    // (`upstream api-gateway returned 503`) suffers that one's failure, as one naming the
+    // alerting service or the origin does.
+    let erring: Vec<String> = profiles
+        .iter()
+        .filter(|(_, p)| p.errors > 0)
+        .map(|(s, _)| s.to_lowercase())
+        .collect();
     let victim = |service: &str| {
+        let me = service.to_lowercase();
         lines.iter().any(|l| {
             l.service.eq_ignore_ascii_case(service)
                 && l.level >= crate::telemetry::LogLevel::WARNING
                 && {
                     let m = l.message.to_lowercase();
-                    m.contains(&alert) || m.contains(&origin)
+                    m.contains(&alert)
+                        || m.contains(&origin)
+                        || erring.iter().any(|o| *o != me && m.contains(o.as_str()))
                 }
         })
     };
