@@ -1,5 +1,5 @@
 # The two commands of the README. Each does its own set-up (idempotently).
-.PHONY: run test build lint bench eval e2e bundle
+.PHONY: run test build lint bench eval e2e bundle lab lab-stop
 
 run:
 	scripts/setup.sh
@@ -27,3 +27,10 @@ eval:
 # The dashboard's gzipped WebAssembly; `make bundle BASE=<rev>` also builds <rev> and prints the ratio.
 bundle:
 	scripts/bundle-size.sh $(BASE)
+
+# The lab: Prometheus, Alertmanager, the simulated fleet and Sentinel on loopback (README, "The lab").
+lab:
+	scripts/lab.sh start
+
+lab-stop:
+	scripts/lab.sh stop

@@ -1,4 +1,4 @@
-//! The command line (CONTRACTS.md §3): `serve`, `scenarios`, `run`, `eval`.
+//! The command line (CONTRACTS.md §3): `serve`, `scenarios`, `run`, `eval`, and `lab`.
 
 use crate::agents::RunOutcome;
 use crate::config::Config;
@@ -50,6 +50,9 @@ pub enum Command {
     /// MCP server on stdio (one JSON-RPC message per line): Sentinel's read tools for an MCP
     /// client. Logs go to stderr.
     Mcp,
+    /// The lab: a simulated fleet with injectable faults (README, "The lab").
+    #[command(subcommand)]
+    Lab(crate::lab::LabCommand),
     /// Print an incident's postmortem draft (Markdown) from the database.
     Postmortem {
         /// The incident id (`inc-…`, as listed by the dashboard or `GET /api/incidents`).
@@ -152,6 +155,7 @@ async fn dispatch(cli: Cli) -> Result<ExitCode, String> {
         }
         Command::Eval(args) => crate::eval::run_cli(config, args).await,
         Command::Mcp => mcp_stdio(config).await,
+        Command::Lab(cmd) => crate::lab::run(config, cmd).await,
     }
 }
 

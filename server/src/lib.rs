@@ -12,3 +12,5 @@ pub use sentinel_engine::{
 
 pub mod cli;
 pub mod http;
+pub mod lab;
+pub mod lab_eval;
