@@ -557,6 +557,7 @@ impl Fleet {
                     fault_line(
                         plan.as_ref().expect("an own failure comes from a fault"),
                         &name,
+                        &svc.language,
                         self.rng.random_range(0..3),
                     )
                 } else if let Some((dep, _)) = &worst_dep {
@@ -733,15 +734,25 @@ fn exc(head: &str, frames: &[&str]) -> Exception {
 }
 
 /// The failing service's own error line for `plan`, in one of its wordings.
-fn fault_line(plan: &Plan, service: &str, variant: usize) -> LogText {
+fn fault_line(plan: &Plan, service: &str, language: &str, variant: usize) -> LogText {
     let w = (plan.wording + variant) % 3;
     let short = service.split('-').next().unwrap_or(service);
     match plan.kind {
-        Kind::BadDeploy => match w {
-            0 => (Level::Error, "app.handlers", format!("request failed: POST /v1/{short}"), exc("java.lang.NullPointerException: Cannot invoke \"Rule.rate()\" because \"rule\" is null", &["com.acme.rules.Pricing.apply(Pricing.java:88)", "com.acme.api.Handler.handle(Handler.java:41)"])),
-            1 => (Level::Error, "app.handlers", format!("unhandled error in /v1/{short}"), exc("KeyError: 'tenant_settings'", &["File \"/app/handlers/read.py\", line 57, in load", "settings = ctx['tenant_settings']"])),
-            _ => (Level::Error, "app.handlers", format!("500 on GET /v1/{short}"), exc("TypeError: Cannot read properties of undefined (reading 'locale')", &["format (/app/dist/codec.js:112:19)"])),
-        },
+        // The exception is the service's stack's; the request line varies with the wording.
+        Kind::BadDeploy => {
+            let msg = match w {
+                0 => format!("request failed: POST /v1/{short}"),
+                1 => format!("unhandled error in /v1/{short}"),
+                _ => format!("500 on GET /v1/{short}"),
+            };
+            let e = match language {
+                "java" => exc("java.lang.NullPointerException: Cannot invoke \"Rule.rate()\" because \"rule\" is null", &["com.acme.rules.Pricing.apply(Pricing.java:88)", "com.acme.api.Handler.handle(Handler.java:41)"]),
+                "python" => exc("KeyError: 'tenant_settings'", &["File \"/app/handlers/read.py\", line 57, in load", "settings = ctx['tenant_settings']"]),
+                "go" => exc("panic: runtime error: invalid memory address or nil pointer dereference", &[]),
+                _ => exc("TypeError: Cannot read properties of undefined (reading 'locale')", &["format (/app/dist/codec.js:112:19)"]),
+            };
+            (Level::Error, "app.handlers", msg, e)
+        }
         Kind::Irreversible => (Level::Error, "db", format!("query failed in /v1/{short}"), exc("psycopg.errors.UndefinedColumn: column \"legacy_status\" does not exist", &["File \"/app/store/orders.py\", line 131, in list_open"])),
         Kind::BadConfig => {
             let key = plan.culprit.as_ref().and_then(|c| c.description.split_whitespace().nth(1)).unwrap_or("setting");
