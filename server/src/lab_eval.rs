@@ -250,6 +250,26 @@ pub async fn run(base: Config, args: LabEvalArgs) -> Result<ExitCode, String> {
             .map(|r| r.created_at)
             .min()
             .map(|t| secs(t - onset));
+        // Every incident of the run, with its events, for whoever reads the report (the
+        // fault's plan and truth beside them: this file is the evaluator's, not the agents').
+        if let Some(out) = &args.out {
+            let mut all = Vec::new();
+            for r in &recs {
+                let events = sentinel
+                    .store
+                    .events_after(Some(&r.id), 0, 100_000)
+                    .await
+                    .unwrap_or_default();
+                all.push(serde_json::json!({ "incident_id": r.id, "service": r.service, "report": r.report, "events": events }));
+            }
+            let dir = out.join("trajectories");
+            let _ = std::fs::create_dir_all(&dir);
+            let _ = std::fs::write(
+                dir.join(format!("lab-{:02}-{}.json", i + 1, kind.as_str())),
+                serde_json::to_string_pretty(&serde_json::json!({ "fault": plan, "incidents": all }))
+                    .unwrap_or_default(),
+            );
+        }
         // Act as the on-call engineer: approve the primary proposal; the others are handled
         // by it.
         for r in &recs {
