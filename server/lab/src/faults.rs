@@ -282,7 +282,6 @@ pub fn plan(
             });
         }
     }
-    let harmful_rollback = vec!["rollback".to_string(), "disable_flag".to_string()];
     let deploy = |rng: &mut StdRng, svc: &str, words: &str, lead: Duration| Change {
         id: change_id(rng, "dep", svc),
         service: svc.to_string(),
@@ -292,220 +291,125 @@ pub fn plan(
         ts: onset - lead,
         files: vec!["src/handlers/mod.rs".into(), "src/store/query.rs".into()],
     };
-    let (dependency, culprit, truth, lasts): (Option<String>, Option<Change>, Truth, Option<i64>) =
-        match kind {
-            Kind::BadDeploy | Kind::PoolExhaustion | Kind::LeakDeploy => {
-                let words = match kind {
-                    Kind::PoolExhaustion => "orders report joins across all partitions",
-                    Kind::LeakDeploy => "keep a per-tenant response cache",
-                    _ => pick(&mut rng, DEPLOY_WORDS),
-                };
-                let lead = Duration::seconds(rng.random_range(10..25));
-                let c = deploy(&mut rng, &service, words, lead);
-                (
-                    None,
-                    Some(c.clone()),
-                    Truth {
-                        origin: service.clone(),
-                        action: "rollback".into(),
-                        culprit: Some(c.id),
-                        acceptable: vec![],
-                        harmful: vec![],
-                    },
-                    None,
-                )
-            }
-            Kind::Irreversible => {
-                let c = deploy(
-                    &mut rng,
-                    &service,
-                    "forward-only migration: drop column legacy_status (down() not implemented)",
-                    Duration::seconds(15),
-                );
-                (
-                    None,
-                    Some(c.clone()),
-                    Truth {
-                        origin: service.clone(),
-                        action: "hotfix".into(),
-                        culprit: Some(c.id),
-                        acceptable: vec!["escalate".into()],
-                        harmful: vec!["rollback".into()],
-                    },
-                    None,
-                )
-            }
-            Kind::UpstreamRegression => {
-                // The fault lives upstream; its caller (the gateway) alerts.
-                let c = deploy(
-                    &mut rng,
-                    &service,
-                    "switch the profile lookups to the new index",
-                    Duration::seconds(15),
-                );
-                (
-                    None,
-                    Some(c.clone()),
-                    Truth {
-                        origin: service.clone(),
-                        action: "rollback".into(),
-                        culprit: Some(c.id),
-                        acceptable: vec![],
-                        harmful: vec![],
-                    },
-                    None,
-                )
-            }
-            Kind::BadConfig => {
-                let key = pick(
-                    &mut rng,
-                    &[
-                        "http.client.timeout_ms",
-                        "db.pool.max_size",
-                        "auth.jwks_url",
-                    ],
-                );
-                let c = Change {
-                    id: change_id(&mut rng, "cfg", &service),
-                    service: service.clone(),
-                    kind: "config".into(),
-                    version: None,
-                    description: format!("set {key} for the new region"),
-                    ts: onset - Duration::seconds(15),
-                    files: vec![],
-                };
-                (
-                    None,
-                    Some(c.clone()),
-                    Truth {
-                        origin: service.clone(),
-                        action: "rollback".into(),
-                        culprit: Some(c.id),
-                        acceptable: vec![],
-                        harmful: vec![],
-                    },
-                    None,
-                )
-            }
-            Kind::BadFlag => {
-                let c = Change {
-                    id: change_id(&mut rng, "flag", &service),
-                    service: service.clone(),
-                    kind: "feature_flag".into(),
-                    version: None,
-                    description: "new-checkout-flow on 100%".into(),
-                    ts: onset - Duration::seconds(15),
-                    files: vec![],
-                };
-                (
-                    None,
-                    Some(c.clone()),
-                    Truth {
-                        origin: service.clone(),
-                        action: "disable_flag".into(),
-                        culprit: Some(c.id),
-                        acceptable: vec!["rollback".into()],
-                        harmful: vec![],
-                    },
-                    None,
-                )
-            }
-            Kind::SlowLeak => (
+    let change = |rng: &mut StdRng, prefix: &str, kind: &str, description: String| Change {
+        id: change_id(rng, prefix, &service),
+        service: service.clone(),
+        kind: kind.into(),
+        version: None,
+        description,
+        ts: onset - Duration::seconds(15),
+        files: vec![],
+    };
+    // Reverting something that did not cause it is harmful wherever no change did.
+    const NO_CHANGE_HARMS: &[&str] = &["rollback", "disable_flag"];
+    // (the dependency, the culprit, the action, also acceptable, harmful, ends by itself after)
+    let (dependency, culprit, action, acceptable, harmful, lasts): (
+        Option<String>,
+        Option<Change>,
+        &str,
+        &[&str],
+        &[&str],
+        Option<i64>,
+    ) = match kind {
+        Kind::BadDeploy | Kind::PoolExhaustion | Kind::LeakDeploy => {
+            let words = match kind {
+                Kind::PoolExhaustion => "orders report joins across all partitions",
+                Kind::LeakDeploy => "keep a per-tenant response cache",
+                _ => pick(&mut rng, DEPLOY_WORDS),
+            };
+            let lead = Duration::seconds(rng.random_range(10..25));
+            let c = deploy(&mut rng, &service, words, lead);
+            (None, Some(c), "rollback", &[], &[], None)
+        }
+        Kind::Irreversible => {
+            let words =
+                "forward-only migration: drop column legacy_status (down() not implemented)";
+            let c = deploy(&mut rng, &service, words, Duration::seconds(15));
+            (None, Some(c), "hotfix", &["escalate"], &["rollback"], None)
+        }
+        // The fault lives upstream; its caller (the gateway) alerts.
+        Kind::UpstreamRegression => {
+            let words = "switch the profile lookups to the new index";
+            let c = deploy(&mut rng, &service, words, Duration::seconds(15));
+            (None, Some(c), "rollback", &[], &[], None)
+        }
+        Kind::BadConfig => {
+            let keys = [
+                "http.client.timeout_ms",
+                "db.pool.max_size",
+                "auth.jwks_url",
+            ];
+            let key = pick(&mut rng, &keys);
+            let c = change(
+                &mut rng,
+                "cfg",
+                "config",
+                format!("set {key} for the new region"),
+            );
+            (None, Some(c), "rollback", &[], &[], None)
+        }
+        Kind::BadFlag => {
+            let c = change(
+                &mut rng,
+                "flag",
+                "feature_flag",
+                "new-checkout-flow on 100%".into(),
+            );
+            (None, Some(c), "disable_flag", &["rollback"], &[], None)
+        }
+        Kind::SlowLeak => (None, None, "restart", &[], NO_CHANGE_HARMS, None),
+        Kind::VendorOutage => {
+            let vendor = if service == "payment-service" {
+                "cardproc-api"
+            } else {
+                "ses-smtp"
+            };
+            // A coincidental deploy of the service itself, just before.
+            let words = pick(&mut rng, INNOCENT_DEPLOY_WORDS);
+            let lead = Duration::seconds(rng.random_range(20..60));
+            innocent.push(deploy(&mut rng, &service, words, lead));
+            let lasts = rng.random_range(420..600);
+            (
+                Some(vendor.into()),
+                None,
+                "escalate",
+                &[],
+                NO_CHANGE_HARMS,
+                Some(lasts),
+            )
+        }
+        Kind::CertExpiry | Kind::DiskFull => {
+            (None, None, "hotfix", &["escalate"], NO_CHANGE_HARMS, None)
+        }
+        Kind::TrafficSurge => (None, None, "scale", &[], NO_CHANGE_HARMS, None),
+        Kind::DnsFailure => {
+            let lasts = rng.random_range(420..600);
+            (
                 None,
                 None,
-                Truth {
-                    origin: service.clone(),
-                    action: "restart".into(),
-                    culprit: None,
-                    acceptable: vec![],
-                    harmful: harmful_rollback.clone(),
-                },
-                None,
-            ),
-            Kind::VendorOutage => {
-                let vendor = if service == "payment-service" {
-                    "cardproc-api"
-                } else {
-                    "ses-smtp"
-                };
-                // A coincidental deploy of the service itself, just before.
-                let words = pick(&mut rng, INNOCENT_DEPLOY_WORDS);
-                let lead = Duration::seconds(rng.random_range(20..60));
-                innocent.push(deploy(&mut rng, &service, words, lead));
-                (
-                    Some(vendor.to_string()),
-                    None,
-                    Truth {
-                        origin: service.clone(),
-                        action: "escalate".into(),
-                        culprit: None,
-                        acceptable: vec![],
-                        harmful: harmful_rollback.clone(),
-                    },
-                    Some(rng.random_range(420..600)),
-                )
-            }
-            Kind::CertExpiry => (
-                None,
-                None,
-                Truth {
-                    origin: service.clone(),
-                    action: "hotfix".into(),
-                    culprit: None,
-                    acceptable: vec!["escalate".into()],
-                    harmful: harmful_rollback.clone(),
-                },
-                None,
-            ),
-            Kind::TrafficSurge => (
-                None,
-                None,
-                Truth {
-                    origin: service.clone(),
-                    action: "scale".into(),
-                    culprit: None,
-                    acceptable: vec![],
-                    harmful: harmful_rollback.clone(),
-                },
-                None,
-            ),
-            Kind::DiskFull => (
-                None,
-                None,
-                Truth {
-                    origin: service.clone(),
-                    action: "hotfix".into(),
-                    culprit: None,
-                    acceptable: vec!["escalate".into()],
-                    harmful: harmful_rollback.clone(),
-                },
-                None,
-            ),
-            Kind::DnsFailure => (
-                None,
-                None,
-                Truth {
-                    origin: service.clone(),
-                    action: "escalate".into(),
-                    culprit: None,
-                    acceptable: vec!["restart".into()],
-                    harmful: harmful_rollback.clone(),
-                },
-                Some(rng.random_range(420..600)),
-            ),
-            Kind::RetryStorm => (
-                Some("notification-service".into()),
-                None,
-                Truth {
-                    origin: service.clone(),
-                    action: "scale".into(),
-                    culprit: None,
-                    acceptable: vec!["escalate".into()],
-                    harmful: harmful_rollback.clone(),
-                },
-                None,
-            ),
-        };
+                "escalate",
+                &["restart"],
+                NO_CHANGE_HARMS,
+                Some(lasts),
+            )
+        }
+        Kind::RetryStorm => (
+            Some("notification-service".into()),
+            None,
+            "scale",
+            &["escalate"],
+            NO_CHANGE_HARMS,
+            None,
+        ),
+    };
+    let owned = |xs: &[&str]| xs.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+    let truth = Truth {
+        origin: service.clone(),
+        action: action.into(),
+        culprit: culprit.as_ref().map(|c| c.id.clone()),
+        acceptable: owned(acceptable),
+        harmful: owned(harmful),
+    };
     innocent.sort_by_key(|c| c.ts);
     Ok(Plan {
         kind,
