@@ -221,6 +221,17 @@ const INNOCENT_FLAG_WORDS: &[&str] = &[
     "dark-mode-emails on 50%",
 ];
 
+/// What a kind of fault is made of: the dependency it concerns, its culprit, the right action,
+/// also acceptable ones, harmful ones, and when it ends by itself (seconds after the onset).
+type Outline<'a> = (
+    Option<String>,
+    Option<Change>,
+    &'a str,
+    &'a [&'a str],
+    &'a [&'a str],
+    Option<i64>,
+);
+
 /// The plan of `kind` on `service` (one of its candidates; the first when `None`), with the
 /// symptoms starting at `onset`, everything else drawn from `seed`.
 pub fn plan(
@@ -303,14 +314,7 @@ pub fn plan(
     // Reverting something that did not cause it is harmful wherever no change did.
     const NO_CHANGE_HARMS: &[&str] = &["rollback", "disable_flag"];
     // (the dependency, the culprit, the action, also acceptable, harmful, ends by itself after)
-    let (dependency, culprit, action, acceptable, harmful, lasts): (
-        Option<String>,
-        Option<Change>,
-        &str,
-        &[&str],
-        &[&str],
-        Option<i64>,
-    ) = match kind {
+    let (dependency, culprit, action, acceptable, harmful, lasts): Outline<'_> = match kind {
         Kind::BadDeploy | Kind::PoolExhaustion | Kind::LeakDeploy => {
             let words = match kind {
                 Kind::PoolExhaustion => "orders report joins across all partitions",
