@@ -114,3 +114,24 @@ fn lab_commands_name_what_is_wrong() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("the fleet does not answer"));
 }
+
+#[test]
+fn the_shipped_alert_rules_load_in_prometheus() {
+    if !support::fleet::require(&["promtool"]) {
+        return;
+    }
+    let rules = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("lab/deploy/rules.yml");
+    let out = Command::new("promtool")
+        .arg("check")
+        .arg("rules")
+        .arg(&rules)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(text.contains("SUCCESS: 4 rules found"), "{text}");
+}
