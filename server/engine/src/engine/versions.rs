@@ -333,7 +333,30 @@ pub fn judge_metrics(
             .iter()
             .filter(|(v, _)| new.contains(v))
             .any(|(_, s)| bad_after(s) == Some(true));
-        let old: Vec<_> = versions.iter().filter(|(v, _)| !new.contains(v)).collect();
+        // When the new version first looked bad: an old version says something about the
+        // failure only by reporting after that (one that a finished rollout replaced
+        // everywhere before it went wrong was not there to stay healthy).
+        let turned_bad = versions
+            .iter()
+            .filter(|(v, _)| new.contains(v))
+            .filter_map(|(_, s)| {
+                let base = s
+                    .points
+                    .iter()
+                    .filter(|p| p.0 < ts)
+                    .map(|p| p.1)
+                    .fold(0.0, f64::max);
+                s.points
+                    .iter()
+                    .find(|p| p.0 >= ts && p.1 >= P.version_bad_floor && p.1 >= base * 3.0)
+                    .map(|p| p.0)
+            })
+            .min();
+        let old: Vec<_> = versions
+            .iter()
+            .filter(|(v, _)| !new.contains(v))
+            .filter(|(_, s)| turned_bad.is_none_or(|t| s.points.last().is_some_and(|p| p.0 > t)))
+            .collect();
         let old_bad: Vec<String> = old
             .iter()
             .filter(|(_, s)| bad_after(s) == Some(true))
@@ -650,6 +673,36 @@ mod tests {
         let v = judge_metrics(&[old_bad, new_bad.clone()], "checkout", at(0), &[]).unwrap();
         assert!(matches!(v, Split::AlsoOld { .. }), "{v:?}");
         let v = judge_metrics(&[old_ok, new_bad], "checkout", at(0), &["deploy v2.4.1"]).unwrap();
+        assert!(matches!(v, Split::OnlyNew { .. }), "{v:?}");
+    }
+
+    #[test]
+    fn a_version_replaced_everywhere_before_the_failure_does_not_clear_or_blame() {
+        // The rollout finished at 2; the old version's series stops there, and the new one
+        // goes bad at 5 (a vendor failing, say): the old one was not there to stay healthy.
+        let gone = series(
+            "error_ratio{version=\"v2.4.0\"}",
+            &[(-20, 0.001), (-10, 0.001), (1, 0.001), (2, 0.001)],
+        );
+        let new_bad = series(
+            "error_ratio{version=\"v2.4.1\"}",
+            &[(2, 0.001), (5, 0.35), (10, 0.4)],
+        );
+        assert_eq!(
+            judge_metrics(
+                &[gone, new_bad.clone()],
+                "checkout",
+                at(0),
+                &["deploy v2.4.1"]
+            ),
+            None
+        );
+        // Still running when the new version went bad, and healthy: that is evidence.
+        let running = series(
+            "error_ratio{version=\"v2.4.0\"}",
+            &[(-20, 0.001), (-10, 0.001), (5, 0.001), (10, 0.002)],
+        );
+        let v = judge_metrics(&[running, new_bad], "checkout", at(0), &["deploy v2.4.1"]).unwrap();
         assert!(matches!(v, Split::OnlyNew { .. }), "{v:?}");
     }
 

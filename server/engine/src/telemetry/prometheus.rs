@@ -545,6 +545,25 @@ impl MetricSource for PrometheusMetrics {
             } else {
                 0
             };
+            // When each version was last running: a version's rate-smoothed series goes on for
+            // a rate window after its last instance stopped, which would read as "the old
+            // version stayed healthy" next to a version that replaced it everywhere.
+            let running_until: BTreeMap<String, DateTime<Utc>> = if versions >= 2 {
+                let q = format!(
+                    "count by (version) (http_requests_total{{{}}})",
+                    sm.matchers
+                );
+                self.range(&q, start, end, step)
+                    .await
+                    .unwrap_or_default()
+                    .into_iter()
+                    .filter_map(|(labels, pts)| {
+                        Some((labels.get("version")?.clone(), pts.last()?.0))
+                    })
+                    .collect()
+            } else {
+                BTreeMap::new()
+            };
             let mut wanted = signals(&sm.matchers, &names, versions, &rate);
             for (name, q) in &sm.queries {
                 wanted.push((name.clone(), q.replace("{{selector}}", &sm.matchers), None));
@@ -558,7 +577,14 @@ impl MetricSource for PrometheusMetrics {
                         Some(v) => format!("{name}{{{}=\"{v}\"}}", split.unwrap_or_default()),
                         None => name.clone(),
                     };
-                    out.extend(pts.into_iter().map(|(ts, value)| MetricSample {
+                    let until = split
+                        .and_then(|l| labels.get(l))
+                        .and_then(|v| running_until.get(v))
+                        .copied();
+                    let pts = pts
+                        .into_iter()
+                        .filter(|(ts, _)| until.is_none_or(|u| *ts <= u));
+                    out.extend(pts.map(|(ts, value)| MetricSample {
                         ts,
                         service: svc.clone(),
                         metric: metric_name.clone(),
