@@ -266,8 +266,10 @@ pub async fn run(base: Config, args: LabEvalArgs) -> Result<ExitCode, String> {
             let _ = std::fs::create_dir_all(&dir);
             let _ = std::fs::write(
                 dir.join(format!("lab-{:02}-{}.json", i + 1, kind.as_str())),
-                serde_json::to_string_pretty(&serde_json::json!({ "fault": plan, "incidents": all }))
-                    .unwrap_or_default(),
+                serde_json::to_string_pretty(
+                    &serde_json::json!({ "fault": plan, "incidents": all }),
+                )
+                .unwrap_or_default(),
             );
         }
         // Act as the on-call engineer: approve the primary proposal; the others are handled
