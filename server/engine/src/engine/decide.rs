@@ -383,6 +383,25 @@ pub fn choose_action(i: &ActionInput<'_>) -> ActionChoice {
 mod tests {
     use super::*;
 
+    /// A confident suspect that explains the failure, `minutes` before the first error.
+    fn scored(candidate: correlate::Candidate, minutes: f64) -> Scored {
+        Scored {
+            candidate,
+            score: 0.9,
+            minutes_before_first_error: minutes,
+            shared_terms: vec![],
+            why: String::new(),
+            scope: Default::default(),
+            explains: true,
+            cleared: false,
+            evidence_for: vec![],
+            evidence_against: vec![],
+            aligned_after: None,
+            shared_ids: vec![],
+            follows_version: false,
+        }
+    }
+
     #[test]
     fn tier_shifts_priority() {
         assert_eq!(priority(AlertSeverity::Critical, Some(1)), Priority::P1);
@@ -509,8 +528,8 @@ mod tests {
 
     #[test]
     fn a_size_limit_hit_is_fixed_forward_even_after_an_operation() {
-        let op = Scored {
-            candidate: correlate::Candidate {
+        let op = scored(
+            correlate::Candidate {
                 id: "ops-1".into(),
                 kind: ChangeKind::Infra,
                 service: "kafka".into(),
@@ -518,19 +537,8 @@ mod tests {
                 description: "scheduled maintenance: rolling restart of brokers".into(),
                 files: vec![],
             },
-            score: 0.9,
-            minutes_before_first_error: 8.0,
-            shared_terms: vec![],
-            why: String::new(),
-            scope: Default::default(),
-            explains: true,
-            cleared: false,
-            evidence_for: vec![],
-            evidence_against: vec![],
-            aligned_after: None,
-            shared_ids: vec![],
-            follows_version: false,
-        };
+            8.0,
+        );
         fn input(limit: bool, culprit: Option<&Scored>) -> ActionInput<'_> {
             ActionInput {
                 failure_class: &FailureClass::DownstreamOutage,
@@ -566,8 +574,8 @@ mod tests {
 
     #[test]
     fn a_culprit_whose_number_outgrew_the_parser_is_fixed_forward() {
-        let bundle = Scored {
-            candidate: correlate::Candidate {
+        let bundle = scored(
+            correlate::Candidate {
                 id: "chg-rules-7".into(),
                 kind: ChangeKind::Dependency,
                 service: "payments".into(),
@@ -575,19 +583,8 @@ mod tests {
                 description: "rules bundle update to 2601010001".into(),
                 files: vec![],
             },
-            score: 0.9,
-            minutes_before_first_error: 0.5,
-            shared_terms: vec![],
-            why: String::new(),
-            scope: Default::default(),
-            explains: true,
-            cleared: false,
-            evidence_for: vec![],
-            evidence_against: vec![],
-            aligned_after: None,
-            shared_ids: vec![],
-            follows_version: false,
-        };
+            0.5,
+        );
         let input = |n: Option<&'static str>| ActionInput {
             failure_class: &FailureClass::DependencyRegression,
             origin: "payments",
